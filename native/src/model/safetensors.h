@@ -1,0 +1,27 @@
+// safetensors reader/writer (https://github.com/huggingface/safetensors format):
+// 8-byte little-endian header length N, N bytes of JSON {name: {dtype, shape, data_offsets}},
+// then the raw little-endian data. Everything is validated (header size, JSON, dtypes, shapes,
+// offsets within the file) before any tensor is allocated. Test: ctest -R test_checkpoint
+#pragma once
+
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace seqmatch {
+namespace model {
+
+// All tensors of a file, on CPU, in their stored dtype. Errors name the file and tensor.
+std::map<std::string, torch::Tensor> read_safetensors(const std::string& path);
+
+// Writes tensors (any device; copied to CPU, contiguous) in the given order to `path`
+// directly: callers wanting atomicity write to a temporary name and rename.
+void write_safetensors(const std::string& path,
+                       const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+                       const std::map<std::string, std::string>& metadata = {});
+
+}  // namespace model
+}  // namespace seqmatch
