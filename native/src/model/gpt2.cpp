@@ -190,6 +190,11 @@ torch::Tensor GPT2Impl::forward(const torch::Tensor& ids, const torch::Tensor& p
 
 torch::Tensor GPT2Impl::forward_cached(const torch::Tensor& ids, const torch::Tensor& pos,
                                        KVCache& cache, const std::vector<int64_t>& n_valid) {
+  return lm_head(hidden_cached(ids, pos, cache, n_valid));  // (B, T, V)
+}
+
+torch::Tensor GPT2Impl::hidden_cached(const torch::Tensor& ids, const torch::Tensor& pos,
+                                      KVCache& cache, const std::vector<int64_t>& n_valid) {
   const auto B = ids.size(0), T = ids.size(1);
   SM_CHECK(B == cache.rows(), "gpt2: batch has ", B, " rows but the cache has ", cache.rows());
   SM_CHECK(static_cast<int64_t>(n_valid.size()) == B, "gpt2: n_valid needs one entry per row");
@@ -206,7 +211,7 @@ torch::Tensor GPT2Impl::forward_cached(const torch::Tensor& ids, const torch::Te
   auto x = wte(ids) + wpe(pos);                                  // (B, T, C)
   x = run_blocks(x, bias, &cache, write_slots);                  // (B, T, C)
   cache.advance(n_valid);
-  return lm_head(x);  // (B, T, V)
+  return x;  // (B, T, C)
 }
 
 }  // namespace model

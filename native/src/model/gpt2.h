@@ -78,6 +78,10 @@ class GPT2Impl : public torch::nn::Module {
   // n_valid[b] (host) of the T tokens are real; the row's length grows by that much.
   torch::Tensor forward_cached(const torch::Tensor& ids, const torch::Tensor& pos, KVCache& cache,
                                const std::vector<int64_t>& n_valid);
+  // forward_cached before the LM head: (B, T, C). The sampler applies lm_head only where it
+  // needs logits (the last real token of each row), not over a whole prompt.
+  torch::Tensor hidden_cached(const torch::Tensor& ids, const torch::Tensor& pos, KVCache& cache,
+                              const std::vector<int64_t>& n_valid);
 
   // Final hidden states (B, T, C) for the same inputs as forward(): losses that need the
   // representation (e.g. EMO) reuse it.

@@ -1,0 +1,62 @@
+// Action selection for one decode step: see sampling.h.
+#include "sample/sampling.h"
+
+#include <limits>
+
+#include "util/check.h"
+
+namespace seqmatch {
+namespace sample {
+
+void validate(const SamplingOptions& o) {
+  SM_CHECK(o.max_new_tokens > 0, "sampling: max_new_tokens must be > 0 (got ", o.max_new_tokens, ")");
+  SM_CHECK(o.max_actions >= 0, "sampling: max_actions must be >= 0 (got ", o.max_actions, ")");
+  SM_CHECK(o.greedy || o.temperature > 0, "sampling: temperature must be > 0 (got ",
+           o.temperature, "). Hint: use greedy for temperature 0");
+  SM_CHECK(o.top_k >= 0, "sampling: top_k must be >= 0 (got ", o.top_k, ")");
+  SM_CHECK(o.top_p > 0 && o.top_p <= 1, "sampling: top_p must be in (0, 1] (got ", o.top_p, ")");
+}
+
+double counter_uniform(uint64_t seed, uint64_t counter) {
+  uint64_t z = seed * 0x9E3779B97F4A7C15ull + counter + 0x632BE59BD9B4E019ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return (double(z >> 11) + 0.5) * (1.0 / 9007199254740992.0);  // (0, 1)
+}
+
+torch::Tensor choose_actions(const torch::Tensor& logits, const SamplingOptions& o,
+                             const std::vector<double>& u, torch::Tensor* logprob_out) {
+  const auto B = logits.size(0), V = logits.size(1);
+  auto x = logits.to(torch::kFloat);  // (B, V)
+  if (o.greedy) {
+    auto a = x.argmax(-1);  // (B)
+    if (logprob_out) *logprob_out = torch::log_softmax(x, -1).gather(1, a.unsqueeze(1)).squeeze(1);
+    return a;
+  }
+  const float neg_inf = -std::numeric_limits<float>::infinity();
+  x = x / o.temperature;
+  if (o.top_k > 0 && o.top_k < V) {
+    auto kth = std::get<0>(x.topk(o.top_k, -1)).narrow(1, o.top_k - 1, 1);  // (B, 1)
+    x = x.masked_fill(x < kth, neg_inf);
+  }
+  if (o.top_p < 1.0) {
+    auto sorted = x.sort(-1, /*descending=*/true);
+    auto values = std::get<0>(sorted), order = std::get<1>(sorted);  // (B, V)
+    auto p = torch::softmax(values, -1);                              // (B, V)
+    // Drop a token when the mass before it already reaches top_p; the first always stays.
+    auto drop = (p.cumsum(-1) - p) >= o.top_p;  // (B, V)
+    values = values.masked_fill(drop, neg_inf);
+    x = torch::empty_like(x).scatter_(1, order, values);  // (B, V)
+  }
+  auto logp = torch::log_softmax(x, -1);  // (B, V)
+  auto cdf = logp.exp().cumsum(-1);       // (B, V)
+  auto target = torch::tensor(u, torch::kDouble).to(x.device(), torch::kFloat).view({B, 1}) *
+                cdf.narrow(1, V - 1, 1);                                      // (B, 1)
+  auto a = torch::searchsorted(cdf, target).clamp_max(V - 1).squeeze(1);      // (B)
+  if (logprob_out) *logprob_out = logp.gather(1, a.unsqueeze(1)).squeeze(1);
+  return a;
+}
+
+}  // namespace sample
+}  // namespace seqmatch
