@@ -84,5 +84,53 @@ void kv_cache_truncate(KVCache* cache, int64_t row, int64_t length);
 void model_forward_cached(Model* model, KVCache* cache, const int64_t* ids, const int64_t* pos,
                           const int64_t* n_valid, int64_t B, int64_t T, float* logits_out);
 
+// --- generation (backspace-aware batched sampler) -------------------------------------------
+// Decoding controls; see native/src/sample/sampling.h for the exact semantics.
+struct SamplingParams {
+  int64_t max_new_tokens = 64;  // generated tokens in the final state (after deletions)
+  int64_t max_actions = 0;      // actions per row incl. <bkspc>; 0 = 4 × max_new_tokens
+  double temperature = 1.0;
+  int64_t top_k = 0;            // 0 = off
+  double top_p = 1.0;           // 1 = off
+  bool greedy = false;
+  bool allow_backspace = true;
+  int64_t seed = 0;             // row b draws from seed + b unless row seeds are given
+  bool logprobs = false;        // record log π(action | state) per action
+};
+
+// A batch being decoded; rows advance one action per step and finish independently.
+class Generation;
+
+// Starts decoding B prompts (concatenated in prompt_ids, lengths in prompt_lengths[B]) and
+// runs the prefill. stop_ids[n_stop] end a row after it emits one (besides <eos>); row_seeds[B]
+// may be nullptr.
+Generation* generation_start(Model* model, const int64_t* prompt_ids, const int64_t* prompt_lengths,
+                             int64_t B, const int64_t* stop_ids, int64_t n_stop,
+                             const int64_t* row_seeds, const SamplingParams& params);
+// One action for every unfinished row. Returns how many events it produced; event i is read
+// with generation_event. Returns 0 once every row has finished.
+int64_t generation_step(Generation* generation);
+// Event i of the last step: out[0]=row, out[1]=action id, out[2]=1 if <bkspc> else 0,
+// out[3]=token appended or deleted. Returns its log-probability (NaN unless requested).
+float generation_event(Generation* generation, int64_t i, int64_t* out4);
+// Runs every row to completion without reporting events.
+void generation_run(Generation* generation);
+bool generation_done(Generation* generation);
+// Finishes a row now with reason "cancelled" (no-op if already finished).
+void generation_cancel(Generation* generation, int64_t row);
+void generation_free(Generation* generation);
+
+int64_t generation_rows(Generation* generation);
+int64_t generation_prompt_length(Generation* generation, int64_t row);
+// Sizes of a row's final tokens (prompt + generated), its action trace, and its log-probs.
+int64_t generation_tokens_size(Generation* generation, int64_t row);
+int64_t generation_actions_size(Generation* generation, int64_t row);
+void generation_tokens(Generation* generation, int64_t row, int64_t* out);
+void generation_actions(Generation* generation, int64_t row, int64_t* out);
+void generation_logprobs(Generation* generation, int64_t row, float* out);
+int64_t generation_backspaces(Generation* generation, int64_t row);
+// "eos", "stop", "max_new_tokens", "max_actions", "length", "cancelled", or "" while running.
+std::string generation_finish_reason(Generation* generation, int64_t row);
+
 }  // namespace api
 }  // namespace seqmatch

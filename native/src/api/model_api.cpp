@@ -1,4 +1,4 @@
-// The facade behind include/seqmatch/api.h: validates raw inputs on the host, converts them
+// The model and KV-cache half of the facade behind include/seqmatch/api.h: validates raw inputs on the host, converts them
 // to tensors, calls the core, and turns every libtorch error into a std::runtime_error with a
 // one-line message (no C++ backtrace) that JavaCPP rethrows as a Java RuntimeException.
 #include "seqmatch/api.h"
@@ -10,53 +10,21 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <stdexcept>
 
+#include "api/handles.h"
 #include "model/checkpoint.h"
 #include "util/check.h"
 
 namespace seqmatch {
 namespace api {
 
-class Model {
- public:
-  model::GPT2 gpt2{nullptr};
-  model::ModelConfig config;
-  torch::Device device{torch::kCPU};
-};
-
-class KVCache {
- public:
-  Model* owner;
-  std::unique_ptr<model::KVCache> cache;
-};
-
 namespace {
-
-// Runs f, mapping libtorch and std errors to std::runtime_error(one line).
-template <typename F>
-auto guarded(F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const c10::Error& e) {
-    throw std::runtime_error(e.what_without_backtrace());
-  } catch (const std::runtime_error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw std::runtime_error(e.what());
-  }
-}
 
 torch::Device parse_device(const std::string& device) {
   torch::Device d(device.empty() ? std::string("cpu") : device);  // throws on a bad string
   SM_CHECK(!d.is_cuda() || torch::cuda::is_available(), "device ", device,
            ": CUDA is not available in this build or on this machine. Hint: use --device cpu");
   return d;
-}
-
-Model* check_model(Model* m) {
-  SM_CHECK(m != nullptr && m->gpt2, "model: null or closed handle");
-  return m;
 }
 
 ModelSpec to_spec(const model::ModelConfig& c) {
