@@ -1,0 +1,36 @@
+// Q, V and r of SequenceMatch (DESIGN.md §3; Cundy & Ermon 2024, §3-4) from packed logits.
+//   Q(s_t, a) = ℓ_t[a]                 the logits are the Q-function
+//   V(s_t)    = logsumexp of allowed ℓ_t  (<bkspc> is not allowed while nothing is generated)
+//   V'_t      = γ·V(s_{t+1}), or 0 when a_{t+1} = <eos>  (terminal; truncation bootstraps)
+//   r_t       = Q(s_t, a_{t+1}) − V'_t  the implied reward
+//   w_t       = γ^t on loss rows (t counts actions since the prompt, backspaces included)
+// Test: ctest -R test_loss
+// Legend: B trajectories, T packed rows, V vocabulary.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "data/pack.h"
+
+namespace seqmatch {
+namespace loss {
+
+struct Values {
+  torch::Tensor q;       // (B, T) Q(s_t, a_{t+1})
+  torch::Tensor v;       // (B, T) V(s_t)
+  torch::Tensor v_next;  // (B, T) V'_t
+  torch::Tensor r;       // (B, T) r_t
+  torch::Tensor w;       // (B, T) γ^t on loss rows, 0 elsewhere
+};
+
+// Logits with <bkspc> set to -inf where it is not a legal action: (B, T, V) float32.
+torch::Tensor allowed_logits(const torch::Tensor& logits, const data::PackedBatch& p,
+                             int64_t bkspc_id);
+
+Values values(const torch::Tensor& allowed, const data::PackedBatch& p, double gamma);
+
+// Σ w·x / Σ w over the rows selected by `rows` (B, T) bool; 0 when none is selected.
+torch::Tensor weighted_mean(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& rows);
+
+}  // namespace loss
+}  // namespace seqmatch

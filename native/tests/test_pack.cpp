@@ -1,0 +1,111 @@
+// Backspace packing is exact: the packed single-pass logits equal a clean forward pass on every
+// intermediate state, for random action traces with backspaces. Run: ctest -R test_pack
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "data/pack.h"
+#include "model/gpt2.h"
+
+namespace sd = seqmatch::data;
+namespace sm = seqmatch::model;
+
+namespace {
+
+constexpr int64_t kVocab = 20, kBk = 19, kEos = 18;
+
+// A random valid trace: prompt, then tokens and backspaces (never into the prompt).
+sd::ActionTrace random_trace(std::mt19937& rng, int64_t prompt_len, int64_t n_actions) {
+  sd::ActionTrace tr;
+  tr.prompt_length = prompt_len;
+  std::uniform_int_distribution<int64_t> tok(0, kVocab - 3);
+  for (int64_t i = 0; i < prompt_len; ++i) tr.actions.push_back(tok(rng));
+  int64_t generated = 0;
+  for (int64_t i = 0; i < n_actions; ++i) {
+    if (generated > 0 && rng() % 3 == 0) {
+      tr.actions.push_back(kBk);
+      --generated;
+    } else {
+      tr.actions.push_back(tok(rng));
+      ++generated;
+    }
+  }
+  return tr;
+}
+
+// The state after each action, by replaying the trace with a plain vector.
+std::vector<std::vector<int64_t>> states(const sd::ActionTrace& tr) {
+  std::vector<std::vector<int64_t>> out;
+  std::vector<int64_t> s;
+  for (int64_t a : tr.actions) {
+    if (a == kBk) s.pop_back(); else s.push_back(a);
+    out.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(Pack, DesignTableExample) {
+  // BOS The cat sat <bk> <bk> dog ran, with ids BOS=0 The=1 cat=2 sat=3 dog=4 ran=5.
+  sd::ActionTrace tr;
+  tr.actions = {0, 1, 2, 3, kBk, kBk, 4, 5};
+  tr.prompt_length = 1;
+  auto p = sd::pack({tr}, kBk, kEos);
+  EXPECT_EQ(std::vector<int64_t>(p.ids[0].data_ptr<int64_t>(), p.ids[0].data_ptr<int64_t>() + 8),
+            (std::vector<int64_t>{0, 1, 2, 3, 2, 1, 4, 5}));
+  EXPECT_EQ(std::vector<int64_t>(p.pos[0].data_ptr<int64_t>(), p.pos[0].data_ptr<int64_t>() + 8),
+            (std::vector<int64_t>{0, 1, 2, 3, 2, 1, 2, 3}));
+  auto attends = [&](int64_t t) {
+    std::vector<int64_t> j;
+    for (int64_t k = 0; k < 8; ++k)
+      if (p.mask[0][t][k].item<bool>()) j.push_back(k);
+    return j;
+  };
+  EXPECT_EQ(attends(3), (std::vector<int64_t>{0, 1, 2, 3}));
+  EXPECT_EQ(attends(4), (std::vector<int64_t>{0, 1, 4}));
+  EXPECT_EQ(attends(5), (std::vector<int64_t>{0, 5}));
+  EXPECT_EQ(attends(6), (std::vector<int64_t>{0, 5, 6}));
+  EXPECT_EQ(attends(7), (std::vector<int64_t>{0, 5, 6, 7}));
+  EXPECT_EQ(p.actions, 7);
+  EXPECT_EQ(p.backspaces, 2);
+  EXPECT_EQ(p.target[0][3].item<int64_t>(), kBk);
+  EXPECT_FALSE(p.bk_allowed[0][0].item<bool>());  // BOS only: nothing to delete
+  EXPECT_TRUE(p.bk_allowed[0][3].item<bool>());
+}
+
+TEST(Pack, PackedLogitsEqualCleanForwardOnEveryState) {
+  torch::manual_seed(11);
+  sm::GPT2 m(sm::GPT2Options().vocab_size(kVocab).n_positions(64).n_embd(32).n_layer(2).n_head(4));
+  m->eval();
+  torch::NoGradGuard no_grad;
+  std::mt19937 rng(5);
+  std::vector<sd::ActionTrace> traces;
+  for (int i = 0; i < 6; ++i) traces.push_back(random_trace(rng, 1 + i % 3, 8 + 5 * i));
+  auto p = sd::pack(traces, kBk, kEos);
+  auto logits = m->forward(p.ids, p.pos, p.mask);  // (B, T, V)
+  int64_t checked = 0, backspace_states = 0;
+  double worst = 0;
+  for (size_t b = 0; b < traces.size(); ++b) {
+    auto st = states(traces[b]);
+    for (size_t t = 0; t < st.size(); ++t) {
+      auto ids = torch::tensor(st[t], torch::kLong).unsqueeze(0);
+      auto pos = torch::arange(int64_t(st[t].size()), torch::kLong).unsqueeze(0);
+      auto want = m->forward(ids, pos).select(1, int64_t(st[t].size()) - 1).squeeze(0);
+      worst = std::max(worst, (logits[b][t] - want).abs().max().item<double>());
+      ++checked;
+      backspace_states += traces[b].actions[t] == kBk;
+    }
+  }
+  EXPECT_LE(worst, 1e-5) << "max |packed - clean| over " << checked << " states";
+  EXPECT_GT(backspace_states, 10);
+  std::cout << "[pack] " << checked << " states (" << backspace_states
+            << " after <bkspc>), max abs diff " << worst << "\n";
+}
+
+TEST(Pack, BackspaceIntoThePromptIsAnError) {
+  sd::ActionTrace tr;
+  tr.actions = {1, 2, kBk};
+  tr.prompt_length = 2;
+  EXPECT_THROW(sd::pack({tr}, kBk, kEos), c10::Error);
+}
