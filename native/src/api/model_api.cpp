@@ -14,6 +14,7 @@
 #include "api/handles.h"
 #include "model/checkpoint.h"
 #include "util/check.h"
+#include "util/runtime.h"
 
 namespace seqmatch {
 namespace api {
@@ -68,6 +69,7 @@ void to_host(const torch::Tensor& logits, float* out) {
 
 std::string runtime_info() {
   return guarded([] {
+    util::init_runtime();
     nlohmann::json j;
     j["seqmatch"] = SEQMATCH_VERSION;
     j["libtorch"] = TORCH_VERSION;
@@ -94,6 +96,7 @@ int64_t resident_set_bytes() {
 
 Model* model_create(const ModelSpec& spec, int64_t seed, const std::string& device) {
   return guarded([&] {
+    util::init_runtime();
     auto m = std::make_unique<Model>();
     m->device = parse_device(device);
     m->config.gpt2.vocab_size(spec.vocab_size).n_positions(spec.n_positions).n_embd(spec.n_embd)
@@ -110,6 +113,7 @@ Model* model_create(const ModelSpec& spec, int64_t seed, const std::string& devi
 
 Model* model_load(const std::string& dir, const std::string& device) {
   return guarded([&] {
+    util::init_runtime();
     auto m = std::make_unique<Model>();
     m->device = parse_device(device);
     auto ckpt = model::load_checkpoint(dir, m->device);

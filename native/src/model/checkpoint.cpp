@@ -69,19 +69,21 @@ Checkpoint load_checkpoint(const std::string& dir, const torch::Device& device) 
 }
 
 void save_checkpoint(GPT2& model, const ModelConfig& config, const std::string& dir) {
+  util::write_dir_atomically(dir, [&](const std::string& tmp) { write_model_files(model, config, tmp); });
+}
+
+void write_model_files(GPT2& model, const ModelConfig& config, const std::string& dir) {
   std::vector<std::pair<std::string, torch::Tensor>> tensors;
   for (auto& p : model->named_parameters()) {
     tensors.emplace_back(kPrefix + p.key(), p.value().to(torch::kFloat));
   }
   ModelConfig c = config;
   c.gpt2 = model->options();
-  util::write_dir_atomically(dir, [&](const std::string& tmp) {
-    write_safetensors(tmp + "/model.safetensors", tensors, {{"format", "pt"}});
-    std::ofstream out(tmp + "/config.json");
-    out << config_to_json(c);
-    out.flush();
-    SM_CHECK(out.good(), "checkpoint ", dir, ": cannot write config.json");
-  });
+  write_safetensors(dir + "/model.safetensors", tensors, {{"format", "pt"}});
+  std::ofstream out(dir + "/config.json");
+  out << config_to_json(c);
+  out.flush();
+  SM_CHECK(out.good(), "checkpoint ", dir, ": cannot write config.json");
 }
 
 }  // namespace model

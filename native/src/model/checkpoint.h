@@ -22,6 +22,9 @@ struct Checkpoint {
 Checkpoint load_checkpoint(const std::string& dir, const torch::Device& device);
 // Atomic: see util/atomic_dir.h.
 void save_checkpoint(GPT2& model, const ModelConfig& config, const std::string& dir);
+// The two model files written straight into an existing directory (callers provide the
+// atomicity, e.g. a training checkpoint that adds optimizer and replay state beside them).
+void write_model_files(GPT2& model, const ModelConfig& config, const std::string& dir);
 
 }  // namespace model
 }  // namespace seqmatch

@@ -1,0 +1,39 @@
+// The loop policy both front ends share: one run_step = one update, then validation and a
+// checkpoint when due; metrics go to <out_dir>/metrics.jsonl. `seqmatch train` (Java) and
+// `seqmatch-train` (native) both call this, so the same config gives the same curve.
+// Checkpoints: <out_dir>/checkpoints/step-NNNNNNN, and <out_dir>/checkpoints/latest names
+// the newest. Test: ctest -R test_train
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "train/trainer.h"
+
+namespace seqmatch {
+namespace train {
+
+class Run {
+ public:
+  explicit Run(TrainConfig config);
+  // resume_from: "" (fresh), a checkpoint directory, or "latest" (<out_dir>/checkpoints/latest).
+  void resume(const std::string& resume_from);
+
+  bool finished() const { return trainer_.steps_done() >= trainer_.config().max_steps; }
+  // {"train": metrics, "eval": {...}?, "checkpoint": dir?}
+  nlohmann::json step();
+  // Final validation + checkpoint (also written as <out_dir>/final as a plain model dir).
+  nlohmann::json finish();
+  Trainer& trainer() { return trainer_; }
+
+ private:
+  void log(const nlohmann::json& line);
+  std::string checkpoint(const std::string& name);
+
+  Trainer trainer_;
+  std::string out_dir_;
+};
+
+}  // namespace train
+}  // namespace seqmatch

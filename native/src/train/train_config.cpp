@@ -1,0 +1,204 @@
+// The training configuration: see train_config.h.
+#include "train/train_config.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "util/check.h"
+
+namespace seqmatch {
+namespace train {
+
+namespace {
+
+// Reads section.key into `out` if present, checking its JSON type; records the key as known.
+class Reader {
+ public:
+  Reader(const nlohmann::json& root, std::string origin) : root_(root), origin_(std::move(origin)) {}
+
+  template <typename T>
+  void get(const char* section, const char* key, T& out) {
+    known_[section].insert(key);
+    const nlohmann::json* s = section[0] ? (root_.contains(section) ? &root_[section] : nullptr) : &root_;
+    if (s == nullptr || !s->contains(key) || (*s)[key].is_null()) return;
+    const auto& v = (*s)[key];
+    const std::string name = std::string(section[0] ? std::string(section) + "." : "") + key;
+    try {
+      if constexpr (std::is_same_v<T, std::string>) {
+        SM_CHECK(v.is_string(), "");
+      } else if constexpr (std::is_same_v<T, bool>) {
+        SM_CHECK(v.is_boolean(), "");
+      } else if constexpr (std::is_integral_v<T>) {
+        SM_CHECK(v.is_number_integer(), "");
+      } else if constexpr (std::is_floating_point_v<T>) {
+        SM_CHECK(v.is_number(), "");
+      }
+      out = v.get<T>();
+    } catch (const std::exception&) {
+      SM_CHECK(false, "config ", origin_, ": field '", name, "' has the wrong type (got ", v.dump(), ")");
+    }
+  }
+
+  void get_json(const char* section, const char* key, nlohmann::json& out) {
+    known_[section].insert(key);
+    if (root_.contains(section) && root_[section].contains(key)) out = root_[section][key];
+  }
+
+  // Every key present must have been asked for.
+  void reject_unknown() {
+    for (auto it = root_.begin(); it != root_.end(); ++it) {
+      if (it.value().is_object() && known_.count(it.key())) {
+        for (auto jt = it.value().begin(); jt != it.value().end(); ++jt) {
+          SM_CHECK(known_[it.key()].count(jt.key()), "config ", origin_, ": unknown field '",
+                   it.key(), ".", jt.key(), "'");
+        }
+      } else {
+        SM_CHECK(known_[""].count(it.key()), "config ", origin_, ": unknown field '", it.key(), "'");
+      }
+    }
+  }
+
+ private:
+  const nlohmann::json& root_;
+  std::string origin_;
+  std::map<std::string, std::set<std::string>> known_;
+};
+
+}  // namespace
+
+TrainConfig parse_train_config(const nlohmann::json& j, const std::string& origin) {
+  SM_CHECK(j.is_object(), "config ", origin, ": not a JSON object");
+  TrainConfig c;
+  Reader r(j, origin);
+  r.get("model", "init", c.init);
+  r.get("model", "vocab_size", c.vocab_size);
+  r.get("model", "n_positions", c.n_positions);
+  r.get("model", "n_embd", c.n_embd);
+  r.get("model", "n_layer", c.n_layer);
+  r.get("model", "n_head", c.n_head);
+  r.get("model", "bos_token_id", c.bos_token_id);
+  r.get("model", "eos_token_id", c.eos_token_id);
+  r.get("model", "pad_token_id", c.pad_token_id);
+  r.get("model", "bkspc_token_id", c.bkspc_token_id);
+  r.get_json("model", "tokenizer", c.tokenizer);
+  r.get("data", "train", c.train_data);
+  r.get("data", "validation", c.validation_data);
+  r.get("objective", "type", c.objective);
+  r.get("objective", "divergence", c.divergence);
+  r.get("objective", "gamma", c.gamma);
+  r.get("objective", "alpha", c.alpha);
+  r.get("objective", "lambda", c.lambda);
+  r.get("objective", "warmup_bc_steps", c.warmup_bc_steps);
+  r.get("objective", "noise_as_expert", c.noise_as_expert);
+  r.get("noise", "eta", c.noise_eta);
+  r.get("noise", "kind", c.noise_kind);
+  r.get("noise", "candidates", c.noise_candidates);
+  r.get("replay", "sample_every", c.sample_every);
+  r.get("replay", "buffer_size", c.buffer_size);
+  r.get("replay", "model_rows", c.model_rows);
+  r.get("replay", "max_new_tokens", c.rollout_max_new_tokens);
+  r.get("replay", "rollouts", c.rollouts);
+  r.get("optim", "lr", c.lr);
+  r.get("optim", "min_lr", c.min_lr);
+  r.get("optim", "weight_decay", c.weight_decay);
+  r.get("optim", "beta1", c.beta1);
+  r.get("optim", "beta2", c.beta2);
+  r.get("optim", "eps", c.eps);
+  r.get("optim", "grad_clip", c.grad_clip);
+  r.get("optim", "warmup_steps", c.warmup_steps);
+  r.get("", "max_steps", c.max_steps);
+  r.get("", "batch_size", c.batch_size);
+  r.get("", "grad_accum", c.grad_accum);
+  r.get("", "eval_every", c.eval_every);
+  r.get("", "eval_batches", c.eval_batches);
+  r.get("", "checkpoint_every", c.checkpoint_every);
+  r.get("", "log_every", c.log_every);
+  r.get("", "out_dir", c.out_dir);
+  r.get("", "seed", c.seed);
+  r.get("", "device", c.device);
+  r.get("", "amp", c.amp);
+  r.reject_unknown();
+
+  auto bad = [&](bool ok, const char* field, const std::string& why) {
+    SM_CHECK(ok, "config ", origin, ": field '", field, "' ", why);
+  };
+  bad(c.objective == "mle" || c.objective == "sequence_match" || c.objective == "emo",
+      "objective.type", "must be mle, sequence_match or emo (got '" + c.objective + "')");
+  bad(c.train_data.size() > 0, "data.train", "is required (a .smtok file from 'seqmatch prepare')");
+  bad(c.gamma > 0 && c.gamma <= 1, "objective.gamma", "must be in (0, 1]");
+  bad(c.alpha > 0, "objective.alpha", "must be > 0");
+  bad(c.lambda >= 0 && c.lambda <= 1, "objective.lambda", "must be in [0, 1]");
+  bad(c.noise_eta >= 0 && c.noise_eta < 1, "noise.eta", "must be in [0, 1)");
+  bad(c.lr > 0 && c.min_lr >= 0 && c.min_lr <= c.lr, "optim.lr", "must be > 0 and >= optim.min_lr");
+  bad(c.batch_size > 0, "batch_size", "must be > 0");
+  bad(c.grad_accum > 0, "grad_accum", "must be > 0");
+  bad(c.max_steps > 0, "max_steps", "must be > 0");
+  bad(c.model_rows >= 0 && c.model_rows <= c.batch_size, "replay.model_rows", "must be in [0, batch_size]");
+  bad(c.amp == "auto" || c.amp == "bf16" || c.amp == "off", "amp", "must be auto, bf16 or off");
+  return c;
+}
+
+void apply_override(nlohmann::json& j, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  SM_CHECK(eq != std::string::npos && eq > 0, "override '", assignment, "': expected key=value");
+  const std::string path = assignment.substr(0, eq), value = assignment.substr(eq + 1);
+  auto parsed = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+  nlohmann::json v = parsed.is_discarded() ? nlohmann::json(value) : parsed;
+  nlohmann::json* node = &j;
+  std::stringstream ss(path);
+  std::string part;
+  std::vector<std::string> parts;
+  while (std::getline(ss, part, '.')) parts.push_back(part);
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    if (!node->contains(parts[i])) (*node)[parts[i]] = nlohmann::json::object();
+    node = &(*node)[parts[i]];
+  }
+  (*node)[parts.back()] = v;
+}
+
+TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path);
+  SM_CHECK(in.good(), "config ", path, ": cannot open file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto j = nlohmann::json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
+  SM_CHECK(!j.is_discarded(), "config ", path, ": not valid JSON");
+  for (const auto& o : overrides) apply_override(j, o);
+  return parse_train_config(j, path);
+}
+
+nlohmann::json TrainConfig::to_json() const {
+  nlohmann::json j;
+  j["model"] = {{"init", init}, {"vocab_size", vocab_size}, {"n_positions", n_positions},
+                {"n_embd", n_embd}, {"n_layer", n_layer}, {"n_head", n_head},
+                {"bos_token_id", bos_token_id}, {"eos_token_id", eos_token_id},
+                {"pad_token_id", pad_token_id}, {"bkspc_token_id", bkspc_token_id},
+                {"tokenizer", tokenizer}};
+  j["data"] = {{"train", train_data}, {"validation", validation_data}};
+  j["objective"] = {{"type", objective}, {"divergence", divergence}, {"gamma", gamma},
+                    {"alpha", alpha}, {"lambda", lambda}, {"warmup_bc_steps", warmup_bc_steps},
+                    {"noise_as_expert", noise_as_expert}};
+  j["noise"] = {{"eta", noise_eta}, {"kind", noise_kind}, {"candidates", noise_candidates}};
+  j["replay"] = {{"sample_every", sample_every}, {"buffer_size", buffer_size},
+                 {"model_rows", model_rows}, {"max_new_tokens", rollout_max_new_tokens},
+                 {"rollouts", rollouts}};
+  j["optim"] = {{"lr", lr}, {"min_lr", min_lr}, {"weight_decay", weight_decay}, {"beta1", beta1},
+                {"beta2", beta2}, {"eps", eps}, {"grad_clip", grad_clip},
+                {"warmup_steps", warmup_steps}};
+  j["max_steps"] = max_steps;
+  j["batch_size"] = batch_size;
+  j["grad_accum"] = grad_accum;
+  j["eval_every"] = eval_every;
+  j["eval_batches"] = eval_batches;
+  j["checkpoint_every"] = checkpoint_every;
+  j["log_every"] = log_every;
+  j["out_dir"] = out_dir;
+  j["seed"] = seed;
+  j["device"] = device;
+  j["amp"] = amp;
+  return j;
+}
+
+}  // namespace train
+}  // namespace seqmatch

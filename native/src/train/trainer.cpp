@@ -1,0 +1,289 @@
+// The training loop's core: see trainer.h.
+#include "train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "loss/emo.h"
+#include "loss/mle.h"
+#include "loss/sequence_match.h"
+#include "model/checkpoint.h"
+#include "sample/sampler.h"
+#include "train/schedule.h"
+#include "util/autocast.h"
+#include "util/check.h"
+#include "util/runtime.h"
+
+namespace seqmatch {
+namespace train {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0, const torch::Device& d) {
+  if (d.is_cuda()) torch::cuda::synchronize();  // honest phase timings on an async device
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+bool has_backspace(const std::vector<data::ActionTrace>& traces, int64_t bk) {
+  for (const auto& t : traces)
+    for (int64_t a : t.actions)
+      if (a == bk) return true;
+  return false;
+}
+
+std::map<int64_t, std::vector<int64_t>> read_candidates(const std::string& path) {
+  std::ifstream in(path);
+  SM_CHECK(in.good(), "config: noise.candidates file ", path, " cannot be opened");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+  SM_CHECK(j.is_object(), "noise candidates ", path, ": expected an object {\"token\": [ids...]}");
+  std::map<int64_t, std::vector<int64_t>> out;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    SM_CHECK(it.value().is_array(), "noise candidates ", path, ": entry '", it.key(), "' is not a list");
+    out[std::stoll(it.key())] = it.value().get<std::vector<int64_t>>();
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json StepMetrics::to_json() const {
+  return {{"step", step}, {"lr", lr}, {"loss", loss}, {"bc", bc}, {"sm", sm},
+          {"sm_phi", phi_term}, {"sm_v", v_term}, {"sm_r2", r2_term}, {"mean_r", mean_r},
+          {"mean_v", mean_v}, {"emo_demd", demd}, {"grad_norm", grad_norm},
+          {"data_rows", data_rows}, {"model_rows", model_rows}, {"tokens", tokens},
+          {"actions", actions}, {"backspace_rate", actions ? double(backspaces) / double(actions) : 0.0},
+          {"t_forward", t_forward}, {"t_backward", t_backward}, {"t_optim", t_optim},
+          {"t_rollout", t_rollout}, {"t_total", t_total},
+          {"tokens_per_s", t_total > 0 ? double(tokens) / t_total : 0.0}};
+}
+
+Trainer::Trainer(TrainConfig config) : config_(std::move(config)), replay_(config_.buffer_size) {
+  util::init_runtime();
+  device_ = torch::Device(config_.device);
+  SM_CHECK(!device_.is_cuda() || torch::cuda::is_available(), "config: device ", config_.device,
+           " requested but CUDA is not available. Hint: set \"device\": \"cpu\"");
+  amp_ = device_.is_cuda() && config_.amp != "off";
+  init_model();
+  train_ = data::read_smtok(config_.train_data);
+  if (!config_.validation_data.empty()) validation_ = data::read_smtok(config_.validation_data);
+  const auto& o = model_->options();
+  for (const auto* set : {&train_, &validation_}) {
+    for (size_t i = 0; i < set->size(); ++i) {
+      const auto& e = (*set)[i];
+      SM_CHECK(int64_t(e.tokens.size()) <= o.n_positions(), "data: example ", i, " has ",
+               e.tokens.size(), " tokens but the model's context is ", o.n_positions(),
+               ". Hint: prepare the data with a smaller --seq-len");
+      for (int64_t t : e.tokens)
+        SM_CHECK(t < o.vocab_size(), "data: example ", i, " has token id ", t,
+                 " outside the model's vocabulary (", o.vocab_size(), "). Hint: was it prepared with this tokenizer?");
+    }
+  }
+  loader_ = std::make_unique<data::Loader>(int64_t(train_.size()), config_.seed);
+
+  const auto& tok = model_config_.tokens;
+  noise_.eta = config_.noise_eta;
+  noise_.kind = data::parse_noise_kind(config_.noise_kind);
+  noise_.base_vocab = o.vocab_size();
+  for (int64_t id : {tok.bos, tok.eos, tok.pad, tok.bkspc})
+    if (id >= 0) noise_.base_vocab = std::min(noise_.base_vocab, id);
+  if (noise_.kind == data::NoiseKind::kUnigram) noise_.unigram_cdf = data::unigram_cdf(train_, noise_.base_vocab);
+  if (noise_.kind == data::NoiseKind::kTask) {
+    SM_CHECK(!config_.noise_candidates.empty(), "config: noise.kind 'task' needs noise.candidates");
+    noise_.candidates = read_candidates(config_.noise_candidates);
+  }
+  loss::parse_divergence(config_.divergence);  // fail early on a typo
+  init_optimizer();
+}
+
+void Trainer::init_model() {
+  if (config_.init == "scratch") {
+    torch::manual_seed(config_.seed);
+    model_config_.gpt2.vocab_size(config_.vocab_size).n_positions(config_.n_positions)
+        .n_embd(config_.n_embd).n_layer(config_.n_layer).n_head(config_.n_head);
+    model_config_.tokens = {config_.bos_token_id, config_.eos_token_id, config_.pad_token_id,
+                            config_.bkspc_token_id};
+    model::validate_tokens(model_config_.tokens, config_.vocab_size);
+    model_ = model::GPT2(model_config_.gpt2);
+  } else {
+    auto ckpt = model::load_checkpoint(config_.init, torch::kCPU);
+    model_ = ckpt.model;
+    model_config_ = ckpt.config;
+  }
+  if (model_config_.tokens.bkspc < 0) {  // e.g. a Hugging Face GPT-2: <bkspc> is added
+    model_config_.tokens.bkspc = model_->options().vocab_size();
+    model_->add_tokens(1);
+    model_config_.gpt2 = model_->options();
+  }
+  if (!config_.tokenizer.is_null()) model_config_.seqmatch["tokenizer"] = config_.tokenizer;
+  model_->to(device_);
+  model_->train();
+  if (config_.objective == "emo") {
+    torch::NoGradGuard no_grad;
+    auto w = model_->wte->weight.detach();
+    e_hat_ = (w / w.norm(2, 1, true).clamp_min(1e-12)).clone();  // (V, C)
+  }
+}
+
+void Trainer::init_optimizer() {
+  std::vector<torch::Tensor> decay, no_decay;  // biases and LayerNorm gains are not decayed
+  for (auto& p : model_->named_parameters()) (p.value().dim() >= 2 ? decay : no_decay).push_back(p.value());
+  auto opts = torch::optim::AdamWOptions(config_.lr)
+                  .betas({config_.beta1, config_.beta2})
+                  .eps(config_.eps)
+                  .weight_decay(config_.weight_decay);
+  auto no_decay_opts = opts;
+  no_decay_opts.weight_decay(0.0);
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(opts));
+  groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(no_decay_opts));
+  optimizer_ = std::make_unique<torch::optim::AdamW>(std::move(groups), opts);
+}
+
+bool Trainer::sequence_match_active() const {
+  return config_.objective == "sequence_match" && config_.lambda > 0 &&
+         step_ >= config_.warmup_bc_steps;
+}
+
+std::vector<data::ActionTrace> Trainer::next_batch(int64_t micro) {
+  const uint64_t batch_key = uint64_t(step_ * config_.grad_accum + micro);
+  const int64_t n_model = sequence_match_active() && replay_.size() > 0 ? config_.model_rows : 0;
+  std::vector<data::ActionTrace> traces;
+  for (int64_t i = 0; i < config_.batch_size - n_model; ++i) {
+    const auto& e = train_[size_t(loader_->next())];
+    traces.push_back(data::augment(e, noise_, model_config_.tokens.bkspc, config_.seed,
+                                   batch_key * uint64_t(config_.batch_size) + uint64_t(i)));
+  }
+  for (auto& t : replay_.sample(n_model, config_.seed, batch_key)) traces.push_back(std::move(t));
+  return traces;
+}
+
+void Trainer::rollout(StepMetrics& m) {
+  auto t0 = Clock::now();
+  torch::NoGradGuard no_grad;
+  model_->eval();
+  std::vector<std::vector<int64_t>> prompts;
+  for (int64_t i = 0; i < config_.rollouts; ++i) {
+    const double u = sample::counter_uniform(config_.seed ^ 0x5EC0DEull, uint64_t(step_ * config_.rollouts + i));
+    const auto& e = train_[std::min(train_.size() - 1, size_t(u * double(train_.size())))];
+    prompts.emplace_back(e.tokens.begin(), e.tokens.begin() + e.prompt_length);
+  }
+  sample::SamplingOptions o;
+  o.max_new_tokens = config_.rollout_max_new_tokens;
+  o.max_actions = 2 * config_.rollout_max_new_tokens;
+  o.seed = config_.seed * 7919 + uint64_t(step_) * 1000003ull;
+  for (const auto& t : sample::generate(model_, model_config_.tokens, prompts, o)) {
+    data::ActionTrace tr;
+    tr.prompt_length = t.prompt_length;
+    tr.actions.assign(t.tokens.begin(), t.tokens.begin() + t.prompt_length);
+    tr.actions.insert(tr.actions.end(), t.actions.begin(), t.actions.end());
+    replay_.push(std::move(tr));
+  }
+  model_->train();
+  m.t_rollout += seconds_since(t0, device_);
+}
+
+StepMetrics Trainer::step() {
+  StepMetrics m;
+  const auto t_start = Clock::now();
+  const int64_t bk = model_config_.tokens.bkspc, eos = model_config_.tokens.eos;
+  if (sequence_match_active() &&
+      (replay_.size() == 0 || (step_ - config_.warmup_bc_steps) % std::max<int64_t>(1, config_.sample_every) == 0)) {
+    rollout(m);
+  }
+  const bool sm_active = sequence_match_active();
+  auto sm_opts = loss::SequenceMatchOptions()
+                     .divergence(loss::parse_divergence(config_.divergence))
+                     .gamma(config_.gamma).alpha(config_.alpha)
+                     .noise_as_expert(config_.noise_as_expert);
+  optimizer_->zero_grad();
+  const double accum = double(config_.grad_accum);
+  for (int64_t micro = 0; micro < config_.grad_accum; ++micro) {
+    auto traces = next_batch(micro);
+    for (const auto& t : traces) {
+      (t.from_model ? m.model_rows : m.data_rows) += 1;
+      if (t.from_model) continue;
+      for (size_t i = size_t(t.prompt_length); i < t.actions.size(); ++i)
+        m.tokens += t.actions[i] != bk && (t.noise.empty() || !t.noise[i]);
+    }
+    const bool causal = !has_backspace(traces, bk);
+    auto p = data::pack(traces, bk, eos).to(device_);
+    m.actions += p.actions;
+    m.backspaces += p.backspaces;
+    auto t0 = Clock::now();
+    torch::Tensor loss;
+    {
+      util::AutocastGuard autocast(amp_);
+      // Plain sequences need no packing mask: the causal fast path is exact for them.
+      auto logits = model_->forward(p.ids, p.pos, causal ? torch::Tensor() : p.mask);  // (B, T, V)
+      if (config_.objective == "emo") {
+        auto t = loss::emo_loss(logits, p, bk, e_hat_);
+        loss = t.loss;
+        m.bc += t.mle.item<double>() / accum;
+        m.demd += t.demd.item<double>() / accum;
+      } else if (sm_active) {
+        auto t = loss::sequence_match_loss(logits, p, bk, sm_opts);
+        loss = (1.0 - config_.lambda) * t.bc + config_.lambda * t.sm;
+        m.bc += t.bc.item<double>() / accum;
+        m.sm += t.sm.item<double>() / accum;
+        m.phi_term += t.phi_term.item<double>() / accum;
+        m.v_term += t.v_term.item<double>() / accum;
+        m.r2_term += t.r2_term.item<double>() / accum;
+        m.mean_r += t.mean_r.item<double>() / accum;
+        m.mean_v += t.mean_v.item<double>() / accum;
+      } else {
+        loss = loss::bc_loss(logits, p, bk);
+        m.bc += loss.item<double>() / accum;
+      }
+    }
+    m.loss += loss.item<double>() / accum;
+    m.t_forward += seconds_since(t0, device_);
+    t0 = Clock::now();
+    (loss / accum).backward();
+    m.t_backward += seconds_since(t0, device_);
+  }
+  auto t0 = Clock::now();
+  m.grad_norm = torch::nn::utils::clip_grad_norm_(
+      model_->parameters(), config_.grad_clip > 0 ? config_.grad_clip : std::numeric_limits<double>::infinity());
+  m.lr = learning_rate(step_, config_.lr, config_.min_lr, config_.warmup_steps, config_.max_steps);
+  for (auto& group : optimizer_->param_groups())
+    static_cast<torch::optim::AdamWOptions&>(group.options()).lr(m.lr);
+  optimizer_->step();
+  m.t_optim = seconds_since(t0, device_);
+  ++step_;
+  m.step = step_;
+  m.t_total = seconds_since(t_start, device_);
+  return m;
+}
+
+double Trainer::evaluate() {
+  if (validation_.empty()) return std::numeric_limits<double>::quiet_NaN();
+  torch::NoGradGuard no_grad;
+  model_->eval();
+  const size_t n = std::min(validation_.size(), size_t(config_.eval_batches * config_.batch_size));
+  double total = 0;
+  int64_t tokens = 0;
+  data::NoiseOptions clean;
+  for (size_t start = 0; start < n; start += size_t(config_.batch_size)) {
+    std::vector<data::ActionTrace> traces;
+    for (size_t i = start; i < std::min(n, start + size_t(config_.batch_size)); ++i)
+      traces.push_back(data::augment(validation_[i], clean, -1, 0, 0));
+    auto p = data::pack(traces, model_config_.tokens.bkspc, model_config_.tokens.eos).to(device_);
+    util::AutocastGuard autocast(amp_);
+    auto logits = model_->forward(p.ids, p.pos);  // (B, T, V): clean data is causal
+    int64_t k = 0;
+    total += loss::bc_loss(logits, p, model_config_.tokens.bkspc, &k).item<double>() * double(k);
+    tokens += k;
+  }
+  model_->train();
+  return tokens ? total / double(tokens) : std::numeric_limits<double>::quiet_NaN();
+}
+
+}  // namespace train
+}  // namespace seqmatch

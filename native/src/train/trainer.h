@@ -1,0 +1,75 @@
+// The training loop's core, shared by both front ends: one call = one optimizer update.
+//   batch   = data rows (noise-augmented, DESIGN.md §3) + replay-buffer rows (SequenceMatch)
+//   forward = one packed pass over all states (data/pack.h); bf16 autocast on CUDA
+//   loss    = mle | BC warm-up then (1−λ)·BC + λ·SM | emo      (loss/)
+//   update  = AdamW (no decay on biases and LayerNorms), warm-up + cosine, clipping, accumulation
+//   rollout = every sample_every steps the current model fills the replay buffer (sample/)
+// All randomness is keyed by (seed, step, row) through the counter RNG, so a run resumed from
+// a checkpoint continues bit-identically on CPU. Test: ctest -R test_train
+#pragma once
+
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+#include <memory>
+#include <string>
+
+#include "data/dataset.h"
+#include "data/noise.h"
+#include "model/config.h"
+#include "model/gpt2.h"
+#include "train/replay_buffer.h"
+#include "train/train_config.h"
+
+namespace seqmatch {
+namespace train {
+
+struct StepMetrics {
+  int64_t step = 0;  // updates done after this one
+  double lr = 0, loss = 0, bc = 0, sm = 0, phi_term = 0, v_term = 0, r2_term = 0;
+  double mean_r = 0, mean_v = 0, demd = 0, grad_norm = 0;
+  int64_t data_rows = 0, model_rows = 0, tokens = 0, actions = 0, backspaces = 0;
+  double t_forward = 0, t_backward = 0, t_optim = 0, t_rollout = 0, t_total = 0;
+  nlohmann::json to_json() const;
+};
+
+class Trainer {
+ public:
+  explicit Trainer(TrainConfig config);
+
+  StepMetrics step();
+  // Mean NLL per token on the validation set (clean data, no noise); NaN without one.
+  double evaluate();
+  // Checkpoint: model (config.json + model.safetensors) + optimizer + replay buffer + state.
+  void save(const std::string& dir);
+  void resume(const std::string& dir);
+
+  int64_t steps_done() const { return step_; }
+  const TrainConfig& config() const { return config_; }
+  model::GPT2 model() const { return model_; }
+  const model::ModelConfig& model_config() const { return model_config_; }
+  const ReplayBuffer& replay() const { return replay_; }
+
+ private:
+  void init_model();
+  void init_optimizer();
+  std::vector<data::ActionTrace> next_batch(int64_t micro);
+  void rollout(StepMetrics& m);
+  bool sequence_match_active() const;
+
+  TrainConfig config_;
+  torch::Device device_{torch::kCPU};
+  bool amp_ = false;
+  model::GPT2 model_{nullptr};
+  model::ModelConfig model_config_;
+  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  std::vector<data::Example> train_, validation_;
+  std::unique_ptr<data::Loader> loader_;
+  data::NoiseOptions noise_;
+  ReplayBuffer replay_;
+  torch::Tensor e_hat_;  // EMO: frozen, row-normalised LM head at the start
+  int64_t step_ = 0;
+};
+
+}  // namespace train
+}  // namespace seqmatch

@@ -1,0 +1,110 @@
+// seqmatch-train: the native training binary. Same config format and same core (train/run.h)
+// as `seqmatch train`, without a JVM:
+//   seqmatch-train --config FILE [--set key=value ...] [--resume DIR|latest] [--quiet]
+// Prints a progress line (step, loss terms, tokens/s, phase split, ETA) every log_every steps;
+// metrics go to <out_dir>/metrics.jsonl. Exit codes: 0 ok, 1 runtime failure, 2 bad input.
+#include <c10/util/Exception.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "train/run.h"
+#include "train/train_config.h"
+
+namespace {
+
+const char* kUsage =
+    "usage: seqmatch-train --config FILE [--set key=value ...] [--resume DIR|latest] [--quiet]\n"
+    "  --config FILE     training configuration (JSON; docs/TRAINING.md)\n"
+    "  --set key=value   override a field, e.g. --set optim.lr=1e-3 --set max_steps=200\n"
+    "  --resume DIR      continue from a checkpoint directory, or 'latest' in out_dir\n"
+    "  --quiet           no progress lines\n";
+
+std::string eta(double seconds) {
+  char buf[32];
+  const long s = long(std::max(0.0, seconds));
+  std::snprintf(buf, sizeof(buf), "%ldm%02lds", s / 60, s % 60);
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path, resume;
+  std::vector<std::string> overrides;
+  bool quiet = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&](const char* flag) -> std::string {
+      if (i + 1 >= argc) {
+        std::cerr << "seqmatch-train: " << flag << " needs a value\n" << kUsage;
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--config") config_path = value("--config");
+    else if (a == "--set") overrides.push_back(value("--set"));
+    else if (a == "--resume") resume = value("--resume");
+    else if (a == "--quiet") quiet = true;
+    else if (a == "--help" || a == "-h") { std::cout << kUsage; return 0; }
+    else {
+      std::cerr << "seqmatch-train: unknown option '" << a << "'\n" << kUsage;
+      return 2;
+    }
+  }
+  if (config_path.empty()) {
+    std::cerr << "seqmatch-train: --config is required\n" << kUsage;
+    return 2;
+  }
+  seqmatch::train::TrainConfig config;
+  try {
+    config = seqmatch::train::load_train_config(config_path, overrides);
+  } catch (const c10::Error& e) {
+    std::cerr << "seqmatch-train: " << e.what_without_backtrace() << "\n";
+    return 2;
+  }
+  try {
+    seqmatch::train::Run run(config);
+    run.resume(resume);
+    const auto t0 = std::chrono::steady_clock::now();
+    const int64_t first = run.trainer().steps_done();
+    double fwd = 0, bwd = 0, roll = 0, total = 0;
+    while (!run.finished()) {
+      auto out = run.step();
+      const auto& m = out["train"];
+      fwd += m["t_forward"].get<double>(), bwd += m["t_backward"].get<double>();
+      roll += m["t_rollout"].get<double>(), total += m["t_total"].get<double>();
+      const int64_t s = m["step"].get<int64_t>();
+      if (!quiet && (s % std::max<int64_t>(1, config.log_every) == 0 || s == config.max_steps)) {
+        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double per_step = elapsed / double(s - first);
+        std::printf("step %lld/%lld | loss %.4f (bc %.4f sm %.4f) | %.0f tok/s | fwd %.0f%% bwd %.0f%% roll %.0f%% | ETA %s\n",
+                    (long long)s, (long long)config.max_steps, m["loss"].get<double>(),
+                    m["bc"].get<double>(), m["sm"].get<double>(), m["tokens_per_s"].get<double>(),
+                    100 * fwd / total, 100 * bwd / total, 100 * roll / total,
+                    eta(per_step * double(config.max_steps - s)).c_str());
+        std::fflush(stdout);
+      }
+      if (out.contains("eval") && !quiet) {
+        std::printf("eval step %lld | val_loss %.4f\n", (long long)s, out["eval"]["val_loss"].get<double>());
+      }
+    }
+    auto fin = run.finish();
+    if (!quiet) {
+      std::printf("done | val_loss %.4f | checkpoint %s | final model %s\n",
+                  fin["eval"]["val_loss"].is_number() ? fin["eval"]["val_loss"].get<double>() : NAN,
+                  fin["checkpoint"].get<std::string>().c_str(), fin["final"].get<std::string>().c_str());
+    }
+  } catch (const c10::Error& e) {
+    std::cerr << "seqmatch-train: " << e.what_without_backtrace() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "seqmatch-train: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
