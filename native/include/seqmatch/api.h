@@ -132,5 +132,29 @@ int64_t generation_backspaces(Generation* generation, int64_t row);
 // "eos", "stop", "max_new_tokens", "max_actions", "length", "cancelled", or "" while running.
 std::string generation_finish_reason(Generation* generation, int64_t row);
 
+// --- training -------------------------------------------------------------------------------
+// The same training run as the native `seqmatch-train` binary (native/src/train/run.h): the
+// config is the JSON documented in docs/TRAINING.md. Both front ends call trainer_step until
+// trainer_finished, then trainer_finish, so the same config gives the same curve.
+class Trainer;
+
+// Parses and validates the config ("config <origin>: ..." errors name the field), builds the
+// model, loads the prepared data.
+Trainer* trainer_create(const std::string& config_json, const std::string& origin);
+// "" = fresh; a checkpoint directory; or "latest" (<out_dir>/checkpoints/latest).
+void trainer_resume(Trainer* trainer, const std::string& from);
+bool trainer_finished(Trainer* trainer);
+int64_t trainer_steps_done(Trainer* trainer);
+int64_t trainer_max_steps(Trainer* trainer);
+// One update (+ validation / checkpoint when due). One-line JSON:
+// {"train": {step, lr, loss, bc, sm, sm_phi, sm_v, sm_r2, mean_r, mean_v, ...}, "eval": {...}?,
+//  "checkpoint": dir?}; the same lines are appended to <out_dir>/metrics.jsonl.
+std::string trainer_step(Trainer* trainer);
+// Final validation and checkpoint; writes <out_dir>/final (a plain model directory).
+std::string trainer_finish(Trainer* trainer);
+// Mean validation NLL per token now (NaN without validation data).
+double trainer_evaluate(Trainer* trainer);
+void trainer_free(Trainer* trainer);
+
 }  // namespace api
 }  // namespace seqmatch

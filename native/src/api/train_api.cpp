@@ -1,0 +1,64 @@
+// The training half of the facade behind include/seqmatch/api.h: a shell over train::Run so
+// the Java front end drives exactly the loop the native binary drives.
+#include "api/handles.h"
+#include "train/run.h"
+
+namespace seqmatch {
+namespace api {
+
+class Trainer {
+ public:
+  std::unique_ptr<train::Run> run;
+};
+
+namespace {
+
+train::Run& check_trainer(Trainer* t) {
+  SM_CHECK(t != nullptr && t->run, "trainer: null or closed handle");
+  return *t->run;
+}
+
+}  // namespace
+
+Trainer* trainer_create(const std::string& config_json, const std::string& origin) {
+  return guarded([&] {
+    auto j = nlohmann::json::parse(config_json, nullptr, /*allow_exceptions=*/false);
+    SM_CHECK(!j.is_discarded(), "config ", origin, ": not valid JSON");
+    auto t = std::make_unique<Trainer>();
+    t->run = std::make_unique<train::Run>(train::parse_train_config(j, origin));
+    return t.release();
+  });
+}
+
+void trainer_resume(Trainer* trainer, const std::string& from) {
+  guarded([&] { check_trainer(trainer).resume(from); });
+}
+
+bool trainer_finished(Trainer* trainer) {
+  return guarded([&] { return check_trainer(trainer).finished(); });
+}
+
+int64_t trainer_steps_done(Trainer* trainer) {
+  return guarded([&] { return check_trainer(trainer).trainer().steps_done(); });
+}
+
+int64_t trainer_max_steps(Trainer* trainer) {
+  return guarded([&] { return check_trainer(trainer).trainer().config().max_steps; });
+}
+
+std::string trainer_step(Trainer* trainer) {
+  return guarded([&] { return check_trainer(trainer).step().dump(); });
+}
+
+std::string trainer_finish(Trainer* trainer) {
+  return guarded([&] { return check_trainer(trainer).finish().dump(); });
+}
+
+double trainer_evaluate(Trainer* trainer) {
+  return guarded([&] { return check_trainer(trainer).trainer().evaluate(); });
+}
+
+void trainer_free(Trainer* trainer) { delete trainer; }
+
+}  // namespace api
+}  // namespace seqmatch
