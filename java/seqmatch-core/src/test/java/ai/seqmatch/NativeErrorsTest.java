@@ -17,6 +17,11 @@ class NativeErrorsTest {
     assertSame(ckpt, e.getCause());
 
     assertInstanceOf(InvalidInputException.class, NativeErrors.wrap(new RuntimeException("invalid ids: ...")));
+    assertInstanceOf(InvalidInputException.class,
+        NativeErrors.wrap(new RuntimeException("sampling: top_p must be in (0, 1] (got 1.5)")));
+    assertInstanceOf(InvalidInputException.class,
+        NativeErrors.wrap(new RuntimeException("generate: prompt 0 is empty. Hint: start it with a BOS token")));
+    assertInstanceOf(NativeException.class, NativeErrors.wrap(new RuntimeException("generation: null handle")));
     assertInstanceOf(NativeException.class, NativeErrors.wrap(new RuntimeException("CUDA out of memory")));
     assertEquals("first", NativeErrors.wrap(new RuntimeException("first\nException raised from ...")).getMessage());
   }

@@ -18,7 +18,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = VersionCommand.Provider.class,
     description = "Train and serve SequenceMatch language models.",
-    subcommands = {VersionCommand.class, InspectCommand.class, QuickstartCommand.class})
+    subcommands = {VersionCommand.class, InspectCommand.class, QuickstartCommand.class, GenerateCommand.class,
+        BenchCommand.class})
 public final class SeqMatchCli implements Callable<Integer> {
   @Spec CommandSpec spec;
 

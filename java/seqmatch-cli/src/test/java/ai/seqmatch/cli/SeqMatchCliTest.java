@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.Device;
+import ai.seqmatch.Engine;
 import ai.seqmatch.model.Gpt2Model;
 import ai.seqmatch.model.ModelConfig;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -104,6 +105,9 @@ class SeqMatchCliTest {
     assertUsageError(run("quickstart", "--prompt", "1,999999"), "seqmatch quickstart");
     assertUsageError(run("quickstart", "--device", "gpu"), "seqmatch quickstart");
     assertEquals(2, run().code());
+    if (!Engine.cudaAvailable()) {
+      assertUsageError(run("quickstart", "--device", "cuda"), "seqmatch quickstart");
+    }
   }
 
   @Test

@@ -9,6 +9,7 @@ package ai.seqmatch.model;
 
 import ai.seqmatch.CheckpointException;
 import ai.seqmatch.Device;
+import ai.seqmatch.Engine;
 import ai.seqmatch.InvalidInputException;
 import ai.seqmatch.NativeErrors;
 import ai.seqmatch.nativ.SeqmatchNative;
@@ -24,6 +25,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /** A GPT-2 language model; B = batch rows, T = time steps, V = vocab_size. */
@@ -46,7 +48,8 @@ public final class Gpt2Model implements AutoCloseable {
   /** A freshly initialised model (GPT-2 init, seeded by {@code seed}) on {@code device}. */
   public static Gpt2Model create(ModelConfig config, long seed, Device device) {
     try (ModelSpec spec = Specs.toNative(config)) {
-      return new Gpt2Model(NativeErrors.call(() -> SeqmatchNative.model_create(spec, seed, device.toString())));
+      String where = usable(device);
+      return new Gpt2Model(NativeErrors.call(() -> SeqmatchNative.model_create(spec, seed, where)));
     }
   }
 
@@ -57,7 +60,8 @@ public final class Gpt2Model implements AutoCloseable {
           + "config.json and model.safetensors");
     }
     String path = dir.toAbsolutePath().toString();
-    return new Gpt2Model(NativeErrors.call(() -> SeqmatchNative.model_load(path, device.toString())));
+    String where = usable(device);
+    return new Gpt2Model(NativeErrors.call(() -> SeqmatchNative.model_load(path, where)));
   }
 
   /** Writes config.json + model.safetensors into {@code dir} atomically. */
@@ -208,6 +212,17 @@ public final class Gpt2Model implements AutoCloseable {
     });
   }
 
+  /**
+   * Runs {@code body} with the live native handle while the model cannot be closed (close() waits for
+   * it). For SeqMatch's own packages that drive the native core directly (ai.seqmatch.sample); the
+   * handle must not escape {@code body}.
+   *
+   * @throws IllegalStateException if the model is closed
+   */
+  public <T> T withNativeHandle(Function<Model, T> body) {
+    return withReadLock(() -> body.apply(handle()));
+  }
+
   void forget(KvCache cache) {
     caches.remove(cache);
   }
@@ -238,6 +253,15 @@ public final class Gpt2Model implements AutoCloseable {
       throw new IllegalStateException("model is closed");
     }
     return h;
+  }
+
+  /** The device's native spelling; asking for CUDA where there is none is the caller's mistake. */
+  private static String usable(Device device) {
+    if (device.isCuda() && !Engine.cudaAvailable()) {
+      throw new InvalidInputException("device " + device + ": CUDA is not available (no GPU, or libseqmatch "
+          + "built against a CPU libtorch). Hint: use cpu, or build with -Dseqmatch.cmake.preset=cuda-release");
+    }
+    return device.toString();
   }
 
   private static ModelConfig readConfig(Model h) {

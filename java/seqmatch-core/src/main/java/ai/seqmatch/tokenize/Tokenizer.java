@@ -1,0 +1,64 @@
+/*
+ * Text <-> token ids. Implementations: ByteTokenizer (built in, zero download), HfTokenizer (any Hugging
+ * Face tokenizer.json through DJL) and the wrapper made by Tokenizers.withSeqMatchSpecials. Streaming
+ * text for generation goes through StreamingDecoder. Tested by ByteTokenizerTest, HfTokenizerTest.
+ */
+package ai.seqmatch.tokenize;
+
+/**
+ * A tokenizer. Ids run from 0 to {@link #vocabSize()} - 1; ids at or above {@link #baseVocabSize()} are
+ * the special tokens SeqMatch appended (see {@link Tokenizers#withSeqMatchSpecials}). Encoding never
+ * produces a SeqMatch-appended special from text. Close it when done (HfTokenizer holds native memory).
+ */
+public interface Tokenizer extends AutoCloseable {
+
+  /** Token ids of {@code text}, with no BOS/EOS added. */
+  long[] encode(String text);
+
+  /** Text of {@code ids}, special tokens rendered as their names. */
+  default String decode(long[] ids) {
+    return decode(ids, false);
+  }
+
+  /**
+   * Text of {@code ids}; with {@code skipSpecial} special tokens contribute nothing.
+   *
+   * @throws ai.seqmatch.InvalidInputException if an id is outside [0, vocabSize())
+   */
+  String decode(long[] ids, boolean skipSpecial);
+
+  /** Number of ids this tokenizer knows: the embedding rows a model needs, appended specials included. */
+  int vocabSize();
+
+  /** Size of the underlying vocabulary, without the specials SeqMatch appended after it. */
+  default int baseVocabSize() {
+    return vocabSize();
+  }
+
+  SpecialTokens specials();
+
+  /** True for special tokens (those {@code decode(ids, true)} drops), including the tokenizer's own. */
+  boolean isSpecial(long id);
+
+  /**
+   * True if every token stands for a fixed byte string, so that the text of a sequence is the UTF-8
+   * decoding of the concatenated {@link #tokenBytes}. Lets StreamingDecoder work in O(1) per token.
+   */
+  boolean isByteLevel();
+
+  /**
+   * Bytes token {@code id} contributes to the UTF-8 text (a special token: its name).
+   *
+   * @throws UnsupportedOperationException if {@link #isByteLevel()} is false
+   */
+  byte[] tokenBytes(long id);
+
+  /** A decoder that turns ids into text one token at a time, with backspace support. */
+  default StreamingDecoder streamingDecoder(boolean skipSpecial) {
+    return new StreamingDecoder(this, skipSpecial);
+  }
+
+  /** Releases native resources; narrowed to throw nothing so try-with-resources needs no catch. */
+  @Override
+  void close();
+}
