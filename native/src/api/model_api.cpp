@@ -14,7 +14,6 @@
 #include "api/handles.h"
 #include "model/checkpoint.h"
 #include "util/check.h"
-#include "util/runtime.h"
 
 namespace seqmatch {
 namespace api {
@@ -69,7 +68,6 @@ void to_host(const torch::Tensor& logits, float* out) {
 
 std::string runtime_info() {
   return guarded([] {
-    util::init_runtime();
     nlohmann::json j;
     j["seqmatch"] = SEQMATCH_VERSION;
     j["libtorch"] = TORCH_VERSION;
@@ -96,7 +94,6 @@ int64_t resident_set_bytes() {
 
 Model* model_create(const ModelSpec& spec, int64_t seed, const std::string& device) {
   return guarded([&] {
-    util::init_runtime();
     auto m = std::make_unique<Model>();
     m->device = parse_device(device);
     m->config.gpt2.vocab_size(spec.vocab_size).n_positions(spec.n_positions).n_embd(spec.n_embd)
@@ -113,7 +110,6 @@ Model* model_create(const ModelSpec& spec, int64_t seed, const std::string& devi
 
 Model* model_load(const std::string& dir, const std::string& device) {
   return guarded([&] {
-    util::init_runtime();
     auto m = std::make_unique<Model>();
     m->device = parse_device(device);
     auto ckpt = model::load_checkpoint(dir, m->device);

@@ -15,7 +15,6 @@
 #include "train/schedule.h"
 #include "util/autocast.h"
 #include "util/check.h"
-#include "util/runtime.h"
 
 namespace seqmatch {
 namespace train {
@@ -65,7 +64,6 @@ nlohmann::json StepMetrics::to_json() const {
 }
 
 Trainer::Trainer(TrainConfig config) : config_(std::move(config)), replay_(config_.buffer_size) {
-  util::init_runtime();
   device_ = torch::Device(config_.device);
   SM_CHECK(!device_.is_cuda() || torch::cuda::is_available(), "config: device ", config_.device,
            " requested but CUDA is not available. Hint: set \"device\": \"cpu\"");
