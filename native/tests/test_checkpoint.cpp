@@ -2,6 +2,8 @@
 // naming the file/tensor with no partial model. Run: ctest -R test_checkpoint
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+
 #include <filesystem>
 #include <fstream>
 
@@ -11,15 +13,10 @@
 
 namespace sm = seqmatch::model;
 namespace fs = std::filesystem;
+using seqmatch::testing::error_of;
+using seqmatch::testing::temp_dir;
 
 namespace {
-
-fs::path temp_dir(const std::string& name) {
-  auto d = fs::temp_directory_path() / ("seqmatch-test-" + std::to_string(::getpid()) + "-" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
 
 sm::ModelConfig tiny_config() {
   sm::ModelConfig c;
@@ -27,15 +24,6 @@ sm::ModelConfig tiny_config() {
   c.tokens.eos = 48;
   c.tokens.bkspc = 49;
   return c;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const c10::Error& e) {
-    return e.what_without_backtrace();
-  }
-  return "";
 }
 
 }  // namespace

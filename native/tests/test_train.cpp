@@ -4,6 +4,8 @@
 // Run: ctest -R test_train
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+
 #include <filesystem>
 #include <fstream>
 
@@ -17,26 +19,12 @@
 namespace sd = seqmatch::data;
 namespace st = seqmatch::train;
 namespace fs = std::filesystem;
+using seqmatch::testing::error_of;
+using seqmatch::testing::temp_dir;
 
 namespace {
 
 constexpr int64_t kEos = 16, kBk = 17, kVocab = 18;
-
-fs::path temp_dir(const std::string& name) {
-  auto d = fs::temp_directory_path() / ("seqmatch-train-" + std::to_string(::getpid()) + "-" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const c10::Error& e) {
-    return e.what_without_backtrace();
-  }
-  return "";
-}
 
 // Learnable data: a start digit d, then d+1, d+2, ... (mod 16), then <eos>.
 std::vector<sd::Example> counting_examples(int n, uint64_t seed) {
