@@ -16,7 +16,8 @@ public final class NativeErrors {
   /** Message prefixes the native facade uses, in the order they are tested. */
   static final String CHECKPOINT_PREFIX = "checkpoint";
 
-  static final String[] INVALID_INPUT_PREFIXES = {"invalid", "input", "sampling:", "generate:"};
+  static final String[] INVALID_INPUT_PREFIXES = {
+    "invalid", "input", "sampling:", "generate:", "config", "data", "noise", "resume", "override"};
 
   /** Calls {@code call}, mapping a native error to the matching {@link SeqMatchException}. */
   public static <T> T call(Supplier<T> call) {

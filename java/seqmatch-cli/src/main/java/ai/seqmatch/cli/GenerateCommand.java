@@ -1,5 +1,7 @@
 /*
- * `seqmatch generate`: backspace-aware sampling from a checkpoint (ours or a Hugging Face GPT-2 dir).
+ * `seqmatch generate`: backspace-aware sampling from a checkpoint (ours or a Hugging Face GPT-2 dir) on the
+ * native engine, or from an ONNX export (`--engine onnx --model DIR`, seqmatch-onnx's OrtGenerator) with
+ * the same flags, decoding rules and output.
  * Output: text (per row: a summary line, then the text or the ids), --json (ONE object: the row itself
  * for one prompt, {"results": [...]} for several), or --stream (edits as they happen; a <bkspc> erases
  * with "\b \b" on a terminal and prints one ⌫ per deleted character otherwise).
@@ -11,6 +13,9 @@ import ai.seqmatch.Device;
 import ai.seqmatch.InvalidInputException;
 import ai.seqmatch.model.Gpt2Model;
 import ai.seqmatch.model.ModelConfig;
+import ai.seqmatch.onnx.ExecutionProvider;
+import ai.seqmatch.onnx.OrtGenerator;
+import ai.seqmatch.onnx.OrtModel;
 import ai.seqmatch.sample.GenerationListener;
 import ai.seqmatch.sample.GenerationResult;
 import ai.seqmatch.sample.Generator;
@@ -45,14 +50,26 @@ import picocli.CommandLine.Spec;
             + "text and completion (only with a tokenizer), finish_reason, new_tokens, backspaces, num_actions, "
             + "logprobs (with --logprobs).",
         "--stream prints the text as it is generated; a <bkspc> erases with \\b \\b on a terminal and prints "
-            + "one \u232b per deleted character otherwise (--backspace-style)."})
+            + "one \u232b per deleted character otherwise (--backspace-style).",
+        "--engine onnx runs an export of 'seqmatch export' (--model DIR) on ONNX Runtime (--ep cpu|cuda)."})
 final class GenerateCommand implements Callable<Integer> {
   enum BackspaceStyle { auto, erase, marker }
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--checkpoint", required = true, paramLabel = "DIR", description = "Checkpoint directory.")
+  @Option(names = "--checkpoint", paramLabel = "DIR", description = "Checkpoint directory (--engine native).")
   Path checkpoint;
+
+  @Option(names = "--engine", defaultValue = "native", paramLabel = "ENGINE",
+      description = "native (libtorch, --checkpoint) or onnx (ONNX Runtime, --model) (default: ${DEFAULT-VALUE}).")
+  String engine;
+
+  @Option(names = "--model", paramLabel = "DIR", description = "ONNX export directory of 'seqmatch export' (--engine onnx).")
+  Path onnxModel;
+
+  @Option(names = "--ep", defaultValue = "cpu", paramLabel = "EP",
+      description = "With --engine onnx: execution provider cpu or cuda; cuda falls back to cpu with a WARN line.")
+  String ep;
 
   @Option(names = "--prompt", paramLabel = "TEXT", description = "A prompt as text (repeatable: one row each).")
   List<String> prompts = new ArrayList<>();
@@ -124,27 +141,113 @@ final class GenerateCommand implements Callable<Integer> {
     if (stream && json) {
       problems.add("--stream and --json cannot be combined");
     }
+    checkEngine(problems);
     if (!problems.isEmpty()) {
       throw new InvalidInputException(String.join("; ", problems));
     }
-    Device where = Device.of(device);
-    try (Gpt2Model model = Gpt2Model.load(checkpoint, where);
-        Generator generator = new Generator(model);
-        Text text = new Text(Tokenizers.load(checkpoint))) {
+    try (Engine backend = openEngine(); Text text = new Text(Tokenizers.load(backend.dir()))) {
       if (!prompts.isEmpty()) {
-        ids = encode(text, model.config());
+        ids = encode(text, backend.bosTokenId());
       }
       List<GenerationResult> results;
       if (stream) {
         StreamPrinter printer = new StreamPrinter(spec.commandLine().getOut(), text, ids, useErase());
-        results = generator.generate(ids, options, printer);
+        results = backend.generate(ids, options, printer);
         printer.end(results);
       } else {
-        results = generator.generate(ids, options);
+        results = backend.generate(ids, options, null);
         print(results, text);
       }
     }
     return 0;
+  }
+
+  /** The model behind one run: the native Generator or ONNX Runtime's OrtGenerator (same results). */
+  interface Engine extends AutoCloseable {
+    Path dir();
+
+    long bosTokenId();
+
+    List<GenerationResult> generate(List<long[]> prompts, SamplingOptions options, GenerationListener listener);
+
+    @Override
+    void close();
+  }
+
+  private void checkEngine(List<String> problems) {
+    switch (engine) {
+      case "native" -> {
+        if (checkpoint == null) {
+          problems.add("--engine native needs --checkpoint DIR" + (onnxModel != null ? " (--model is for --engine onnx)" : ""));
+        } else if (onnxModel != null) {
+          problems.add("--model is for --engine onnx (got it with --engine native)");
+        }
+      }
+      case "onnx" -> {
+        if (onnxModel == null) {
+          problems.add("--engine onnx needs --model DIR (an export of 'seqmatch export')");
+        } else if (checkpoint != null) {
+          problems.add("--checkpoint is for --engine native; give the ONNX export as --model");
+        }
+        if (!ep.equals("cpu") && !ep.equals("cuda")) {
+          problems.add("--ep must be cpu or cuda (got \"" + ep + "\")");
+        }
+      }
+      default -> problems.add("--engine must be native or onnx (got \"" + engine + "\")");
+    }
+  }
+
+  private Engine openEngine() {
+    if (engine.equals("onnx")) {
+      OrtModel model = OrtModel.load(onnxModel, ExecutionProvider.parse(ep), 0);
+      OrtGenerator generator = new OrtGenerator(model);
+      return new Engine() {
+        @Override
+        public Path dir() {
+          return onnxModel;
+        }
+
+        @Override
+        public long bosTokenId() {
+          return model.info().bosTokenId();
+        }
+
+        @Override
+        public List<GenerationResult> generate(List<long[]> p, SamplingOptions o, GenerationListener l) {
+          return generator.generate(p, o, l);
+        }
+
+        @Override
+        public void close() {
+          generator.close();
+          model.close();
+        }
+      };
+    }
+    Gpt2Model model = Gpt2Model.load(checkpoint, Device.of(device));
+    Generator generator = new Generator(model);
+    return new Engine() {
+      @Override
+      public Path dir() {
+        return checkpoint;
+      }
+
+      @Override
+      public long bosTokenId() {
+        return model.config().bosTokenId();
+      }
+
+      @Override
+      public List<GenerationResult> generate(List<long[]> p, SamplingOptions o, GenerationListener l) {
+        return generator.generate(p, o, l);
+      }
+
+      @Override
+      public void close() {
+        generator.close();
+        model.close();
+      }
+    };
   }
 
   private SamplingOptions options(List<String> problems) {
@@ -162,16 +265,17 @@ final class GenerateCommand implements Callable<Integer> {
     }
   }
 
-  private List<long[]> encode(Text text, ModelConfig config) {
+  private List<long[]> encode(Text text, long bosTokenId) {
     if (text.tokenizer().isEmpty()) {
-      throw new InvalidInputException("--prompt needs a tokenizer, and " + checkpoint + " has none (no "
+      throw new InvalidInputException("--prompt needs a tokenizer, and " + (checkpoint != null ? checkpoint : onnxModel)
+          + " has none (no "
           + "tokenizer.json, no \"seqmatch\".\"tokenizer\" in config.json). Hint: use --prompt-ids");
     }
     List<long[]> out = new ArrayList<>();
     for (String p : prompts) {
       long[] encoded = text.tokenizer().get().encode(p);
-      if (encoded.length == 0 && config.bosTokenId() != ModelConfig.NO_TOKEN) {
-        encoded = new long[] {config.bosTokenId()}; // an empty prompt starts from BOS
+      if (encoded.length == 0 && bosTokenId != ModelConfig.NO_TOKEN) {
+        encoded = new long[] {bosTokenId}; // an empty prompt starts from BOS
       }
       out.add(encoded);
     }

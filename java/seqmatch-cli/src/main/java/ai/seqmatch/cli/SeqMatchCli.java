@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
     versionProvider = VersionCommand.Provider.class,
     description = "Train and serve SequenceMatch language models.",
     subcommands = {VersionCommand.class, InspectCommand.class, QuickstartCommand.class, GenerateCommand.class,
-        BenchCommand.class})
+        PrepareCommand.class, TrainCommand.class, TasksCommand.class, EvalCommand.class,
+        ExportCommand.class, ServeCommand.class, ClientCommand.class, BenchCommand.class})
 public final class SeqMatchCli implements Callable<Integer> {
   @Spec CommandSpec spec;
 

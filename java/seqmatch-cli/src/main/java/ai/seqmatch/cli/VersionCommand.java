@@ -1,6 +1,8 @@
 /* `seqmatch version`: versions of SeqMatch, the native core and libtorch, and whether CUDA is usable. */
 package ai.seqmatch.cli;
 
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtProvider;
 import ai.seqmatch.Engine;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -17,7 +19,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "version", mixinStandardHelpOptions = true,
-    description = "Print SeqMatch, libtorch and Java versions and whether CUDA is usable.")
+    description = "Print SeqMatch, libtorch, ONNX Runtime and Java versions and whether CUDA is usable.")
 final class VersionCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -37,9 +39,18 @@ final class VersionCommand implements Callable<Integer> {
     }
   }
 
+  /** ONNX Runtime's native version and whether its CUDA execution provider is in this build. */
+  record OrtInfo(String version, boolean cudaProvider) {
+    static OrtInfo read() {
+      OrtEnvironment env = OrtEnvironment.getEnvironment();
+      return new OrtInfo(env.getVersion(), OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA));
+    }
+  }
+
   @Override
   public Integer call() throws IOException {
     Engine.RuntimeInfo info = Engine.runtimeInfo();
+    OrtInfo ort = OrtInfo.read();
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       ObjectNode node = new ObjectMapper().createObjectNode();
@@ -48,6 +59,8 @@ final class VersionCommand implements Callable<Integer> {
       node.put("libtorch", info.libtorchVersion());
       node.put("cuda_available", info.cudaAvailable());
       node.put("cuda_devices", info.cudaDevices());
+      node.put("onnxruntime", ort.version());
+      node.put("onnxruntime_cuda_provider", ort.cudaProvider());
       node.put("java", Runtime.version().toString());
       out.println(node);
     } else {
@@ -55,6 +68,7 @@ final class VersionCommand implements Callable<Integer> {
       out.println("libseqmatch " + info.seqmatchVersion());
       out.println("libtorch " + info.libtorchVersion());
       out.println("cuda: " + (info.cudaAvailable() ? "available (" + info.cudaDevices() + " devices)" : "not available"));
+      out.println("onnxruntime " + ort.version() + " (CUDA execution provider " + (ort.cudaProvider() ? "built in" : "not in this build") + ")");
       out.println("java " + Runtime.version());
     }
     out.flush();

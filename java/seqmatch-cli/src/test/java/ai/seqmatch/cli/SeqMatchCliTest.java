@@ -57,6 +57,8 @@ class SeqMatchCliTest {
     JsonNode json = new ObjectMapper().readTree(run("version", "--json").out());
     assertTrue(json.path("libtorch").asText().matches("\\d+\\.\\d+.*"), json.toString());
     assertTrue(json.has("cuda_available"));
+    assertTrue(json.path("onnxruntime").asText().matches("\\d+\\.\\d+.*"), json.toString());
+    assertTrue(r.out().contains("onnxruntime "), r.out());
   }
 
   @Test

@@ -16,7 +16,8 @@ public final class GenerationHandle {
   private final int rows;
   private final ConcurrentLinkedQueue<Integer> pending = new ConcurrentLinkedQueue<>();
 
-  GenerationHandle(int rows) {
+  /** A handle over {@code rows} rows; engines other than {@link Generator} (e.g. ONNX Runtime) create one too. */
+  public GenerationHandle(int rows) {
     this.rows = rows;
   }
 
@@ -44,8 +45,8 @@ public final class GenerationHandle {
     }
   }
 
-  /** The rows to cancel now, in request order (drained). */
-  List<Integer> drain() {
+  /** The rows to cancel now, in request order (drained); called by the generating engine between steps. */
+  public List<Integer> drain() {
     List<Integer> out = new ArrayList<>();
     for (Integer row = pending.poll(); row != null; row = pending.poll()) {
       out.add(row);

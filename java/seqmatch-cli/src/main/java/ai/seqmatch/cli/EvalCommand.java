@@ -1,0 +1,393 @@
+/*
+ * `seqmatch eval`: evaluation without a large reference model (DESIGN.md §3). Task mode (--task) checks
+ * generated completions exactly (accuracy, backspace rate, actions per token); prompts mode (--prompts only)
+ * reports text metrics of the generations (distinct-n, seq-rep-4, self-BLEU, Zipf). --data adds the
+ * perplexity of reference text. Several --checkpoint give one side-by-side table, or with --json ONE object
+ * {"mode", ..., "checkpoints": {"<dir>": report}}. The engine is picked in openEngine: one case per engine.
+ * Tested by EvalCommandTest.
+ */
+package ai.seqmatch.cli;
+
+import ai.seqmatch.Device;
+import ai.seqmatch.InvalidInputException;
+import ai.seqmatch.data.BadLinePolicy;
+import ai.seqmatch.data.DataReader;
+import ai.seqmatch.data.Row;
+import ai.seqmatch.eval.EvalExample;
+import ai.seqmatch.eval.EvalReport;
+import ai.seqmatch.eval.GenerationEngine;
+import ai.seqmatch.eval.ModelPerplexity;
+import ai.seqmatch.eval.TaskEvaluator;
+import ai.seqmatch.eval.TextEvaluator;
+import ai.seqmatch.eval.Traces;
+import ai.seqmatch.eval.Units;
+import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.sample.SamplingOptions;
+import ai.seqmatch.tasks.Task;
+import ai.seqmatch.tasks.TaskDataset;
+import ai.seqmatch.tasks.TaskExample;
+import ai.seqmatch.tasks.TaskRegistry;
+import ai.seqmatch.tokenize.Tokenizer;
+import ai.seqmatch.tokenize.Tokenizers;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Evaluate checkpoints without a reference model.",
+        "Task mode: --task NAME checks generated answers exactly on --n prompts drawn with --seed (or on the "
+            + "prompts of --prompts FILE.jsonl, e.g. a test split from 'seqmatch tasks generate'). A row is "
+            + "correct only if it ends with <eos> and passes the checker.",
+        "Prompts mode: --prompts FILE (.jsonl with \"prompt\" or \"text\", else one prompt per line) reports "
+            + "distinct-1/2/3, seq-rep-4, self-BLEU-4, Zipf coefficient over the generations.",
+        "Both: backspace_rate, actions_per_token; --data FILE adds the perplexity of reference text (NLL over "
+            + "all actions but <bkspc>). Decoding is greedy unless --temperature is given.",
+        "--json prints ONE object: {\"mode\", \"task\"?, \"sampling\", \"checkpoints\": {\"<dir>\": {\"metrics\", "
+            + "\"counts\", \"examples\", ...}}}; undefined metrics are null."})
+final class EvalCommand implements Callable<Integer> {
+  /** Engines --engine accepts; openEngine has one case per name. */
+  static final List<String> ENGINES = List.of("native");
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--checkpoint", required = true, paramLabel = "DIR",
+      description = "Checkpoint directory (repeatable: one table column each).")
+  List<Path> checkpoints = new ArrayList<>();
+
+  @Option(names = "--task", paramLabel = "NAME", description = "Task to check ('seqmatch tasks list').")
+  String task;
+
+  @Option(names = "--n", defaultValue = "200", description = "Task prompts to draw (default: ${DEFAULT-VALUE}).")
+  int n;
+
+  @Option(names = "--seed", defaultValue = "12345",
+      description = "Seed of the drawn task prompts (default: ${DEFAULT-VALUE}; 'tasks generate' defaults to 0).")
+  long seed;
+
+  @Option(names = "--prompts", paramLabel = "FILE", description = "Prompts file (.jsonl or one per line).")
+  Path prompts;
+
+  @Option(names = "--data", paramLabel = "FILE", description = "Reference text for perplexity (repeatable; .jsonl or text).")
+  List<Path> data = new ArrayList<>();
+
+  @Option(names = "--engine", defaultValue = "native", description = "Generation engine: native (default).")
+  String engine;
+
+  @Option(names = "--max-new-tokens", description = "Generated tokens per row (default: task's longest answer + 8, or 64).")
+  Long maxNewTokens;
+
+  @Option(names = "--max-actions", defaultValue = "0", description = "Actions per row incl. <bkspc>; 0 = 4 x --max-new-tokens.")
+  long maxActions;
+
+  @Option(names = "--greedy", description = "Argmax decoding (the default unless --temperature is given).")
+  boolean greedy;
+
+  @Option(names = "--temperature", description = "Sample at this temperature instead of greedy decoding.")
+  Double temperature;
+
+  @Option(names = "--top-k", defaultValue = "0", description = "With --temperature: keep the K most likely actions; 0 = off.")
+  long topK;
+
+  @Option(names = "--top-p", defaultValue = "1.0", description = "With --temperature: nucleus mass in (0, 1]; 1 = off.")
+  double topP;
+
+  @Option(names = "--sample-seed", defaultValue = "0", description = "With --temperature: row i samples with seed + i.")
+  long sampleSeed;
+
+  @Option(names = "--no-backspace", description = "Never choose <bkspc>.")
+  boolean noBackspace;
+
+  @Option(names = "--batch-size", defaultValue = "32", description = "Prompts per generate call (default: ${DEFAULT-VALUE}).")
+  int batchSize;
+
+  @Option(names = "--units", defaultValue = "tokens", description = "Units of the text metrics: tokens or words.")
+  String units;
+
+  @Option(names = "--self-bleu-cap", defaultValue = "200", description = "Generations used by self-BLEU (O(cap^2)).")
+  int selfBleuCap;
+
+  @Option(names = "--max-ppl-tokens", defaultValue = "100000", description = "Most reference tokens scored by --data.")
+  long maxPplTokens;
+
+  @Option(names = "--examples", defaultValue = "3", description = "Rows shown per checkpoint (default: ${DEFAULT-VALUE}).")
+  int examples;
+
+  @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
+  String device;
+
+  @Option(names = "--json", description = "Print one JSON object instead of a table.")
+  boolean json;
+
+  /** What one checkpoint's evaluation needs (model: null for engines without one); closing frees it all. */
+  private record Opened(GenerationEngine engine, Tokenizer tokenizer, Gpt2Model model) implements AutoCloseable {
+    @Override
+    public void close() {
+      try {
+        engine.close();
+      } finally {
+        try {
+          tokenizer.close();
+        } finally {
+          if (model != null) {
+            model.close();
+          }
+        }
+      }
+    }
+  }
+
+  @Override
+  public Integer call() {
+    List<String> problems = new ArrayList<>();
+    Task t = validate(problems);
+    SamplingOptions options = options(t, problems);
+    Units u = units(problems);
+    if (!problems.isEmpty()) {
+      throw new InvalidInputException(String.join("; ", problems));
+    }
+    List<TaskExample> rows = prompts != null ? readPrompts(prompts) : TaskDataset.sample(t, n, seed);
+    Map<String, EvalReport> reports = new LinkedHashMap<>();
+    for (Path ckpt : checkpoints) {
+      try (Opened o = openEngine(ckpt)) {
+        EvalReport r = t != null
+            ? TaskEvaluator.builder(o.engine(), o.tokenizer(), t).optOptions(options).optBatchSize(batchSize)
+                .optExamples(examples).build().evaluate(rows)
+            : TextEvaluator.builder(o.engine(), o.tokenizer()).optOptions(options).optUnits(u)
+                .optBatchSize(batchSize).optSelfBleuCap(selfBleuCap).optExamples(examples).build()
+                .evaluate(rows.stream().map(TaskExample::prompt).toList());
+        if (!data.isEmpty()) {
+          if (o.model() == null) {
+            throw new InvalidInputException("--data needs a model to score text (got --engine " + engine
+                + "). Hint: use --engine native for perplexity");
+          }
+          ModelPerplexity.Result ppl = ModelPerplexity.evaluate(o.model(), referenceDocs(o.tokenizer()), maxPplTokens);
+          r = r.withMetric("perplexity", ppl.perplexity()).withMetric("ppl_tokens", ppl.tokens());
+        }
+        reports.put(ckpt.toString(), r);
+      }
+    }
+    print(t, options, rows.size(), reports);
+    return 0;
+  }
+
+  private Task validate(List<String> problems) {
+    if (task == null && prompts == null) {
+      problems.add("give --task NAME or --prompts FILE (got neither)");
+    }
+    if (task != null && prompts == null && n < 1) {
+      problems.add("--n must be >= 1 (got " + n + ")");
+    }
+    if (!ENGINES.contains(engine)) {
+      problems.add("unknown --engine (got \"" + engine + "\", expected one of " + String.join(", ", ENGINES) + ")");
+    }
+    if (new HashSet<>(checkpoints).size() != checkpoints.size()) {
+      problems.add("--checkpoint given twice with the same directory");
+    }
+    if (batchSize < 1 || examples < 0 || selfBleuCap < 2 || maxPplTokens < 1) {
+      problems.add("--batch-size, --max-ppl-tokens must be >= 1, --self-bleu-cap >= 2, --examples >= 0 (got "
+          + batchSize + ", " + maxPplTokens + ", " + selfBleuCap + ", " + examples + ")");
+    }
+    if (task == null) {
+      return null;
+    }
+    try {
+      return TaskRegistry.get(task);
+    } catch (InvalidInputException e) {
+      problems.add(e.getMessage().replace("unknown task", "unknown --task"));
+      return null;
+    }
+  }
+
+  private SamplingOptions options(Task t, List<String> problems) {
+    if (greedy && temperature != null) {
+      problems.add("--greedy and --temperature cannot be combined");
+    }
+    long max = maxNewTokens != null ? maxNewTokens : t != null ? TaskEvaluator.defaultMaxNewTokens(t) : 64;
+    try {
+      return SamplingOptions.builder().optMaxNewTokens(max).optMaxActions(maxActions).optGreedy(temperature == null)
+          .optTemperature(temperature == null ? 1.0 : temperature).optTopK(topK).optTopP(topP).optSeed(sampleSeed)
+          .optAllowBackspace(!noBackspace).build();
+    } catch (IllegalArgumentException e) {
+      String m = e.getMessage().replaceFirst("^invalid sampling options: ", "");
+      for (String field : new String[] {"max_new_tokens", "max_actions", "temperature", "top_k", "top_p"}) {
+        m = m.replaceAll("\\b" + field + "\\b", "--" + field.replace('_', '-'));
+      }
+      problems.add(m.replace("use greedy", "leave --temperature out"));
+      return null;
+    }
+  }
+
+  private Units units(List<String> problems) {
+    for (Units u : Units.values()) {
+      if (u.wireName().equals(units)) {
+        return u;
+      }
+    }
+    problems.add("unknown --units (got \"" + units + "\", expected tokens or words)");
+    return null;
+  }
+
+  /** The engine for one checkpoint: add an engine as one more case here (and in ENGINES). */
+  private Opened openEngine(Path ckpt) {
+    switch (engine) {
+      case "native": {
+        Gpt2Model model = Gpt2Model.load(ckpt, Device.of(device));
+        try {
+          Tokenizer tok = Tokenizers.load(ckpt).orElseThrow(() -> new InvalidInputException("checkpoint " + ckpt
+              + " has no tokenizer (no tokenizer.json, no \"seqmatch\".\"tokenizer\" in config.json). Hint: eval "
+              + "works on text, so the checkpoint must name its tokenizer"));
+          return new Opened(GenerationEngine.open(model), tok, model);
+        } catch (RuntimeException e) {
+          model.close();
+          throw e;
+        }
+      }
+      default:
+        throw new InvalidInputException("unknown --engine (got \"" + engine + "\", expected one of "
+            + String.join(", ", ENGINES) + ")");
+    }
+  }
+
+  /** Prompts (and references, for task mode) from a .jsonl file, or one prompt per non-empty line. */
+  private static List<TaskExample> readPrompts(Path file) {
+    List<TaskExample> out = new ArrayList<>();
+    if (file.toString().endsWith(".jsonl")) {
+      for (Row row : new DataReader(BadLinePolicy.FAIL).read(file)) {
+        out.add(row instanceof Row.Pair p ? new TaskExample(p.prompt(), p.completion())
+            : new TaskExample(((Row.Text) row).text(), ""));
+      }
+    } else {
+      try {
+        Files.readAllLines(file, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank())
+            .forEach(l -> out.add(new TaskExample(l, "")));
+      } catch (IOException e) {
+        throw new InvalidInputException("--prompts: cannot read " + file + ": " + e.getMessage(), e);
+      }
+    }
+    if (out.isEmpty()) {
+      throw new InvalidInputException("--prompts: " + file + " holds no prompts. Hint: one prompt per line, or "
+          + "JSONL with \"prompt\" fields");
+    }
+    return out;
+  }
+
+  private List<long[]> referenceDocs(Tokenizer tokenizer) {
+    List<long[]> docs = new ArrayList<>();
+    DataReader reader = new DataReader(BadLinePolicy.FAIL);
+    for (Path file : data) {
+      for (Row row : reader.read(file)) {
+        String text = row instanceof Row.Pair p ? p.prompt() + p.completion() : ((Row.Text) row).text();
+        docs.add(tokenizer.encode(text));
+      }
+    }
+    return docs;
+  }
+
+  private void print(Task t, SamplingOptions options, int rows, Map<String, EvalReport> reports) {
+    PrintWriter out = spec.commandLine().getOut();
+    String mode = t != null ? "task" : "prompts";
+    String sampling = (options.greedy() ? "greedy" : "temperature " + options.temperature() + ", top_k "
+        + options.topK() + ", top_p " + options.topP() + ", seed " + options.seed()) + ", max_new_tokens "
+        + options.maxNewTokens() + (options.allowBackspace() ? "" : ", no backspace");
+    if (json) {
+      ObjectMapper mapper = new ObjectMapper();
+      ObjectNode root = mapper.createObjectNode();
+      root.put("mode", mode);
+      if (t != null) {
+        root.put("task", t.name()).put("task_config", t.describe());
+      }
+      root.put("rows", rows).put("source", prompts != null ? prompts.toString() : "seed " + seed);
+      root.put("sampling", sampling).put("engine", engine);
+      if (t == null) {
+        root.put("units", units);
+      }
+      ObjectNode per = root.putObject("checkpoints");
+      reports.forEach((k, r) -> per.set(k, r.toJson()));
+      out.println(root);
+      out.flush();
+      return;
+    }
+    out.println((t != null ? "task " + t.describe() : "prompts (text metrics over " + units + ")") + "; " + rows
+        + " rows from " + (prompts != null ? prompts : "seed " + seed) + "; " + engine + " engine, " + sampling);
+    out.print(Table.render(reports));
+    for (Map.Entry<String, EvalReport> e : reports.entrySet()) {
+      if (!e.getValue().examples().isEmpty()) {
+        out.println();
+        out.println("examples, " + e.getKey() + ":");
+        for (EvalExample x : e.getValue().examples()) {
+          String tag = x.correct() == null ? "" : x.correct() ? "[ok] " : "[wrong] ";
+          String why = x.correct() == null ? x.finishReason() : x.reason();
+          out.println("  " + tag + quote(x.prompt()) + " -> " + quote(x.completion()) + "  (" + why + ")");
+          if (x.trace().contains(Traces.BACKSPACE)) {
+            out.println("      trace: " + quote(x.trace()));
+          }
+        }
+      }
+    }
+    out.flush();
+  }
+
+  private static String quote(String s) {
+    return "\"" + s.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t") + "\"";
+  }
+
+  /** Metrics as rows, checkpoints as columns. */
+  static final class Table {
+    private Table() {}
+
+    static String render(Map<String, EvalReport> reports) {
+      List<String> names = new ArrayList<>();
+      for (EvalReport r : reports.values()) {
+        r.metrics().keySet().stream().filter(k -> !names.contains(k)).forEach(names::add);
+        r.counts().keySet().stream().filter(k -> !names.contains(k)).forEach(names::add);
+      }
+      List<String> heads = new ArrayList<>(reports.keySet());
+      int first = Math.max(6, names.stream().mapToInt(String::length).max().orElse(0));
+      int[] widths = heads.stream().mapToInt(h -> Math.max(10, h.length())).toArray();
+      StringBuilder sb = new StringBuilder();
+      List<String> header = new ArrayList<>(List.of("metric"));
+      header.addAll(heads);
+      row(sb, header, first, widths);
+      for (String name : names) {
+        List<String> cells = new ArrayList<>(List.of(name));
+        for (EvalReport r : reports.values()) {
+          cells.add(r.metrics().containsKey(name) ? format(r.metric(name))
+              : String.valueOf(r.counts().getOrDefault(name, 0L)));
+        }
+        row(sb, cells, first, widths);
+      }
+      return sb.toString();
+    }
+
+    private static void row(StringBuilder sb, List<String> cells, int first, int[] widths) {
+      StringBuilder line = new StringBuilder(pad(cells.get(0), first));
+      for (int c = 1; c < cells.size(); c++) {
+        line.append("  ").append(pad(cells.get(c), widths[c - 1]));
+      }
+      sb.append(line.toString().stripTrailing()).append('\n');
+    }
+
+    private static String format(double v) {
+      return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.4f", v);
+    }
+
+    private static String pad(String s, int width) {
+      return s.length() >= width ? s : s + " ".repeat(width - s.length());
+    }
+  }
+}

@@ -1,0 +1,149 @@
+/*
+ * `seqmatch serve`: the gRPC server (proto/seqmatch/v1/generation.proto) over an ONNX export (--model DIR,
+ * ONNX Runtime with a per-row KV cache) or, for development, a native checkpoint (--checkpoint DIR, full
+ * recompute per step: slow). Prints the bound address, serves until SIGTERM / Ctrl-C, then drains: health
+ * NOT_SERVING, new calls refused, calls in flight finish within --drain-timeout, the rest are cancelled.
+ */
+package ai.seqmatch.cli;
+
+import ai.seqmatch.InvalidInputException;
+import ai.seqmatch.grpc.BearerAuth;
+import ai.seqmatch.grpc.NettyTransport;
+import ai.seqmatch.grpc.SeqMatchServer;
+import ai.seqmatch.grpc.ServerLimits;
+import ai.seqmatch.grpc.engine.OrtStepEngine;
+import ai.seqmatch.grpc.engine.RecomputeStepEngine;
+import ai.seqmatch.grpc.engine.StepEngine;
+import ai.seqmatch.tokenize.Tokenizer;
+import ai.seqmatch.tokenize.Tokenizers;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Serve a model over gRPC (seqmatch.v1.Generation, grpc.health.v1, reflection).",
+        "Give --model DIR (an export of 'seqmatch export', ONNX Runtime) or --checkpoint DIR (native, "
+            + "development only: recomputes the whole sequence every step).",
+        "Prints 'listening on HOST:PORT'; stops on SIGTERM/Ctrl-C after draining calls in flight."})
+final class ServeCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--model", paramLabel = "DIR", description = "ONNX export directory.")
+  Path model;
+
+  @Option(names = "--checkpoint", paramLabel = "DIR", description = "Native checkpoint directory (slow; development).")
+  Path checkpoint;
+
+  @Option(names = "--host", defaultValue = "127.0.0.1", description = "Bind address (default: ${DEFAULT-VALUE}).")
+  String host;
+
+  @Option(names = "--port", defaultValue = "50051", description = "Port; 0 = any free port (default: ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--max-batch", defaultValue = "16", description = "Rows decoded together (default: ${DEFAULT-VALUE}).")
+  int maxBatch;
+
+  @Option(names = "--queue", defaultValue = "64", description = "Requests that may wait for a row; more get RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}).")
+  int queue;
+
+  @Option(names = "--max-streams", defaultValue = "100", description = "Concurrent calls per connection (default: ${DEFAULT-VALUE}).")
+  int maxStreams;
+
+  @Option(names = "--max-prompt-tokens", defaultValue = "1024", description = "Longest prompt (default: ${DEFAULT-VALUE}).")
+  int maxPromptTokens;
+
+  @Option(names = "--max-new-tokens-limit", defaultValue = "1024", description = "Largest max_new_tokens (default: ${DEFAULT-VALUE}).")
+  int maxNewTokensLimit;
+
+  @Option(names = "--threads", defaultValue = "0", description = "ONNX Runtime intra-op threads; 0 = its default.")
+  int threads;
+
+  @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate chain (enables TLS).")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM PKCS#8 private key.")
+  Path tlsKey;
+
+  @Option(names = "--auth-token-file", paramLabel = "FILE", description = "Require 'authorization: Bearer <token>' (token = the file's first line).")
+  Path authTokenFile;
+
+  @Option(names = "--drain-timeout", defaultValue = "30", description = "Seconds to let calls finish at shutdown (default: ${DEFAULT-VALUE}).")
+  int drainSeconds;
+
+  /** Counted down by tests (and the shutdown hook) to stop the server. */
+  final CountDownLatch stop = new CountDownLatch(1);
+  /** Counted down once the server has drained: the shutdown hook waits for it, or the JVM would exit first. */
+  private final CountDownLatch stopped = new CountDownLatch(1);
+
+  @Override
+  public Integer call() throws Exception {
+    List<String> problems = new ArrayList<>();
+    if ((model == null) == (checkpoint == null)) {
+      problems.add("give --model DIR or --checkpoint DIR (got " + (model == null ? "neither" : "both") + ")");
+    }
+    if (port < 0 || port > 65535) {
+      problems.add("--port must be in 0..65535 (got " + port + ")");
+    }
+    if (maxStreams < 1) {
+      problems.add("--max-streams must be >= 1 (got " + maxStreams + ")");
+    }
+    if (drainSeconds < 0) {
+      problems.add("--drain-timeout must be >= 0 (got " + drainSeconds + ")");
+    }
+    ServerLimits limits = null;
+    try {
+      limits = ServerLimits.defaults().withMaxBatch(maxBatch).withMaxQueue(queue)
+          .withMaxPromptTokens(maxPromptTokens).withMaxNewTokensLimit(maxNewTokensLimit);
+    } catch (IllegalArgumentException e) {
+      problems.add(e.getMessage().replace("max_batch", "--max-batch").replace("max_queue", "--queue")
+          .replace("max_prompt_tokens", "--max-prompt-tokens").replace("max_new_tokens_limit", "--max-new-tokens-limit"));
+    }
+    if (!problems.isEmpty()) {
+      throw new InvalidInputException(String.join("; ", problems));
+    }
+    String token = authTokenFile == null ? null : BearerAuth.readToken(authTokenFile);
+    Path dir = model != null ? model : checkpoint;
+    try (StepEngine engine = model != null ? OrtStepEngine.load(model, threads) : RecomputeStepEngine.load(checkpoint);
+        Tokenizer tokenizer = Tokenizers.load(dir).orElse(null)) {
+      SeqMatchServer.Builder b = SeqMatchServer.builder(NettyTransport.server(host, port, tlsCert, tlsKey,
+          maxStreams), engine).optLimits(limits).optTokenizer(tokenizer)
+          .optDrainTimeout(Duration.ofSeconds(drainSeconds));
+      if (token != null) {
+        b.optAuthToken(token);
+      }
+      SeqMatchServer server = b.build().start();
+      Thread hook = new Thread(() -> {
+        stop.countDown();
+        try {
+          stopped.await(drainSeconds + 15L, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, "seqmatch-serve-shutdown");
+      Runtime.getRuntime().addShutdownHook(hook);
+      PrintWriter out = spec.commandLine().getOut();
+      out.println("seqmatch serve: listening on " + host + ":" + server.port() + " (" + engine.info().engine()
+          + (tlsCert != null ? ", tls" : "") + (token != null ? ", bearer auth" : "") + ")");
+      out.flush();
+      stop.await();
+      boolean clean = server.shutdown(Duration.ofSeconds(drainSeconds));
+      out.println("seqmatch serve: stopped (" + (clean ? "drained" : "calls cancelled after --drain-timeout") + ")");
+      out.flush();
+      stopped.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // The JVM is already shutting down (SIGTERM): the hook is running, nothing to remove.
+      }
+    }
+    return 0;
+  }
+}

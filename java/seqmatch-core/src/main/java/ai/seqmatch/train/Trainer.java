@@ -1,0 +1,112 @@
+/*
+ * The native training run (native/src/train/run.h) behind an AutoCloseable: the same loop policy as the
+ * `seqmatch-train` binary, so one config gives the same curve from either front end. Each step() is one
+ * optimizer update (+ validation and a checkpoint when due); metrics also go to <out_dir>/metrics.jsonl.
+ * Not thread-safe: drive it from one thread (TrainingLoop does). Tested by TrainerTest, TrainCommandTest.
+ */
+package ai.seqmatch.train;
+
+import ai.seqmatch.NativeErrors;
+import ai.seqmatch.nativ.SeqmatchNative;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** Owns one native trainer; try-with-resources frees it (and the model, optimizer and data it holds). */
+public final class Trainer implements AutoCloseable {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final TrainConfig config;
+  private SeqmatchNative.Trainer handle;
+
+  private Trainer(TrainConfig config, SeqmatchNative.Trainer handle) {
+    this.config = config;
+    this.handle = handle;
+  }
+
+  /**
+   * Validates {@code config} (native parser: unknown keys and wrong types are errors), builds the model and
+   * loads the prepared data. The config must name .smtok files (see {@link RawData} for raw inputs).
+   *
+   * @throws ai.seqmatch.InvalidInputException for a bad config or unusable data ("config ...", "data ...")
+   * @throws ai.seqmatch.CheckpointException if model.init cannot be loaded
+   */
+  public static Trainer create(TrainConfig config) {
+    if (config.rawData().isPresent()) {
+      throw new IllegalArgumentException("config " + config.origin() + ": data.text/data.jsonl must be prepared "
+          + "first. Hint: use TrainingInputs.resolve (what `seqmatch train` does) or `seqmatch prepare`");
+    }
+    return new Trainer(config,
+        NativeErrors.call(() -> SeqmatchNative.trainer_create(config.toJson(), config.origin())));
+  }
+
+  /**
+   * Continues from a checkpoint: "" (no-op), a checkpoint directory, or "latest" (the newest in
+   * <out_dir>/checkpoints). On CPU the continuation is bit-identical to an uninterrupted run; metrics
+   * lines the interrupted run wrote after that checkpoint are dropped from metrics.jsonl.
+   */
+  public void resume(String from) {
+    NativeErrors.run(() -> SeqmatchNative.trainer_resume(handle(), from));
+  }
+
+  public TrainConfig config() {
+    return config;
+  }
+
+  public boolean finished() {
+    return NativeErrors.call(() -> SeqmatchNative.trainer_finished(handle()));
+  }
+
+  public long stepsDone() {
+    return NativeErrors.callLong(() -> SeqmatchNative.trainer_steps_done(handle()));
+  }
+
+  public long maxSteps() {
+    return NativeErrors.callLong(() -> SeqmatchNative.trainer_max_steps(handle()));
+  }
+
+  /** One update, plus validation and a checkpoint when due. */
+  public StepResult step() {
+    JsonNode j = parse(NativeErrors.call(() -> SeqmatchNative.trainer_step(handle())));
+    return new StepResult(StepMetrics.fromJson(j.path("train")),
+        j.has("eval") ? Optional.of(EvalMetrics.fromJson(j.get("eval"))) : Optional.empty(),
+        j.hasNonNull("checkpoint") ? Optional.of(Path.of(j.get("checkpoint").asText())) : Optional.empty());
+  }
+
+  /** Final validation and checkpoint; writes <out_dir>/final (a plain model directory). */
+  public FinishResult finish() {
+    JsonNode j = parse(NativeErrors.call(() -> SeqmatchNative.trainer_finish(handle())));
+    return new FinishResult(EvalMetrics.fromJson(j.path("eval")), Path.of(j.path("checkpoint").asText()),
+        Path.of(j.path("final").asText()));
+  }
+
+  /** Mean validation NLL per token now, without logging it (NaN without validation data). */
+  public double evaluate() {
+    return NativeErrors.call(() -> SeqmatchNative.trainer_evaluate(handle()));
+  }
+
+  @Override
+  public void close() {
+    if (handle != null) {
+      SeqmatchNative.trainer_free(handle);
+      handle = null;
+    }
+  }
+
+  private SeqmatchNative.Trainer handle() {
+    if (handle == null) {
+      throw new IllegalStateException("trainer is closed");
+    }
+    return handle;
+  }
+
+  private static JsonNode parse(String json) {
+    try {
+      return JSON.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("trainer: native returned invalid JSON: " + json, e);
+    }
+  }
+}

@@ -1,0 +1,106 @@
+/* The suite in-process (directExecutor, unique name) on the native full-recompute engine. */
+package ai.seqmatch.grpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.seqmatch.grpc.engine.RecomputeStepEngine;
+import ai.seqmatch.grpc.engine.StepEngine;
+import ai.seqmatch.grpc.v1.GenerateEvent;
+import ai.seqmatch.grpc.v1.GenerationGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.ServerBuilder;
+import io.grpc.Status;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+class InProcessGenerationTest extends AbstractGenerationSuite {
+  private String name;
+
+  @Override
+  protected StepEngine newEngine() {
+    return new RecomputeStepEngine(model);
+  }
+
+  @Override
+  protected ServerBuilder<?> newServerBuilder() {
+    name = InProcessServerBuilder.generateName();
+    return InProcessServerBuilder.forName(name).directExecutor();
+  }
+
+  @Override
+  protected ManagedChannel newChannel(SeqMatchServer server) {
+    return InProcessChannelBuilder.forName(name).directExecutor().build();
+  }
+
+  @Override
+  protected boolean inProcess() {
+    return true;
+  }
+
+  /**
+   * A client that stops reading: the in-process transport is ready only while the client has requested
+   * messages, so the stream's buffer fills, its row pauses (no actions), and resumes when the client reads.
+   */
+  @Test
+  void slowClientPausesItsRow() throws Exception {
+    ThrottledEngine e = new ThrottledEngine(newEngine());
+    SeqMatchServer small = startServer(e, ServerLimits.defaults().withStreamBufferEvents(8), null);
+    ManagedChannel ch = newChannel(small);
+    try {
+      slowClient(small, e, ch);
+    } finally {
+      ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      small.shutdown(java.time.Duration.ofSeconds(2));
+      e.close();
+    }
+  }
+
+  private void slowClient(SeqMatchServer server, ThrottledEngine engine, ManagedChannel channel)
+      throws Exception {
+    AtomicReference<ClientCallStreamObserver<?>> call = new AtomicReference<>();
+    AtomicReference<GenerateEvent> last = new AtomicReference<>();
+    AtomicInteger received = new AtomicInteger();
+    CompletableFuture<Status> done = new CompletableFuture<>();
+    GenerationGrpc.newStub(channel).generateStream(text("Hi").setMaxNewTokens(100).setAllowBackspace(false).setSeed(7)
+        .build(), new ClientResponseObserver<ai.seqmatch.grpc.v1.GenerateRequest, GenerateEvent>() {
+          @Override
+          public void beforeStart(ClientCallStreamObserver<ai.seqmatch.grpc.v1.GenerateRequest> s) {
+            call.set(s);
+            s.disableAutoRequestWithInitial(1);
+          }
+
+          @Override
+          public void onNext(GenerateEvent value) {
+            received.incrementAndGet();
+            last.set(value);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            done.complete(Status.fromThrowable(t));
+          }
+
+          @Override
+          public void onCompleted() {
+            done.complete(Status.OK);
+          }
+        });
+    assertTrue(waitFor(() -> server.activeRows() == 1 && engine.runnableRows() == 0), "row never paused: received "
+        + received.get() + ", active " + server.activeRows() + ", runnable " + engine.runnableRows() + ", done " + done);
+    assertTrue(received.get() <= 1);
+    call.get().request(1000);
+    assertTrue(done.get(20, TimeUnit.SECONDS).isOk());
+    assertTrue(last.get().hasFinished());
+    assertTrue(last.get().getFinished().getUsage().getActions() > 8, "the row must outlive one buffer");
+    assertEquals(last.get().getFinished().getUsage().getActions() + 1, received.get());
+    assertTrue(waitFor(() -> server.activeRows() == 0));
+  }
+}

@@ -1,0 +1,141 @@
+/*
+ * Test fixtures: a tiny GPT-2 over the built-in byte tokenizer (V = 259: bytes, <eos> 256, <pad> 257,
+ * <bkspc> 258) whose weights are crafted so that <bkspc> is common: ln_f.bias = c and wte[<bkspc>] =
+ * alpha·c/|c|², which adds about alpha = ln(258/3) to the <bkspc> logit in every state (about 1 action in
+ * 4 under temperature 1, and greedy alternates token / <bkspc>). Written once per JVM as a checkpoint
+ * (config.json names the byte tokenizer) and as its ONNX export.
+ */
+package ai.seqmatch.grpc;
+
+import ai.seqmatch.Device;
+import ai.seqmatch.io.DType;
+import ai.seqmatch.io.SafeTensors;
+import ai.seqmatch.io.TensorInfo;
+import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.ModelConfig;
+import ai.seqmatch.onnx.OnnxExporter;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Random;
+
+final class TestModels {
+  static final long EOS = 256;
+  static final long BKSPC = 258;
+  static final ModelConfig CONFIG = ModelConfig.builder(259).optNPositions(96).optNEmbd(32).optNLayer(2)
+      .optNHead(4).optEosTokenId(EOS).optPadTokenId(257).optBkspcTokenId(BKSPC).build();
+
+  private static Path checkpoint;
+  private static Path onnx;
+
+  private TestModels() {}
+
+  /** The crafted checkpoint directory (created on first use under target/). */
+  static synchronized Path checkpoint() {
+    if (checkpoint == null) {
+      try {
+        Path dir = Files.createTempDirectory(workDir(), "ckpt-");
+        try (Gpt2Model m = Gpt2Model.create(CONFIG, 11, Device.cpu())) {
+          m.save(dir);
+        }
+        craft(dir.resolve("model.safetensors"));
+        nameByteTokenizer(dir.resolve("config.json"));
+        checkpoint = dir;
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return checkpoint;
+  }
+
+  /** The ONNX export of {@link #checkpoint()}. */
+  static synchronized Path onnx() {
+    if (onnx == null) {
+      try {
+        Path out = Files.createTempDirectory(workDir(), "onnx-");
+        OnnxExporter.builder(checkpoint(), out).build().export();
+        onnx = out;
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return onnx;
+  }
+
+  static Path workDir() throws IOException {
+    Path d = Path.of(System.getProperty("seqmatch.grpc.work.dir", "target")).resolve("test-work");
+    Files.createDirectories(d);
+    return d;
+  }
+
+  private static void craft(Path file) throws IOException {
+    SafeTensors st = SafeTensors.open(file);
+    String wte = name(st, "wte.weight");
+    String bias = name(st, "ln_f.bias");
+    int C = (int) CONFIG.nEmbd();
+    float[] c = new float[C];
+    Random rnd = new Random(5);
+    double norm2 = 0;
+    for (int i = 0; i < C; i++) {
+      c[i] = (float) rnd.nextGaussian();
+      norm2 += c[i] * c[i];
+    }
+    double alpha = Math.log(258.0 / 3.0);
+    float[] row = new float[C];
+    for (int i = 0; i < C; i++) {
+      row[i] = (float) (alpha * c[i] / norm2);
+    }
+    long dataStart;
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+      ch.read(len, 0);
+      dataStart = 8 + len.flip().getLong();
+    }
+    write(file, dataStart + st.info(bias).begin(), c);
+    write(file, dataStart + st.info(wte).begin() + BKSPC * C * 4, row);
+    if (st.names().contains("lm_head.weight")) { // an untied head carries the logits
+      write(file, dataStart + st.info("lm_head.weight").begin() + BKSPC * C * 4, row);
+    }
+  }
+
+  private static String name(SafeTensors st, String suffix) {
+    for (String n : st.names()) {
+      if (n.equals(suffix) || n.endsWith("." + suffix)) {
+        TensorInfo info = st.info(n);
+        if (info.dtype() != DType.F32) {
+          throw new IllegalStateException("fixture expects F32 tensors (got " + info + ")");
+        }
+        return n;
+      }
+    }
+    throw new IllegalStateException("fixture: no tensor named *" + suffix + " in " + st.names());
+  }
+
+  private static void write(Path file, long at, float[] values) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (float v : values) {
+      b.putFloat(v);
+    }
+    b.flip();
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      while (b.hasRemaining()) {
+        ch.write(b, at + b.position());
+      }
+    }
+  }
+
+  private static void nameByteTokenizer(Path config) throws IOException {
+    ObjectMapper m = new ObjectMapper();
+    ObjectNode root = (ObjectNode) m.readTree(config.toFile());
+    ObjectNode sm = root.has("seqmatch") ? (ObjectNode) root.get("seqmatch") : root.putObject("seqmatch");
+    sm.putObject("tokenizer").put("type", "byte");
+    Files.writeString(config, m.writerWithDefaultPrettyPrinter().writeValueAsString(root));
+  }
+}

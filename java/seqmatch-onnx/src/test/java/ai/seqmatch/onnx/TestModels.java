@@ -1,0 +1,59 @@
+/* Shared inputs of the ONNX tests: small random checkpoints saved by the native core, exported once. */
+package ai.seqmatch.onnx;
+
+import ai.seqmatch.Device;
+import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.ModelConfig;
+import java.nio.file.Path;
+
+final class TestModels {
+  private TestModels() {}
+
+  // V = 24: ids 0..21 ordinary, 22 = <eos>, 23 = <bkspc> (as GeneratorTest): <bkspc> is likely enough
+  // under a near-uniform random model to be chosen.
+  static final long EOS = 22;
+  static final long BKSPC = 23;
+  static final ModelConfig CONFIG = ModelConfig.builder(24).optNPositions(48).optNEmbd(32).optNLayer(2)
+      .optNHead(4).optEosTokenId(EOS).optBkspcTokenId(BKSPC).build();
+
+  /** The HF GPT-2 fixture of seqmatch-core's tests (path set by Surefire). */
+  static Path hfGpt2Tiny() {
+    return Path.of(System.getProperty("seqmatch.fixtures", "../seqmatch-core/src/test/resources/fixtures"))
+        .resolve("hf-gpt2-tiny");
+  }
+
+  /** Saves a freshly initialised model to {@code dir}/ckpt and exports it to {@code dir}/onnx. */
+  static Path[] saveAndExport(ModelConfig config, long seed, Path dir) {
+    Path ckpt = dir.resolve("ckpt");
+    try (Gpt2Model m = Gpt2Model.create(config, seed, Device.cpu())) {
+      m.save(ckpt);
+    }
+    Path onnx = dir.resolve("onnx");
+    OnnxExporter.builder(ckpt, onnx).build().export();
+    return new Path[] {ckpt, onnx};
+  }
+
+  /** Max |a - b| over finite entries of a, printing the first 5 pairs and up to 10 mismatches over atol. */
+  static float maxDiff(String what, float[] want, float[] got, float atol) {
+    if (want.length != got.length) {
+      throw new AssertionError(what + ": lengths differ (want " + want.length + ", got " + got.length + ")");
+    }
+    float max = 0;
+    int mismatches = 0;
+    for (int i = 0; i < want.length; i++) {
+      if (!Float.isFinite(want[i])) {
+        continue;
+      }
+      float d = Math.abs(want[i] - got[i]);
+      if (i < 5) {
+        System.out.printf("%s[%d]: want %.6f got %.6f%n", what, i, want[i], got[i]);
+      }
+      if (d > atol && ++mismatches <= 10) {
+        System.out.printf("MISMATCH %s[%d]: want %.6f got %.6f%n", what, i, want[i], got[i]);
+      }
+      max = Math.max(max, d);
+    }
+    System.out.println(what + ": max abs diff " + max);
+    return max;
+  }
+}
