@@ -273,7 +273,7 @@ final class GenerateCommand implements Callable<Integer> {
     }
     List<long[]> out = new ArrayList<>();
     for (String p : prompts) {
-      long[] encoded = text.tokenizer().get().encode(p);
+      long[] encoded = text.tokenizer().get().encodePrompt(p); // start token + text, as in training
       if (encoded.length == 0 && bosTokenId != ModelConfig.NO_TOKEN) {
         encoded = new long[] {bosTokenId}; // an empty prompt starts from BOS
       }

@@ -1,131 +1,93 @@
 /*
- * `seqmatch quickstart`: the zero-download smoke run. Builds a small GPT-2 from the built-in config
- * (or loads --checkpoint), greedily generates a few tokens from a prompt of ids with the KV cache, and
- * prints them with timing. Later issues grow it into train -> generate -> export -> serve.
+ * `seqmatch quickstart`: the README's main command, on the embedded default (no ../shared, no downloads).
+ * Generates the arithmetic task, trains MLE, BC and SequenceMatch-χ² with the same budget, evaluates them on
+ * held-out prompts, exports the best backspace-trained one to ONNX, answers a few prompts with ONNX Runtime
+ * showing backspaces (⌫), and writes <out>/REPORT.md with curves.png and accuracy.png
+ * (ai.seqmatch.experiment.Quickstart).
+ * Tested by QuickstartTest.
  */
 package ai.seqmatch.cli;
 
-import ai.seqmatch.Device;
-import ai.seqmatch.InvalidInputException;
-import ai.seqmatch.model.Gpt2Model;
-import ai.seqmatch.model.KvCache;
-import ai.seqmatch.model.ModelConfig;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import ai.seqmatch.experiment.ExperimentJson;
+import ai.seqmatch.experiment.NoiseKind;
+import ai.seqmatch.experiment.Quickstart;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "quickstart", mixinStandardHelpOptions = true,
-    description = "Build a small model (or load one) and greedily generate a few tokens.")
+@Command(name = "quickstart", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Train MLE, BC and SequenceMatch-χ² on generated arithmetic (same budget), compare them on "
+        + "held-out prompts, export the most accurate of BC and SequenceMatch (the methods trained with <bkspc>) to "
+        + "ONNX and answer with it, showing deletions as ⌫. About 3-6 minutes on 2 CPU cores.",
+        "Writes <out>/REPORT.md, curves.png, accuracy.png, onnx/ and runs/<method>/."})
 final class QuickstartCommand implements Callable<Integer> {
-  /** Built-in model: byte-sized vocabulary, small enough to build in milliseconds on a laptop CPU. */
-  static final ModelConfig BUILT_IN = ModelConfig.builder(256)
-      .optNPositions(128).optNEmbd(64).optNLayer(2).optNHead(4).build();
-
   @Spec CommandSpec spec;
 
-  @Option(names = "--checkpoint", paramLabel = "DIR", description = "Load this checkpoint instead of the built-in model.")
-  Path checkpoint;
+  @Option(names = "--out", defaultValue = "runs/quickstart", paramLabel = "DIR",
+      description = "Output directory (default: ${DEFAULT-VALUE}).")
+  Path out;
 
-  @Option(names = "--prompt", split = ",", paramLabel = "IDS", defaultValue = "1,2,3,4",
-      description = "Prompt token ids, comma separated (default: ${DEFAULT-VALUE}).")
-  long[] prompt;
+  @Option(names = "--steps", defaultValue = "500", description = "Steps per method (default: ${DEFAULT-VALUE}).")
+  int steps;
 
-  @Option(names = "--tokens", defaultValue = "8", description = "Tokens to generate (default: ${DEFAULT-VALUE}).")
-  int tokens;
+  @Option(names = "--eta", defaultValue = "0.1",
+      description = "Noise level of BC and SequenceMatch, in (0, 1) (default: ${DEFAULT-VALUE}).")
+  double eta;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Seed of the built-in model's weights (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--noise", defaultValue = "task",
+      description = "Noise kind: task (ground-truth wrong digit) or uniform (default: ${DEFAULT-VALUE}).")
+  String noise;
+
+  @Option(names = "--test", defaultValue = "200", description = "Held-out test prompts (default: ${DEFAULT-VALUE}).")
+  int test;
+
+  @Option(names = "--seed", defaultValue = "0", description = "Seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
-  String device;
-
-  @Option(names = "--json", description = "Print one JSON object instead of text.")
+  @Option(names = "--json", description = "Print one JSON object at the end (progress goes to stderr).")
   boolean json;
 
   @Override
   public Integer call() {
-    if (tokens < 1) {
-      throw new InvalidInputException("--tokens must be >= 1 (got " + tokens + ")");
+    NoiseKind kind;
+    try {
+      kind = NoiseKind.parse(noise);
+    } catch (IllegalArgumentException e) {
+      throw new ai.seqmatch.InvalidInputException("--noise: " + e.getMessage());
     }
-    long start = System.nanoTime();
-    try (Gpt2Model model = checkpoint == null
-        ? Gpt2Model.create(BUILT_IN, seed, Device.of(device))
-        : Gpt2Model.load(checkpoint, Device.of(device))) {
-      double loadMs = (System.nanoTime() - start) / 1e6;
-      long t0 = System.nanoTime();
-      long[] generated = greedy(model, prompt, tokens);
-      double genMs = (System.nanoTime() - t0) / 1e6;
-      report(model, generated, loadMs, genMs);
-    }
-    return 0;
-  }
-
-  /** Greedy decoding with the KV cache: one prefill of the prompt, then one token per step. */
-  static long[] greedy(Gpt2Model model, long[] prompt, int steps) {
-    ModelConfig c = model.config();
-    long total = (long) prompt.length + steps;
-    if (prompt.length == 0 || total > c.nPositions()) {
-      throw new InvalidInputException("--prompt plus --tokens must fit the model (got " + prompt.length + " + "
-          + steps + ", expected 1.." + c.nPositions() + " positions)");
-    }
-    long[] out = new long[steps];
-    try (KvCache cache = model.newCache(1, (int) total)) {
-      long[] pos = new long[prompt.length];
-      Arrays.setAll(pos, i -> i);
-      float[] logits = model.forwardCached(cache, prompt, pos, null, 1, prompt.length);
-      int n = 0;
-      long next = argmaxLastRow(logits, c.vocabSize());
-      while (true) {
-        out[n++] = next;
-        if (n == steps || next == c.eosTokenId()) {
-          return Arrays.copyOf(out, n);
-        }
-        logits = model.forwardCached(cache, new long[] {next}, new long[] {prompt.length + n - 1}, null, 1, 1);
-        next = argmaxLastRow(logits, c.vocabSize());
-      }
-    }
-  }
-
-  private static long argmaxLastRow(float[] logits, long vocab) {
-    int base = (int) (logits.length - vocab);
-    int best = 0;
-    for (int v = 1; v < vocab; v++) {
-      if (logits[base + v] > logits[base + best]) {
-        best = v;
-      }
-    }
-    return best;
-  }
-
-  private void report(Gpt2Model model, long[] generated, double loadMs, double genMs) {
-    PrintWriter out = spec.commandLine().getOut();
-    String source = checkpoint == null ? "built-in (seed " + seed + ")" : checkpoint.toString();
-    double tokPerS = generated.length / (genMs / 1e3);
+    Quickstart.Options options = new Quickstart.Options(out, steps, eta, kind, test, seed);
+    PrintWriter w = spec.commandLine().getOut();
+    PrintWriter progress = json ? spec.commandLine().getErr() : w;
+    Quickstart.Result r = Quickstart.run(options, line -> {
+      progress.println(line);
+      progress.flush();
+    });
     if (json) {
-      ObjectNode node = new ObjectMapper().createObjectNode();
-      node.put("model", source);
-      node.put("parameters", model.numParameters());
-      node.put("device", model.device().toString());
-      Arrays.stream(prompt).forEach(node.putArray("prompt")::add);
-      Arrays.stream(generated).forEach(node.putArray("generated")::add);
-      node.put("load_ms", loadMs);
-      node.put("generate_ms", genMs);
-      node.put("tokens_per_s", tokPerS);
-      out.println(node);
+      ObjectNode j = JsonNodeFactory.instance.objectNode();
+      j.put("task", r.task().describe()).put("steps", steps).put("eta", eta).put("noise", kind.wireName())
+          .put("seconds", r.seconds()).put("exported", r.best().spec().method().label())
+          .put("report", r.report().toString()).put("curves", r.curves().toString())
+          .put("accuracy_chart", r.accuracyChart().toString()).put("onnx", r.onnxDir().toString());
+      j.set("runs", ExperimentJson.runs(r.runs()));
+      var samples = j.putArray("onnx_samples");
+      r.samples().forEach(s -> samples.addObject().put("prompt", s.prompt()).put("expected", s.reference())
+          .put("greedy", s.greedy()).put("sampled_trace", s.sampledTrace()).put("sampled", s.sampled()));
+      w.println(j);
     } else {
-      out.printf("model: %s, %,d parameters on %s (ready in %.1f ms)%n", source, model.numParameters(),
-          model.device(), loadMs);
-      out.println("prompt: " + Arrays.toString(prompt));
-      out.println("generated: " + Arrays.toString(generated));
-      out.printf("time: %.1f ms for %d tokens (%.0f tokens/s)%n", genMs, generated.length, tokPerS);
+      w.println();
+      r.runs().forEach(x -> w.printf(Locale.ROOT, "%-40s accuracy %.3f  backspace rate %.4f%n", x.spec().describe(),
+          x.accuracy(), x.report().metric("backspace_rate")));
+      w.printf(Locale.ROOT, "done in %.0f s: %s (charts %s, %s; ONNX %s)%n", r.seconds(), r.report(),
+          r.curves().getFileName(), r.accuracyChart().getFileName(), r.onnxDir());
     }
-    out.flush();
+    w.flush();
+    return 0;
   }
 }

@@ -63,9 +63,7 @@ public final class Chunker {
   /** The Example of a pair, or null when the reader's policy skipped it. */
   public Example pair(Row.Pair row, DataReader reader) {
     SpecialTokens sp = tokenizer.specials();
-    long start = sp.hasBos() ? sp.bos() : sp.eos();
-    long[] p = tokenizer.encode(row.prompt());
-    long[] prompt = start == SpecialTokens.NONE ? p : concat(new long[] {start}, p);
+    long[] prompt = tokenizer.encodePrompt(row.prompt());
     if (prompt.length > seqLen - 1) {
       reader.reject(row.where(), "prompt too long (got " + prompt.length + " tokens, expected <= "
           + (seqLen - 1) + " to leave room for the completion). Hint: raise seqLen or shorten the prompt");

@@ -17,14 +17,10 @@ final class Batches {
       SamplingOptions options, int batchSize) {
     List<long[]> ids = new ArrayList<>(prompts.size());
     for (int i = 0; i < prompts.size(); i++) {
-      long[] p = tokenizer.encode(prompts.get(i));
+      long[] p = tokenizer.encodePrompt(prompts.get(i)); // start token + text, as prompts were in training
       if (p.length == 0) {
-        long start = tokenizer.specials().hasBos() ? tokenizer.specials().bos() : tokenizer.specials().eos();
-        if (start < 0) {
-          throw new InvalidInputException("eval: prompt " + i + " is empty and the tokenizer has no BOS or EOS to "
-              + "start from. Hint: drop empty prompts");
-        }
-        p = new long[] {start}; // an empty prompt starts after a document boundary, as in training
+        throw new InvalidInputException("eval: prompt " + i + " is empty and the tokenizer has no BOS or EOS to "
+            + "start from. Hint: drop empty prompts");
       }
       ids.add(p);
     }

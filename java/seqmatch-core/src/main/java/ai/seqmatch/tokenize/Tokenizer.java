@@ -15,6 +15,32 @@ public interface Tokenizer extends AutoCloseable {
   /** Token ids of {@code text}, with no BOS/EOS added. */
   long[] encode(String text);
 
+  /**
+   * The token every prompt starts with, in training data and at generation alike: BOS, else EOS (a prompt
+   * starts after a document boundary, GPT-2's convention), else {@link SpecialTokens#NONE}.
+   */
+  default long promptStartToken() {
+    SpecialTokens sp = specials();
+    return sp.hasBos() ? sp.bos() : sp.eos();
+  }
+
+  /**
+   * Ids of a prompt as the model saw prompts in training ({@code data.Chunker}): {@link #promptStartToken()}
+   * then {@link #encode}. Every path that turns prompt text into ids (generate, eval, serving) goes through
+   * here, so generation never sees positions shifted against training.
+   */
+  default long[] encodePrompt(String text) {
+    long[] ids = encode(text);
+    long start = promptStartToken();
+    if (start == SpecialTokens.NONE) {
+      return ids;
+    }
+    long[] out = new long[ids.length + 1];
+    out[0] = start;
+    System.arraycopy(ids, 0, out, 1, ids.length);
+    return out;
+  }
+
   /** Text of {@code ids}, special tokens rendered as their names. */
   default String decode(long[] ids) {
     return decode(ids, false);

@@ -56,7 +56,7 @@ class TaskEvaluatorTest {
       batchSizes.add(prompts.size());
       List<GenerationResult> out = new ArrayList<>();
       for (long[] p : prompts) {
-        String answer = answers.get(tok.decode(p));
+        String answer = answers.get(tok.decode(p, true)); // prompts start with <eos>, as in training
         List<Long> actions = new ArrayList<>();
         int kind = row++ % 4;
         if (kind == 1) {

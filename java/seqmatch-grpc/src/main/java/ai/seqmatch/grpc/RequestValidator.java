@@ -79,7 +79,7 @@ final class RequestValidator {
           problems.add("prompt.text needs a tokenizer and the served model has none. Hint: send prompt.token_ids");
           return null;
         }
-        ids = tokenizer.encode(r.getText());
+        ids = tokenizer.encodePrompt(r.getText()); // start token + text, as prompts were in training
         if (ids.length == 0 && info.bosTokenId() >= 0) {
           ids = new long[] {info.bosTokenId()}; // an empty text prompt starts from BOS
         }

@@ -143,7 +143,7 @@ abstract class AbstractGenerationSuite {
     for (long seed = 1; seed <= 3; seed++) {
       GenerateRequest req = text("Hello").setMaxNewTokens(24).setSeed(seed).build();
       GenerateResponse r = stub().generate(req);
-      GenerationResult expected = nativeResult(tokenizer.encode("Hello"), req);
+      GenerationResult expected = nativeResult(tokenizer.encodePrompt("Hello"), req); // as the server encodes text
       assertEquals(Arrays.stream(expected.generated()).boxed().toList(), r.getGeneratedIdsList());
       assertEquals(Arrays.stream(expected.actions()).boxed().toList(), r.getActionsList());
       assertEquals(Session.wire(expected.finishReason()), r.getReason());

@@ -3,18 +3,19 @@
  * the native sampler's choices: greedy = first argmax; otherwise logits / temperature, top-k (keep
  * values >= the k-th), top-p (drop a token once the mass before it reaches top_p), log-softmax, and an
  * inverse-CDF pick with u = counterUniform(row seed, action index). Greedy is exact; a seeded sample can
- * differ from native only when u falls within float rounding of a CDF step. Legend: V actions.
+ * differ from native only when u falls within float rounding of a CDF step. Public because the gRPC step
+ * engines make the same choices (one port of sampling.cpp on the Java side). Legend: V actions.
  */
 package ai.seqmatch.onnx;
 
 import ai.seqmatch.sample.SamplingOptions;
 import java.util.Arrays;
 
-final class Sampling {
+public final class Sampling {
   private Sampling() {}
 
   /** Uniform in (0, 1) from (seed, counter): splitmix64 with unsigned 64-bit wrap, 53-bit mantissa. */
-  static double counterUniform(long seed, long counter) {
+  public static double counterUniform(long seed, long counter) {
     long z = seed * 0x9E3779B97F4A7C15L + counter + 0x632BE59BD9B4E019L;
     z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
     z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
@@ -23,12 +24,17 @@ final class Sampling {
   }
 
   /** The chosen action and log π(action | state) under the distribution sampled. */
-  record Choice(int action, float logprob) {}
+  public record Choice(int action, float logprob) {}
 
   /** Chooses from {@code x} (V logits, already masked with -inf; modified in place). */
   static Choice choose(float[] x, SamplingOptions o, double u) {
+    return choose(x, o.greedy(), o.temperature(), o.topK(), o.topP(), u);
+  }
+
+  /** {@link #choose(float[], SamplingOptions, double)} with the decoding controls spelled out. */
+  public static Choice choose(float[] x, boolean greedy, double temperature, long topK, double topP, double u) {
     int V = x.length;
-    if (o.greedy()) {
+    if (greedy) {
       int best = 0;
       for (int v = 1; v < V; v++) {
         if (x[v] > x[best]) {
@@ -37,22 +43,22 @@ final class Sampling {
       }
       return new Choice(best, logSoftmaxAt(x, best));
     }
-    float t = (float) o.temperature();
+    float t = (float) temperature;
     for (int v = 0; v < V; v++) {
       x[v] = x[v] / t;
     }
-    if (o.topK() > 0 && o.topK() < V) {
+    if (topK > 0 && topK < V) {
       float[] sorted = x.clone();
       Arrays.sort(sorted);
-      float kth = sorted[V - (int) o.topK()];
+      float kth = sorted[V - (int) topK];
       for (int v = 0; v < V; v++) {
         if (x[v] < kth) {
           x[v] = Float.NEGATIVE_INFINITY;
         }
       }
     }
-    if (o.topP() < 1.0) {
-      topP(x, o.topP());
+    if (topP < 1.0) {
+      topP(x, topP);
     }
     float[] logp = logSoftmax(x);
     float[] cdf = new float[V];

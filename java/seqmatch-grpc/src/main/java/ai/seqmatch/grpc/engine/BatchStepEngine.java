@@ -1,10 +1,12 @@
 /*
  * The model-independent half of a StepEngine: row bookkeeping, <bkspc> masking, action choice
- * (ActionChooser) and finish rules (Row.apply). Subclasses supply the logits: prefill() for a new row's
- * prompt, forward() for the rows whose state changed in the last step.
+ * (ai.seqmatch.onnx.Sampling, the one Java port of sampling.cpp) and finish rules (Row.apply).
+ * Subclasses supply the logits: prefill() for a new row's prompt, forward() for the rows whose state
+ * changed in the last step.
  */
 package ai.seqmatch.grpc.engine;
 
+import ai.seqmatch.onnx.Sampling;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -63,8 +65,8 @@ abstract class BatchStepEngine implements StepEngine {
         x[bk] = Float.NEGATIVE_INFINITY; // never delete the prompt
       }
       RowParams p = r.params();
-      double u = p.greedy() ? 0 : ActionChooser.counterUniform(p.seed(), r.numActions);
-      StepEvent e = r.apply(ActionChooser.choose(x, p, u), info);
+      double u = p.greedy() ? 0 : Sampling.counterUniform(p.seed(), r.numActions);
+      StepEvent e = r.apply(Sampling.choose(x, p.greedy(), p.temperature(), p.topK(), p.topP(), u).action(), info);
       events.add(e);
       if (e.finish() == null) {
         stepped.add(r);
