@@ -114,6 +114,9 @@ final class Scheduler implements AutoCloseable {
           c = commands.poll();
         }
         admit();
+        // Published before the step too, which may take long: readers must see the rows just admitted.
+        activeRows = engine.activeRows();
+        inFlight = running.size();
         if (engine.runnableRows() > 0) {
           step();
         }

@@ -97,6 +97,7 @@ abstract class AbstractGenerationSuite {
 
   @AfterEach
   void stop() throws Exception {
+    engine.release(); // a test that failed while holding steps must not stall the shutdown
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     for (AutoCloseable c : extra) {
       c.close();
@@ -278,10 +279,11 @@ abstract class AbstractGenerationSuite {
 
   @Test
   void deadlineExceededFreesTheRow() {
-    engine.stepDelayMillis = 20;
+    engine.hold(); // the row cannot finish before its deadline, however fast or loaded the machine
     StatusRuntimeException ex = assertThrows(StatusRuntimeException.class, () -> GenerationGrpc
         .newBlockingStub(channel).withDeadlineAfter(300, TimeUnit.MILLISECONDS)
         .generate(text("Hi").setMaxNewTokens(500).setAllowBackspace(false).setSeed(7).build()));
+    engine.release();
     assertEquals(Status.Code.DEADLINE_EXCEEDED, ex.getStatus().getCode());
     assertTrue(waitFor(() -> server.activeRows() == 0 && server.inFlight() == 0), "row not freed");
   }
@@ -289,28 +291,32 @@ abstract class AbstractGenerationSuite {
   @Test
   void overloadIsResourceExhausted() throws Exception {
     ThrottledEngine slow = new ThrottledEngine(newEngine());
-    slow.stepDelayMillis = 20;
+    slow.hold(); // the admitted row cannot finish while we fill the queue
     SeqMatchServer small = startServer(slow, ServerLimits.defaults().withMaxBatch(1).withMaxQueue(1), null);
     ManagedChannel ch = newChannel(small);
     extra.add(() -> {
+      slow.release();
       ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       small.shutdown(Duration.ofSeconds(2));
       slow.close();
     });
     GenerateRequest longReq = text("Hi").setMaxNewTokens(500).setAllowBackspace(false).setSeed(7).build();
     List<CompletableFuture<Status>> running = new ArrayList<>();
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 2; i++) { // one row running (max_batch 1), one request queued (max_queue 1)
       CompletableFuture<Status> done = new CompletableFuture<>();
       GenerationGrpc.newStub(ch).generateStream(longReq, observer(done));
       running.add(done);
+      // The first must be admitted (a row in the engine), not just queued, or the second finds the queue full.
       int expected = i + 1;
-      assertTrue(waitFor(() -> small.inFlight() == expected), "in flight " + small.inFlight());
+      assertTrue(waitFor(() -> small.activeRows() == 1 && small.inFlight() == expected),
+          "in flight " + small.inFlight() + ", rows " + small.activeRows());
     }
     StatusRuntimeException ex = assertThrows(StatusRuntimeException.class,
         () -> GenerationGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS).generate(longReq));
     assertEquals(Status.Code.RESOURCE_EXHAUSTED, ex.getStatus().getCode());
     assertTrue(ex.getStatus().getDescription().contains("busy"));
     ch.shutdownNow();
+    slow.release();
     for (CompletableFuture<Status> f : running) { // the client's own view of a channel it shut down
       Status.Code code = f.get(5, TimeUnit.SECONDS).getCode();
       assertTrue(code == Status.Code.CANCELLED || code == Status.Code.UNAVAILABLE, code.toString());
