@@ -36,7 +36,7 @@ double ref_phi(sl::Divergence d, double r) {
 }
 
 Ref reference(const torch::Tensor& logits, const std::vector<sd::ActionTrace>& traces,
-              sl::Divergence div, double gamma, double alpha) {
+              sl::Divergence div, double gamma, double alpha, double v_absorb = 0) {
   auto L = logits.accessor<double, 3>();
   double wD = 0, wM = 0, phiD = 0, dvD = 0, dvM = 0, r2D = 0, r2M = 0, bc = 0, nbc = 0;
   double rD = 0, nD = 0;
@@ -59,7 +59,7 @@ Ref reference(const torch::Tensor& logits, const std::vector<sd::ActionTrace>& t
     for (int64_t t = P - 1; t + 1 < n; ++t) {
       const int64_t a = tr.actions[t + 1];
       const double Q = L[b][t][a];
-      const double Vn = a == kEos ? 0.0 : gamma * V[t + 1];
+      const double Vn = a == kEos ? gamma * v_absorb : gamma * V[t + 1];
       const double r = Q - Vn, w = std::pow(gamma, double(t - (P - 1)));
       const bool expert = tr.noise.empty() || tr.noise[t + 1] == 0;
       if (tr.from_model) {
@@ -125,6 +125,38 @@ TEST(Loss, SequenceMatchMatchesFloat64ReferenceForEveryDivergence) {
       EXPECT_NEAR(got.mean_r.item<double>(), want.mean_r, 1e-9);
     }
   }
+}
+
+TEST(Loss, LearnedAbsorbingValueMatchesReferenceAndFiniteDifferences) {
+  std::mt19937 rng(5);
+  auto traces = random_traces(rng, 8, 12);
+  auto p = sd::pack(traces, kBk, kEos);
+  auto logits = torch::randn({p.ids.size(0), p.ids.size(1), kV}, torch::kDouble) * 2;
+  auto o = sl::SequenceMatchOptions().gamma(0.9).alpha(0.7);
+  const double v_abs = 1.7;
+  auto v = torch::full({}, v_abs, torch::kDouble).requires_grad_(true);
+  auto got = sl::sequence_match_loss(logits, p, kBk, o, v);
+  auto want = reference(logits, traces, sl::Divergence::kChi2Mixture, 0.9, 0.7, v_abs);
+  EXPECT_NEAR(got.sm.item<double>(), want.sm, 1e-9);
+  EXPECT_NEAR(got.mean_r.item<double>(), want.mean_r, 1e-9);
+  // V_abs = 0 is the DESIGN.md default: an explicit zero equals no tensor.
+  auto zero = sl::sequence_match_loss(logits, p, kBk, o, torch::zeros({}, torch::kDouble));
+  EXPECT_NEAR(zero.sm.item<double>(), sl::sequence_match_loss(logits, p, kBk, o).sm.item<double>(), 1e-12);
+  // dL/dV_abs by central differences on the float64 reference.
+  auto g = torch::autograd::grad({got.sm}, {v})[0].item<double>();
+  const double eps = 1e-6;
+  const double fd = (reference(logits, traces, sl::Divergence::kChi2Mixture, 0.9, 0.7, v_abs + eps).sm -
+                     reference(logits, traces, sl::Divergence::kChi2Mixture, 0.9, 0.7, v_abs - eps).sm) / (2 * eps);
+  EXPECT_NEAR(g, fd, 1e-6);
+  EXPECT_GT(std::abs(g), 1e-3);  // terminal rows exist, so V_abs matters
+  // terminal_q is the mean Q(s, <eos>) over terminal rows.
+  double q = 0, n = 0;
+  auto L = logits.accessor<double, 3>();
+  for (size_t b = 0; b < traces.size(); ++b)
+    if (traces[b].actions.back() == kEos)
+      q += L[b][int64_t(traces[b].actions.size()) - 2][kEos], n += 1;
+  ASSERT_GT(n, 0);
+  EXPECT_NEAR(got.terminal_q.item<double>(), q / n, 1e-9);
 }
 
 TEST(Loss, GradientsMatchFiniteDifferences) {

@@ -197,23 +197,49 @@ TEST(Train, ConfigErrorsNameTheField) {
 }
 
 TEST(Train, ResumeIsBitExact) {
-  auto dir = temp_dir("resume");
+  for (const std::string terminal : {"zero", "learned"}) {
+    auto dir = temp_dir("resume-" + terminal);
+    auto c = tiny_config(dir, "sequence_match");
+    c.max_steps = 10;
+    c.terminal_value = terminal;
+    st::Trainer full(c);
+    st::StepMetrics full_last;
+    for (int i = 0; i < 10; ++i) full_last = full.step();
+    EXPECT_GT(full.replay().size(), 0) << "rollouts must have run";
+
+    st::Trainer first(c);
+    for (int i = 0; i < 5; ++i) first.step();
+    first.save((dir / "ckpt").string());
+    st::Trainer second(c);  // fresh state, as after a kill
+    second.resume((dir / "ckpt").string());
+    EXPECT_EQ(second.steps_done(), 5);
+    st::StepMetrics second_last;
+    for (int i = 0; i < 5; ++i) second_last = second.step();
+
+    auto a = full.model()->named_parameters(), b = second.model()->named_parameters();
+    for (const auto& p : a) EXPECT_TRUE(torch::equal(p.value(), b[p.key()])) << terminal << " " << p.key();
+    EXPECT_EQ(full_last.v_absorb, second_last.v_absorb) << terminal;
+    EXPECT_EQ(full_last.loss, second_last.loss) << terminal;
+    if (terminal == "learned") EXPECT_NE(full_last.v_absorb, 0.0) << "V_abs must be calibrated and trained";
+  }
+}
+
+TEST(Train, LearnedTerminalValueIsCalibratedAtTheFirstSequenceMatchStep) {
+  auto dir = temp_dir("v-absorb");
   auto c = tiny_config(dir, "sequence_match");
-  c.max_steps = 10;
-  st::Trainer full(c);
-  for (int i = 0; i < 10; ++i) full.step();
-  EXPECT_GT(full.replay().size(), 0) << "rollouts must have run";
-
-  st::Trainer first(c);
-  for (int i = 0; i < 5; ++i) first.step();
-  first.save((dir / "ckpt").string());
-  st::Trainer second(c);  // fresh state, as after a kill
-  second.resume((dir / "ckpt").string());
-  EXPECT_EQ(second.steps_done(), 5);
-  for (int i = 0; i < 5; ++i) second.step();
-
-  auto a = full.model()->named_parameters(), b = second.model()->named_parameters();
-  for (const auto& p : a) EXPECT_TRUE(torch::equal(p.value(), b[p.key()])) << p.key();
+  c.terminal_value = "learned";
+  c.warmup_bc_steps = 3;
+  st::Trainer t(c);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(t.step().v_absorb, 0.0) << "BC warm-up leaves V_abs alone";
+  auto m = t.step();  // first SM step: V_abs = mean Q(s, <eos>)/γ, so the terminal rows' r averages 0
+  EXPECT_NE(m.v_absorb, 0.0);
+  EXPECT_NE(m.sm, 0.0);
+  auto again = t.step();  // then it is trained, not re-calibrated: it moves by about one lr step
+  EXPECT_NEAR(again.v_absorb, m.v_absorb, 10 * c.lr);
+  EXPECT_NE(again.v_absorb, m.v_absorb);
+  nlohmann::json j = {{"data", {{"train", "x.smtok"}}}, {"objective", {{"terminal_value", "one"}}}};
+  EXPECT_NE(error_of([&] { st::parse_train_config(j, "c.json"); }).find("objective.terminal_value"),
+            std::string::npos);
 }
 
 TEST(Train, MleAndSequenceMatchLowerValidationLoss) {

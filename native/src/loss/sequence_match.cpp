@@ -51,11 +51,12 @@ double r2_coefficient(Divergence d, double alpha) {
 }
 
 LossTerms sequence_match_loss(const torch::Tensor& logits, const data::PackedBatch& p,
-                              int64_t bkspc_id, const SequenceMatchOptions& o) {
+                              int64_t bkspc_id, const SequenceMatchOptions& o,
+                              const torch::Tensor& v_absorb) {
   SM_CHECK(o.gamma() > 0 && o.gamma() <= 1, "sequence_match: gamma must be in (0, 1] (got ", o.gamma(), ")");
   SM_CHECK(o.alpha() > 0, "sequence_match: alpha must be > 0 (got ", o.alpha(), ")");
   auto x = allowed_logits(logits, p, bkspc_id);  // (B, T, V)
-  auto val = values(x, p, o.gamma());
+  auto val = values(x, p, o.gamma(), v_absorb);
   auto data_rows = p.loss_row & p.from_model.logical_not().unsqueeze(1);  // (B, T)
   auto model_rows = p.loss_row & p.from_model.unsqueeze(1);               // (B, T)
   auto expert_rows = o.noise_as_expert() ? data_rows : data_rows & p.expert;
@@ -80,6 +81,8 @@ LossTerms sequence_match_loss(const torch::Tensor& logits, const data::PackedBat
     auto d = data_rows.to(torch::kFloat);
     out.mean_r = (val.r * d).sum() / d.sum().clamp_min(1.0);
     out.mean_v = (val.v * d).sum() / d.sum().clamp_min(1.0);
+    auto term = (p.terminal & p.loss_row).to(torch::kFloat);
+    out.terminal_q = (val.q * term).sum() / term.sum();  // 0/0 = NaN when no row ends
   }
   return out;
 }

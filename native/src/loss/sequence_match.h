@@ -38,10 +38,13 @@ struct LossTerms {
   torch::Tensor sm;       // scalar: phi_term + v_term + r2_term
   torch::Tensor phi_term, v_term, r2_term;
   torch::Tensor mean_r, mean_v;  // diagnostics over data loss rows (detached)
+  torch::Tensor terminal_q;      // mean Q(s, <eos>) over terminal loss rows, data and model (detached; NaN if none)
 };
 
+// v_absorb: the absorbing state's value V_abs (scalar, may require grad); undefined = 0.
 LossTerms sequence_match_loss(const torch::Tensor& logits, const data::PackedBatch& p,
-                              int64_t bkspc_id, const SequenceMatchOptions& o);
+                              int64_t bkspc_id, const SequenceMatchOptions& o,
+                              const torch::Tensor& v_absorb = {});
 
 }  // namespace loss
 }  // namespace seqmatch

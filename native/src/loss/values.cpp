@@ -26,13 +26,16 @@ torch::Tensor weighted_mean(const torch::Tensor& x, const torch::Tensor& w, cons
   return (wr * x).sum() / total.clamp_min(1e-12);
 }
 
-Values values(const torch::Tensor& allowed, const data::PackedBatch& p, double gamma) {
+Values values(const torch::Tensor& allowed, const data::PackedBatch& p, double gamma,
+              const torch::Tensor& v_absorb) {
   const auto T = allowed.size(1);
   Values o;
   o.q = allowed.gather(2, p.target.unsqueeze(2)).squeeze(2);  // (B, T)
   o.v = torch::logsumexp(allowed, -1);                        // (B, T)
   auto v_succ = torch::cat({o.v.narrow(1, 1, T - 1), torch::zeros_like(o.v.narrow(1, 0, 1))}, 1);
-  o.v_next = torch::where(p.terminal, torch::zeros_like(v_succ), gamma * v_succ);  // (B, T)
+  auto v_end = v_absorb.defined() ? (gamma * v_absorb.to(v_succ.dtype())).expand_as(v_succ)
+                                  : torch::zeros_like(v_succ);
+  o.v_next = torch::where(p.terminal, v_end, gamma * v_succ);  // (B, T)
   o.r = o.q - o.v_next;                                                            // (B, T)
   o.w = torch::pow(gamma, p.step.to(allowed.dtype())) * p.loss_row.to(allowed.dtype());  // (B, T)
   return o;

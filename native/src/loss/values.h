@@ -1,7 +1,9 @@
 // Q, V and r of SequenceMatch (DESIGN.md §3; Cundy & Ermon 2024, §3-4) from packed logits.
 //   Q(s_t, a) = ℓ_t[a]                 the logits are the Q-function
 //   V(s_t)    = logsumexp of allowed ℓ_t  (<bkspc> is not allowed while nothing is generated)
-//   V'_t      = γ·V(s_{t+1}), or 0 when a_{t+1} = <eos>  (terminal; truncation bootstraps)
+//   V'_t      = γ·V(s_{t+1}), or γ·V_abs when a_{t+1} = <eos>  (terminal; truncation bootstraps)
+//               V_abs, the absorbing state's value, is 0 (DESIGN.md §3) unless the trainer learns it
+//               (objective.terminal_value = learned; see trainer.h)
 //   r_t       = Q(s_t, a_{t+1}) − V'_t  the implied reward
 //   w_t       = γ^t on loss rows (t counts actions since the prompt, backspaces included)
 // Test: ctest -R test_loss
@@ -27,7 +29,9 @@ struct Values {
 torch::Tensor allowed_logits(const torch::Tensor& logits, const data::PackedBatch& p,
                              int64_t bkspc_id);
 
-Values values(const torch::Tensor& allowed, const data::PackedBatch& p, double gamma);
+// v_absorb: a scalar tensor V_abs (may require grad), or undefined for V_abs = 0.
+Values values(const torch::Tensor& allowed, const data::PackedBatch& p, double gamma,
+              const torch::Tensor& v_absorb = {});
 
 // Σ w·x / Σ w over the rows selected by `rows` (B, T) bool; 0 when none is selected.
 torch::Tensor weighted_mean(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& rows);

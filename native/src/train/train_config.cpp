@@ -91,6 +91,7 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& origi
   r.get("objective", "lambda", c.lambda);
   r.get("objective", "warmup_bc_steps", c.warmup_bc_steps);
   r.get("objective", "noise_as_expert", c.noise_as_expert);
+  r.get("objective", "terminal_value", c.terminal_value);
   r.get("noise", "eta", c.noise_eta);
   r.get("noise", "kind", c.noise_kind);
   r.get("noise", "candidates", c.noise_candidates);
@@ -129,6 +130,8 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& origi
   bad(c.gamma > 0 && c.gamma <= 1, "objective.gamma", "must be in (0, 1]");
   bad(c.alpha > 0, "objective.alpha", "must be > 0");
   bad(c.lambda >= 0 && c.lambda <= 1, "objective.lambda", "must be in [0, 1]");
+  bad(c.terminal_value == "zero" || c.terminal_value == "learned", "objective.terminal_value",
+      "must be zero or learned (got '" + c.terminal_value + "')");
   bad(c.noise_eta >= 0 && c.noise_eta < 1, "noise.eta", "must be in [0, 1)");
   bad(c.lr > 0 && c.min_lr >= 0 && c.min_lr <= c.lr, "optim.lr", "must be > 0 and >= optim.min_lr");
   bad(c.batch_size > 0, "batch_size", "must be > 0");
@@ -178,7 +181,7 @@ nlohmann::json TrainConfig::to_json() const {
   j["data"] = {{"train", train_data}, {"validation", validation_data}};
   j["objective"] = {{"type", objective}, {"divergence", divergence}, {"gamma", gamma},
                     {"alpha", alpha}, {"lambda", lambda}, {"warmup_bc_steps", warmup_bc_steps},
-                    {"noise_as_expert", noise_as_expert}};
+                    {"noise_as_expert", noise_as_expert}, {"terminal_value", terminal_value}};
   j["noise"] = {{"eta", noise_eta}, {"kind", noise_kind}, {"candidates", noise_candidates}};
   j["replay"] = {{"sample_every", sample_every}, {"buffer_size", buffer_size},
                  {"model_rows", model_rows}, {"max_new_tokens", rollout_max_new_tokens},

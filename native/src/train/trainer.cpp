@@ -55,7 +55,7 @@ std::map<int64_t, std::vector<int64_t>> read_candidates(const std::string& path)
 nlohmann::json StepMetrics::to_json() const {
   return {{"step", step}, {"lr", lr}, {"loss", loss}, {"bc", bc}, {"sm", sm},
           {"sm_phi", phi_term}, {"sm_v", v_term}, {"sm_r2", r2_term}, {"mean_r", mean_r},
-          {"mean_v", mean_v}, {"emo_demd", demd}, {"grad_norm", grad_norm},
+          {"mean_v", mean_v}, {"v_absorb", v_absorb}, {"emo_demd", demd}, {"grad_norm", grad_norm},
           {"data_rows", data_rows}, {"model_rows", model_rows}, {"tokens", tokens},
           {"actions", actions}, {"backspace_rate", actions ? double(backspaces) / double(actions) : 0.0},
           {"t_forward", t_forward}, {"t_backward", t_backward}, {"t_optim", t_optim},
@@ -141,6 +141,11 @@ void Trainer::init_optimizer() {
   std::vector<torch::optim::OptimizerParamGroup> groups;
   groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(opts));
   groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(no_decay_opts));
+  if (config_.terminal_value == "learned") {
+    v_absorb_ = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat).device(device_)).requires_grad_(true);
+    groups.emplace_back(std::vector<torch::Tensor>{v_absorb_},
+                        std::make_unique<torch::optim::AdamWOptions>(no_decay_opts));
+  }
   optimizer_ = std::make_unique<torch::optim::AdamW>(std::move(groups), opts);
 }
 
@@ -226,7 +231,19 @@ StepMetrics Trainer::step() {
         m.bc += t.mle.item<double>() / accum;
         m.demd += t.demd.item<double>() / accum;
       } else if (sm_active) {
-        auto t = loss::sequence_match_loss(logits, p, bk, sm_opts);
+        auto t = loss::sequence_match_loss(logits, p, bk, sm_opts, v_absorb_);
+        if (v_absorb_.defined() && !v_absorb_calibrated_) {
+          // First SM step: start V_abs where the mean terminal r is 0 (see trainer.h), recompute.
+          const double q_end = t.terminal_q.item<double>();
+          if (std::isfinite(q_end)) {
+            {
+              torch::NoGradGuard no_grad;
+              v_absorb_.fill_(q_end / config_.gamma);
+            }
+            v_absorb_calibrated_ = true;
+            t = loss::sequence_match_loss(logits, p, bk, sm_opts, v_absorb_);  // with grad again
+          }
+        }
         loss = (1.0 - config_.lambda) * t.bc + config_.lambda * t.sm;
         m.bc += t.bc.item<double>() / accum;
         m.sm += t.sm.item<double>() / accum;
@@ -254,6 +271,7 @@ StepMetrics Trainer::step() {
     static_cast<torch::optim::AdamWOptions&>(group.options()).lr(m.lr);
   optimizer_->step();
   m.t_optim = seconds_since(t0, device_);
+  if (v_absorb_.defined()) m.v_absorb = v_absorb_.item<double>();
   ++step_;
   m.step = step_;
   m.t_total = seconds_since(t_start, device_);

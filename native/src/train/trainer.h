@@ -4,6 +4,13 @@
 //   loss    = mle | BC warm-up then (1−λ)·BC + λ·SM | emo      (loss/)
 //   update  = AdamW (no decay on biases and LayerNorms), warm-up + cosine, clipping, accumulation
 //   rollout = every sample_every steps the current model fills the replay buffer (sample/)
+// objective.terminal_value = learned: V'(s) after <eos> is γ·V_abs with V_abs a learned scalar
+// (the absorbing state's value, as in DAC/IQ-Learn's absorbing-state treatment) instead of 0.
+// Why: BC leaves V(s) = logsumexp ℓ at an arbitrary level (≈ 7 on the arithmetic task), so with
+// V_abs = 0 the r² term sees r ≈ 7 on every terminal row and the first SM steps spend the update
+// dragging all logits down, which wrecks the policy. A global V_abs shifts only the terminal
+// reward, never π. It is calibrated at the first SequenceMatch step so that the mean terminal
+// r is 0, then trained with the model (AdamW, no decay).
 // All randomness is keyed by (seed, step, row) through the counter RNG, so a run resumed from
 // a checkpoint continues bit-identically on CPU. Test: ctest -R test_train
 #pragma once
@@ -27,7 +34,7 @@ namespace train {
 struct StepMetrics {
   int64_t step = 0;  // updates done after this one
   double lr = 0, loss = 0, bc = 0, sm = 0, phi_term = 0, v_term = 0, r2_term = 0;
-  double mean_r = 0, mean_v = 0, demd = 0, grad_norm = 0;
+  double mean_r = 0, mean_v = 0, demd = 0, grad_norm = 0, v_absorb = 0;
   int64_t data_rows = 0, model_rows = 0, tokens = 0, actions = 0, backspaces = 0;
   double t_forward = 0, t_backward = 0, t_optim = 0, t_rollout = 0, t_total = 0;
   nlohmann::json to_json() const;
@@ -68,6 +75,8 @@ class Trainer {
   data::NoiseOptions noise_;
   ReplayBuffer replay_;
   torch::Tensor e_hat_;  // EMO: frozen, row-normalised LM head at the start
+  torch::Tensor v_absorb_;          // V_abs, scalar (terminal_value = learned); undefined otherwise
+  bool v_absorb_calibrated_ = false;
   int64_t step_ = 0;
 };
 

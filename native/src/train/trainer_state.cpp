@@ -23,6 +23,10 @@ void Trainer::save(const std::string& dir) {
                             {"epoch", loader_->epoch()},
                             {"index", loader_->index()},
                             {"config", config_.to_json()}};
+    if (v_absorb_.defined()) {
+      state["v_absorb"] = v_absorb_.item<double>();
+      state["v_absorb_calibrated"] = v_absorb_calibrated_;
+    }
     std::ofstream out(tmp + "/trainer_state.json");
     out << state.dump(2) << "\n";
     out.flush();
@@ -55,6 +59,13 @@ void Trainer::resume(const std::string& dir) {
   replay_.load(dir + "/replay.bin");
   step_ = state["step"].get<int64_t>();
   loader_->restore(state["epoch"].get<int64_t>(), state["index"].get<int64_t>());
+  if (v_absorb_.defined()) {
+    SM_CHECK(state.contains("v_absorb") && state["v_absorb"].is_number(), "checkpoint ", dir,
+             ": trainer_state.json has no v_absorb but the config learns the terminal value");
+    torch::NoGradGuard no_grad;
+    v_absorb_.fill_(state["v_absorb"].get<double>());
+    v_absorb_calibrated_ = state.value("v_absorb_calibrated", false);
+  }
 }
 
 }  // namespace train

@@ -11,6 +11,7 @@ package ai.seqmatch.cli;
 import ai.seqmatch.experiment.ExperimentJson;
 import ai.seqmatch.experiment.NoiseKind;
 import ai.seqmatch.experiment.Quickstart;
+import ai.seqmatch.experiment.SequenceMatchMixin;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -51,6 +53,9 @@ final class QuickstartCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "0", description = "Seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Mixin
+  SequenceMatchMixin sm;
+
   @Option(names = "--json", description = "Print one JSON object at the end (progress goes to stderr).")
   boolean json;
 
@@ -62,7 +67,7 @@ final class QuickstartCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ai.seqmatch.InvalidInputException("--noise: " + e.getMessage());
     }
-    Quickstart.Options options = new Quickstart.Options(out, steps, eta, kind, test, seed);
+    Quickstart.Options options = new Quickstart.Options(out, steps, eta, kind, test, seed, sm.settings());
     PrintWriter w = spec.commandLine().getOut();
     PrintWriter progress = json ? spec.commandLine().getErr() : w;
     Quickstart.Result r = Quickstart.run(options, line -> {

@@ -31,9 +31,10 @@ public final class ArithmeticExperiment {
    * @param steps steps per run
    * @param testExamples held-out test prompts
    * @param seed seed
+   * @param sm SequenceMatch-χ² knobs
    */
   public record Grid(Path out, List<Double> etas, List<NoiseKind> kinds, int minBase, int maxBase, int minDigits,
-      int maxDigits, int steps, int testExamples, long seed) {
+      int maxDigits, int steps, int testExamples, long seed, SequenceMatchSettings sm) {
     public Grid {
       etas = List.copyOf(etas);
       kinds = List.copyOf(kinds);
@@ -90,7 +91,8 @@ public final class ArithmeticExperiment {
     long t0 = System.nanoTime();
     Task task = g.task();
     List<RunSpec> specs = g.specs();
-    MethodComparison.Settings settings = MethodComparison.Settings.small(g.steps(), g.testExamples(), g.seed());
+    MethodComparison.Settings settings = MethodComparison.Settings.small(g.steps(), g.testExamples(), g.seed())
+        .withSequenceMatch(g.sm());
     log.accept("experiment arithmetic: " + task.describe() + "; " + specs.size() + " runs of " + g.steps()
         + " steps into " + g.out());
     List<RunResult> runs = new ArrayList<>(new MethodComparison(task, g.out(), settings, log).run(specs));

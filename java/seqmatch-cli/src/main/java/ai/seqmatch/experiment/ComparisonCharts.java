@@ -5,6 +5,7 @@
  */
 package ai.seqmatch.experiment;
 
+import ai.seqmatch.chart.Chart;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.awt.Color;

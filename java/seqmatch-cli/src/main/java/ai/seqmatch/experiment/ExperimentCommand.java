@@ -68,6 +68,9 @@ public final class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @CommandLine.Mixin
+    SequenceMatchMixin sm;
+
     @Option(names = "--json", description = "Print one JSON object at the end (progress goes to stderr).")
     boolean json;
 
@@ -113,7 +116,7 @@ public final class ExperimentCommand implements Callable<Integer> {
         throw new InvalidInputException(String.join("; ", problems));
       }
       return new ArithmeticExperiment.Grid(out, etas, kinds, bases.get(0), bases.get(1), digits.get(0),
-          digits.get(1), steps, test, seed);
+          digits.get(1), steps, test, seed, sm.settings());
     }
   }
 }

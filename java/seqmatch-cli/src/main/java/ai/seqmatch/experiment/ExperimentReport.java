@@ -31,8 +31,8 @@ final class ExperimentReport {
         Progress.duration(r.seconds())));
     md.append("Methods: **MLE** trains on data where the noise stays in the completion (no correction); **BC** is "
         + "MLE on the same noise followed by <bkspc> (noise tokens are not targets); **SequenceMatch-χ²** adds "
-        + "the χ²-mixture SequenceMatch loss (λ=0.5) after a BC warm-up of half the steps, with model rollouts "
-        + "replayed. Noise: ground-truth = a wrong digit (trainer: the task's table for the largest base; MLE's kept "
+        + "the χ²-mixture SequenceMatch loss (" + s.sm().describe() + ") after a BC warm-up of half the steps, "
+        + "with model rollouts replayed. Noise: ground-truth = a wrong digit (trainer: the task's table for the largest base; MLE's kept "
         + "noise: the task's sampler, digits of the prompt's base), random = "
         + "uniform over bytes (for MLE's kept noise: printable ASCII). At η=0 BC is MLE (the same run).\n\n");
     md.append("![accuracy vs noise](accuracy_vs_noise.png)\n\n");
@@ -60,7 +60,7 @@ final class ExperimentReport {
         .append(g.kinds().stream().map(NoiseKind::wireName).collect(Collectors.joining(","))).append(" --steps ")
         .append(g.steps()).append(" --bases ").append(g.minBase()).append(',').append(g.maxBase())
         .append(" --digits ").append(g.minDigits()).append(',').append(g.maxDigits()).append(" --test ")
-        .append(g.testExamples()).append("\n```\n");
+        .append(g.testExamples()).append(g.sm().cliFlags()).append("\n```\n");
     try {
       Files.createDirectories(r.results().toAbsolutePath().getParent());
       Path tmp = r.results().resolveSibling(r.results().getFileName() + ".tmp");

@@ -51,7 +51,7 @@ public final class MethodComparison {
 
   /** Model and budget shared by every run. */
   public record Settings(int steps, int batchSize, int nLayer, int nEmbd, int nHead, int nPositions, double lr,
-      int trainExamples, int validationExamples, int testExamples, long seed) {
+      int trainExamples, int validationExamples, int testExamples, long seed, SequenceMatchSettings sm) {
     public Settings {
       List<String> problems = new ArrayList<>();
       if (steps < 1 || batchSize < 1 || trainExamples < 1 || validationExamples < 1 || testExamples < 1) {
@@ -66,6 +66,9 @@ public final class MethodComparison {
       if (!(lr > 0)) {
         problems.add("learning rate must be > 0 (got " + lr + ")");
       }
+      if (sm == null) {
+        problems.add("SequenceMatch settings are required");
+      }
       if (!problems.isEmpty()) {
         throw new InvalidInputException(String.join("; ", problems));
       }
@@ -73,7 +76,14 @@ public final class MethodComparison {
 
     /** The quickstart scale: 4 layers, width 128, 64 positions, batch 32. */
     public static Settings small(int steps, int testExamples, long seed) {
-      return new Settings(steps, 32, 4, 128, 4, 64, 1e-3, 20000, 500, testExamples, seed);
+      return new Settings(steps, 32, 4, 128, 4, 64, 1e-3, 20000, 500, testExamples, seed,
+          SequenceMatchSettings.DEFAULT);
+    }
+
+    /** The same with other SequenceMatch knobs. */
+    public Settings withSequenceMatch(SequenceMatchSettings other) {
+      return new Settings(steps, batchSize, nLayer, nEmbd, nHead, nPositions, lr, trainExamples, validationExamples,
+          testExamples, seed, other);
     }
   }
 
@@ -167,8 +177,9 @@ public final class MethodComparison {
     objective.put("type", spec.method() == Method.SEQUENCE_MATCH ? "sequence_match" : "mle");
     if (spec.method() == Method.SEQUENCE_MATCH) {
       // BC warm-up for half the budget (SequenceMatch from a random policy only replays garbage), then
-      // (1-λ)·BC + λ·SM with the χ²-mixture divergence (paper §5, eq. 9).
-      objective.put("divergence", "chi2-mixture").put("lambda", 0.5).put("warmup_bc_steps", s.steps() / 2);
+      // (1-λ)·BC + λ·SM with the χ²-mixture divergence (paper §5, eq. 9); knobs: SequenceMatchSettings.
+      objective.put("divergence", "chi2-mixture").put("lambda", s.sm().lambda()).put("alpha", s.sm().alpha())
+          .put("terminal_value", s.sm().terminalValue()).put("warmup_bc_steps", s.steps() / 2);
       int sampleEvery = Math.max(1, Math.min(25, s.steps() / 8));
       c.putObject("replay").put("sample_every", sampleEvery).put("rollouts", 16).put("model_rows", 4)
           .put("max_new_tokens", task.maxCompletionLength() + 4).put("buffer_size", 64);

@@ -40,7 +40,8 @@ public final class Quickstart {
    * @param testExamples held-out test prompts
    * @param seed seed of data, init, noise and rollouts
    */
-  public record Options(Path out, int steps, double eta, NoiseKind noise, int testExamples, long seed) {
+  public record Options(Path out, int steps, double eta, NoiseKind noise, int testExamples, long seed,
+      SequenceMatchSettings sm) {
     public Options {
       List<String> problems = new ArrayList<>();
       if (steps < 1) {
@@ -74,7 +75,8 @@ public final class Quickstart {
   public static Result run(Options o, Consumer<String> log) {
     long t0 = System.nanoTime();
     Task task = task();
-    MethodComparison.Settings settings = MethodComparison.Settings.small(o.steps(), o.testExamples(), o.seed());
+    MethodComparison.Settings settings = MethodComparison.Settings.small(o.steps(), o.testExamples(), o.seed())
+        .withSequenceMatch(o.sm());
     log.accept("quickstart: " + task.describe() + "; MLE, BC and SequenceMatch-χ² with " + o.steps()
         + " steps each (noise " + o.noise().label() + ", η=" + o.eta() + ") into " + o.out());
     MethodComparison comparison = new MethodComparison(task, o.out(), settings, log);

@@ -25,10 +25,11 @@ final class QuickstartReport {
     md.append(String.format(Locale.ROOT, "Task: %s. Same budget for every method: %d steps of batch %d, GPT-2 "
         + "with %d layers, n_embd %d, %d heads, n_positions %d, AdamW lr %s, seed %d; %d training examples, "
         + "%d held-out test prompts (disjoint from training). BC and SequenceMatch-χ² train on noise-augmented "
-        + "data (%s noise, η=%s: a wrong token followed by <bkspc>); SequenceMatch starts after %d steps of BC "
-        + "and replays model rollouts. Wall time: %s (this machine).%n%n", r.task().describe(), s.steps(),
+        + "data (%s noise, η=%s: a wrong token followed by <bkspc>); SequenceMatch (%s) starts after %d steps of "
+        + "BC and replays model rollouts. Wall time: %s (this machine).%n%n", r.task().describe(), s.steps(),
         s.batchSize(), s.nLayer(), s.nEmbd(), s.nHead(), s.nPositions(), s.lr(), s.seed(), s.trainExamples(),
-        s.testExamples(), o.noise().label(), o.eta(), s.steps() / 2, Progress.duration(r.seconds())));
+        s.testExamples(), o.noise().label(), o.eta(), s.sm().describe(), s.steps() / 2,
+        Progress.duration(r.seconds())));
     md.append(table(r.runs()));
     md.append("\nAccuracy: greedy decoding (<bkspc> allowed), exact match, the row must end with <eos>. Backspace "
         + "rate: <bkspc> actions / all actions. Actions/token: actions per token of the final answer.\n\n");
@@ -47,7 +48,7 @@ final class QuickstartReport {
           .append(cell(x.sampled(), x.sampledCorrect())).append(" |\n");
     }
     md.append("\n## Reproduce\n\n```bash\n./seqmatch quickstart --out ").append(o.out()).append(" --steps ")
-        .append(o.steps()).append(" --eta ").append(o.eta()).append("\n```\n\nRuns: `")
+        .append(o.steps()).append(" --eta ").append(o.eta()).append(o.sm().cliFlags()).append("\n```\n\nRuns: `")
         .append(o.out().resolve("runs")).append("/<method>/` (config.resolved.json, metrics.jsonl, final/).\n");
     try {
       Files.createDirectories(r.report().toAbsolutePath().getParent());

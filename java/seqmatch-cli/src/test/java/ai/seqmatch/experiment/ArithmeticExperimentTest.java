@@ -39,7 +39,7 @@ class ArithmeticExperimentTest {
   @Test
   void specsCoverTheGrid() {
     ArithmeticExperiment.Grid g = new ArithmeticExperiment.Grid(tmp, List.of(0.0, 0.1, 0.2),
-        List.of(NoiseKind.TASK, NoiseKind.UNIFORM), 2, 10, 1, 1, 10, 10, 0);
+        List.of(NoiseKind.TASK, NoiseKind.UNIFORM), 2, 10, 1, 1, 10, 10, 0, SequenceMatchSettings.DEFAULT);
     assertEquals(2 + 2 * 2 * 3, g.specs().size());
     assertEquals(g.specs().size(), g.specs().stream().map(RunSpec::id).distinct().count());
   }
@@ -54,6 +54,24 @@ class ArithmeticExperimentTest {
         "--digits");
     CliRun.of("experiment", "arithmetic", "--eta", "0.1,0.1").assertUsageError("seqmatch experiment arithmetic",
         "--eta");
+    CliRun.of("experiment", "arithmetic", "--sm-terminal", "one").assertUsageError("seqmatch experiment arithmetic",
+        "--sm-terminal");
+    CliRun.of("quickstart", "--sm-lambda", "0").assertUsageError("seqmatch quickstart", "--sm-lambda");
+    CliRun.of("quickstart", "--sm-alpha", "-1").assertUsageError("seqmatch quickstart", "--sm-alpha");
+  }
+
+  @Test
+  void sequenceMatchSettingsReachTheTrainerConfig() {
+    var s = MethodComparison.Settings.small(10, 10, 0).withSequenceMatch(new SequenceMatchSettings(0.2, 1.5, "zero"));
+    var comparison = new MethodComparison(Quickstart.task(), tmp, s, line -> { });
+    comparison.prepareData();
+    var c = comparison.config(new RunSpec(Method.SEQUENCE_MATCH, 0.1, NoiseKind.TASK), tmp.resolve("run"));
+    assertEquals(0.2, c.path("objective").path("lambda").asDouble());
+    assertEquals(1.5, c.path("objective").path("alpha").asDouble());
+    assertEquals("zero", c.path("objective").path("terminal_value").asText());
+    assertEquals(" --sm-lambda 0.2 --sm-alpha 1.5 --sm-terminal zero", s.sm().cliFlags());
+    assertEquals("", SequenceMatchSettings.DEFAULT.cliFlags());
+    assertEquals("λ=0.5, α=4, learned terminal value", SequenceMatchSettings.DEFAULT.describe());
   }
 
   @Test

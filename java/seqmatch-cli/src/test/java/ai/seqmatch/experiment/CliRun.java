@@ -4,6 +4,7 @@ package ai.seqmatch.experiment;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.seqmatch.chart.Chart;
 import ai.seqmatch.cli.SeqMatchCli;
 import java.awt.image.BufferedImage;
 import java.io.IOException;

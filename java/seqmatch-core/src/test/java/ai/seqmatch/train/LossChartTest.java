@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import ai.seqmatch.chart.Chart;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,8 +38,8 @@ class LossChartTest {
     LossChart.render(metrics, png, "test (sequence_match)");
     BufferedImage img = ImageIO.read(png.toFile());
     assertNotNull(img);
-    assertEquals(LossChart.WIDTH, img.getWidth());
-    assertEquals(LossChart.HEIGHT, img.getHeight());
+    assertEquals(Chart.WIDTH, img.getWidth());
+    assertEquals(Chart.HEIGHT, img.getHeight());
     int red = 0;
     for (int x = 0; x < img.getWidth(); x++) {
       for (int y = 0; y < img.getHeight(); y++) {
@@ -67,7 +68,7 @@ class LossChartTest {
 
   @Test
   void ticksAreNice() {
-    assertArrayEquals(new double[] {0, 50, 100, 150, 200, 250, 300}, LossChart.ticks(0, 300), 1e-9);
-    assertArrayEquals(new double[] {1, 2, 3, 4, 5, 6, 7}, LossChart.ticks(1.2, 6.7), 1e-9);
+    assertArrayEquals(new double[] {0, 50, 100, 150, 200, 250, 300}, Chart.ticks(0, 300), 1e-9);
+    assertArrayEquals(new double[] {1, 2, 3, 4, 5, 6, 7}, Chart.ticks(1.2, 6.7), 1e-9);
   }
 }

@@ -1,10 +1,10 @@
 /*
- * Small Java2D charts for experiment reports: line charts (several series, optional markers/dashes) and
- * bar charts, written as PNG atomically. No charting dependency. LossChart (ai.seqmatch.train) draws the
- * single-run loss chart; this one draws comparisons of runs. Tested through QuickstartTest and
- * ArithmeticExperimentTest (PNGs decoded with ImageIO).
+ * The project's one chart renderer: Java2D line charts (several series, optional markers/dashes) and bar
+ * charts, written as PNG atomically. No charting dependency. Used by LossChart (a run's loss curves) and the
+ * CLI's experiment reports (comparisons of runs). Tested by ChartTest, LossChartTest and, through the
+ * reports, QuickstartTest and ArithmeticExperimentTest (PNGs decoded with ImageIO).
  */
-package ai.seqmatch.experiment;
+package ai.seqmatch.chart;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -25,15 +25,15 @@ import javax.imageio.ImageIO;
 
 /** Static renderer of comparison charts. */
 public final class Chart {
-  static final int WIDTH = 960;
-  static final int HEIGHT = 560;
+  public static final int WIDTH = 960;
+  public static final int HEIGHT = 560;
   private static final int LEFT = 80;
   private static final int RIGHT = 30;
   private static final int TOP = 50;
   private static final int BOTTOM = 70;
 
   /** Colours by series index (matplotlib's "tab10"), so a method keeps its colour across charts. */
-  static final Color[] PALETTE = {new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c),
+  public static final Color[] PALETTE = {new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c),
       new Color(0xd62728), new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f)};
 
   private Chart() {}
@@ -78,7 +78,7 @@ public final class Chart {
         drawSeries(g, ax, s);
       }
       frame(g, title, xLabel, yLabel);
-      legend(g, series);
+      legend(g, ax, series);
     } finally {
       g.dispose();
     }
@@ -123,7 +123,7 @@ public final class Chart {
   }
 
   /** "Nice" tick values (1, 2, 5 x 10^k steps) covering [lo, hi]. */
-  static double[] ticks(double lo, double hi) {
+  public static double[] ticks(double lo, double hi) {
     double raw = (hi - lo) / 6;
     double mag = Math.pow(10, Math.floor(Math.log10(raw)));
     double step = raw / mag < 1.5 ? mag : raw / mag < 3.5 ? 2 * mag : raw / mag < 7.5 ? 5 * mag : 10 * mag;
@@ -221,14 +221,27 @@ public final class Chart {
     g.setStroke(new BasicStroke(1f));
   }
 
-  private static void legend(Graphics2D g, List<Series> series) {
+  private static void legend(Graphics2D g, Axes ax, List<Series> series) {
     g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
     FontMetrics fm = g.getFontMetrics();
     List<Series> shown = series.stream().filter(s -> !s.points().isEmpty()).toList();
     int w = shown.stream().mapToInt(s -> fm.stringWidth(s.name())).max().orElse(0);
     int boxW = w + 50;
-    int x = WIDTH - RIGHT - boxW - 10;
-    int y = TOP + 10;
+    int boxH = 22 * shown.size() + 10;
+    // The corner of the plot whose box covers the fewest curve samples, so the legend hides no data.
+    int[][] corners = {{WIDTH - RIGHT - boxW - 10, TOP + 10}, {WIDTH - RIGHT - boxW - 10, HEIGHT - BOTTOM - boxH - 10},
+        {LEFT + 10, TOP + 10}, {LEFT + 10, HEIGHT - BOTTOM - boxH - 10}};
+    int x = corners[0][0];
+    int y = corners[0][1];
+    long best = Long.MAX_VALUE;
+    for (int[] c : corners) {
+      long covered = covered(ax, shown, c[0], c[1], boxW, boxH);
+      if (covered < best) {
+        best = covered;
+        x = c[0];
+        y = c[1];
+      }
+    }
     g.setColor(new Color(255, 255, 255, 230));
     g.fillRect(x, y, boxW, 22 * shown.size() + 10);
     g.setColor(Color.GRAY);
@@ -246,6 +259,27 @@ public final class Chart {
       g.setColor(Color.BLACK);
       g.drawString(s.name(), x + 42, ly);
     }
+  }
+
+  /** Samples (every ~2 px along each segment) of the curves that fall inside the box. */
+  private static long covered(Axes ax, List<Series> series, int x, int y, int w, int h) {
+    long n = 0;
+    for (Series s : series) {
+      List<double[]> p = s.points();
+      for (int i = 0; i < p.size(); i++) {
+        double x0 = ax.px(p.get(i)[0]);
+        double y0 = ax.py(p.get(i)[1]);
+        double x1 = i + 1 < p.size() ? ax.px(p.get(i + 1)[0]) : x0;
+        double y1 = i + 1 < p.size() ? ax.py(p.get(i + 1)[1]) : y0;
+        int steps = (int) Math.max(1, Math.hypot(x1 - x0, y1 - y0) / 2);
+        for (int k = 0; k <= steps; k++) {
+          double px = x0 + (x1 - x0) * k / steps;
+          double py = y0 + (y1 - y0) * k / steps;
+          n += px >= x && px <= x + w && py >= y && py <= y + h ? 1 : 0;
+        }
+      }
+    }
+    return n;
   }
 
   private static void write(BufferedImage img, Path png) {
