@@ -71,7 +71,7 @@ final class PrepareCommand implements Callable<Integer> {
       preparer = b.build();
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(e.getMessage().replaceFirst("^prepare: invalid settings: ", "")
-          .replace("seq_len", "--seq-len").replace("validation_fraction", "--validation-fraction"), e);
+          .replace("seq_len", "--seq-len").replace("validationFraction", "--validation-fraction"), e);
     }
     ObjectNode report = preparer.prepare(out);
     PrintWriter err = spec.commandLine().getErr();

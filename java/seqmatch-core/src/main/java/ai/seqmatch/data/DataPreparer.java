@@ -190,40 +190,17 @@ public final class DataPreparer {
   }
 
   /** Builder: tokenizer and seqLen up front, the rest optional. */
-  public static final class Builder {
+  public static final class Builder extends SourceOptions<Builder> {
     private final String tokenizer;
     private final int seqLen;
-    private final List<Path> files = new ArrayList<>();
-    private double validationFraction = 0.1;
-    private long seed = 0;
-    private BadLinePolicy policy = BadLinePolicy.SKIP;
 
     private Builder(String tokenizer, int seqLen) {
       this.tokenizer = tokenizer;
       this.seqLen = seqLen;
     }
 
-    /** A plain-text file (one document) or a {@code .jsonl} file. */
-    public Builder addFile(Path file) {
-      files.add(file);
-      return this;
-    }
-
-    /** Share held out for validation (see {@link Dataset}); default 0.1. */
-    public Builder optValidationFraction(double fraction) {
-      this.validationFraction = fraction;
-      return this;
-    }
-
-    /** Seed of the split; default 0. */
-    public Builder optSeed(long seed) {
-      this.seed = seed;
-      return this;
-    }
-
-    /** Bad JSONL lines: skip (default) or fail. */
-    public Builder optBadLinePolicy(BadLinePolicy policy) {
-      this.policy = policy;
+    @Override
+    Builder self() {
       return this;
     }
 
@@ -236,15 +213,7 @@ public final class DataPreparer {
       if (seqLen < 2) {
         problems.add("seq_len must be >= 2 (got " + seqLen + ")");
       }
-      if (!(validationFraction >= 0 && validationFraction < 1)) {
-        problems.add("validation_fraction must be in [0, 1) (got " + validationFraction + ")");
-      }
-      if (files.isEmpty()) {
-        problems.add("no input files");
-      }
-      if (policy == null) {
-        problems.add("bad-line policy is null");
-      }
+      validateSources(problems);
       if (!problems.isEmpty()) {
         throw new IllegalArgumentException("prepare: invalid settings: " + String.join("; ", problems));
       }

@@ -53,40 +53,17 @@ public final class Dataset {
   }
 
   /** Builder; {@link #build()} reads and tokenises the files. */
-  public static final class Builder {
+  public static final class Builder extends SourceOptions<Builder> {
     private final Tokenizer tokenizer;
     private final int seqLen;
-    private final List<Path> files = new ArrayList<>();
-    private double validationFraction = 0.1;
-    private long seed = 0;
-    private BadLinePolicy policy = BadLinePolicy.SKIP;
 
     private Builder(Tokenizer tokenizer, int seqLen) {
       this.tokenizer = tokenizer;
       this.seqLen = seqLen;
     }
 
-    /** A plain-text file (one document) or a {@code .jsonl} file. */
-    public Builder addFile(Path file) {
-      files.add(file);
-      return this;
-    }
-
-    /** Share of rows (or of chunks, for a single document) held out for validation; default 0.1. */
-    public Builder optValidationFraction(double fraction) {
-      this.validationFraction = fraction;
-      return this;
-    }
-
-    /** Seed of the split; default 0. */
-    public Builder optSeed(long seed) {
-      this.seed = seed;
-      return this;
-    }
-
-    /** What to do with bad lines and too-long prompts; default {@link BadLinePolicy#SKIP}. */
-    public Builder optBadLinePolicy(BadLinePolicy policy) {
-      this.policy = policy;
+    @Override
+    Builder self() {
       return this;
     }
 
@@ -151,15 +128,7 @@ public final class Dataset {
       if (seqLen < 2) {
         problems.add("seqLen must be >= 2 (got " + seqLen + ")");
       }
-      if (!(validationFraction >= 0 && validationFraction < 1)) {
-        problems.add("validationFraction must be in [0, 1) (got " + validationFraction + ")");
-      }
-      if (files.isEmpty()) {
-        problems.add("no data files (call addFile)");
-      }
-      if (policy == null) {
-        problems.add("badLinePolicy is null");
-      }
+      validateSources(problems);
       if (!problems.isEmpty()) {
         throw new IllegalArgumentException("dataset: invalid settings: " + String.join("; ", problems));
       }
