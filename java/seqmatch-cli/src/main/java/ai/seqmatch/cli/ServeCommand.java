@@ -63,6 +63,11 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--max-new-tokens-limit", defaultValue = "1024", description = "Largest max_new_tokens (default: ${DEFAULT-VALUE}).")
   int maxNewTokensLimit;
 
+  @Option(names = "--stalled-stream-timeout", defaultValue = "60", paramLabel = "SECONDS",
+      description = "Free the row of a stream whose client reads nothing for this long (RESOURCE_EXHAUSTED); "
+          + "0 = wait for the client's deadline (default: ${DEFAULT-VALUE}).")
+  double stalledSeconds;
+
   @Option(names = "--threads", defaultValue = "0", description = "ONNX Runtime intra-op threads; 0 = its default.")
   int threads;
 
@@ -101,10 +106,12 @@ final class ServeCommand implements Callable<Integer> {
     ServerLimits limits = null;
     try {
       limits = ServerLimits.defaults().withMaxBatch(maxBatch).withMaxQueue(queue)
-          .withMaxPromptTokens(maxPromptTokens).withMaxNewTokensLimit(maxNewTokensLimit);
+          .withMaxPromptTokens(maxPromptTokens).withMaxNewTokensLimit(maxNewTokensLimit)
+          .withStalledStreamMillis(Math.round(stalledSeconds * 1000));
     } catch (IllegalArgumentException e) {
       problems.add(e.getMessage().replace("max_batch", "--max-batch").replace("max_queue", "--queue")
-          .replace("max_prompt_tokens", "--max-prompt-tokens").replace("max_new_tokens_limit", "--max-new-tokens-limit"));
+          .replace("max_prompt_tokens", "--max-prompt-tokens").replace("max_new_tokens_limit", "--max-new-tokens-limit")
+          .replace("stalled_stream_millis", "--stalled-stream-timeout (in ms)"));
     }
     if (!problems.isEmpty()) {
       throw new InvalidInputException(String.join("; ", problems));

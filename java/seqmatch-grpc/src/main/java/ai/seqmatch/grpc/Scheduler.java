@@ -4,6 +4,8 @@
  * route its events to the sessions }. Requests join and leave the batch between steps, so a cancelled
  * or expired call frees its row before the next step. Waiting requests sit in a bounded queue: when it
  * is full, submit() refuses (the service answers RESOURCE_EXHAUSTED) instead of queueing without bound.
+ * A stream whose client reads nothing keeps its row paused; after ServerLimits.stalledStreamMillis the
+ * call fails with RESOURCE_EXHAUSTED and the row is freed, so stalled clients cannot hold every slot.
  * Model work never runs on Netty's event loop or gRPC's executor.
  */
 package ai.seqmatch.grpc;
@@ -24,6 +26,7 @@ final class Scheduler implements AutoCloseable {
 
   private final StepEngine engine;
   private final int maxBatch;
+  private final long stalledNanos; // 0 = off
   private final BlockingQueue<Session> waiting; // bounded: the admission queue
   private final BlockingQueue<Runnable> commands = new LinkedBlockingQueue<>();
   private final List<Session> running = new ArrayList<>(); // scheduler thread only
@@ -36,6 +39,7 @@ final class Scheduler implements AutoCloseable {
   Scheduler(StepEngine engine, ServerLimits limits) {
     this.engine = engine;
     this.maxBatch = limits.maxBatch();
+    this.stalledNanos = TimeUnit.MILLISECONDS.toNanos(limits.stalledStreamMillis());
     this.waiting = new ArrayBlockingQueue<>(Math.max(1, limits.maxQueue()));
     this.thread = new Thread(this::loop, "seqmatch-scheduler");
     this.thread.setDaemon(true);
@@ -113,6 +117,7 @@ final class Scheduler implements AutoCloseable {
           c.run();
           c = commands.poll();
         }
+        failStalled();
         admit();
         // Published before the step too, which may take long: readers must see the rows just admitted.
         activeRows = engine.activeRows();
@@ -156,6 +161,21 @@ final class Scheduler implements AutoCloseable {
       } catch (RuntimeException e) {
         LOG.log(System.Logger.Level.ERROR, "prefill failed", e);
         s.fail(Status.INTERNAL.withDescription("generate: prefill failed (" + e.getMessage() + ")"));
+      }
+    }
+  }
+
+  private void failStalled() {
+    if (stalledNanos == 0) {
+      return;
+    }
+    long now = System.nanoTime();
+    for (Session s : new ArrayList<>(running)) {
+      if (s.pausedSinceNanos != 0 && now - s.pausedSinceNanos > stalledNanos) {
+        s.fail(Status.RESOURCE_EXHAUSTED.withDescription("stream stalled: the client read nothing for "
+            + TimeUnit.NANOSECONDS.toMillis(stalledNanos) + " ms with its buffer full, so its row was freed. "
+            + "Hint: read the stream, or raise the server's stalled-stream timeout"));
+        remove(s);
       }
     }
   }
@@ -210,6 +230,7 @@ final class Scheduler implements AutoCloseable {
       remove(s);
     } else if (s.row() != null && s.row().finishReason() == null && s.row().isPaused() != pause) {
       engine.setPaused(s.row(), pause);
+      s.pausedSinceNanos = pause ? Math.max(1, System.nanoTime()) : 0;
     }
   }
 

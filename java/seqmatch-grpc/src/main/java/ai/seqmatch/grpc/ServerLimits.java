@@ -16,12 +16,14 @@ import java.util.List;
  * @param defaultMaxNewTokens max_new_tokens when a request leaves it 0
  * @param maxInboundMessageBytes largest request message
  * @param streamBufferEvents events a stream may hold for a slow client before its row is paused
+ * @param stalledStreamMillis how long a row may stay paused because its client reads nothing before the call
+ *     fails (RESOURCE_EXHAUSTED) and the row is freed; 0 = wait for the client's deadline
  */
 public record ServerLimits(int maxBatch, int maxQueue, int maxPromptTokens, int maxNewTokensLimit,
-    int defaultMaxNewTokens, int maxInboundMessageBytes, int streamBufferEvents) {
+    int defaultMaxNewTokens, int maxInboundMessageBytes, int streamBufferEvents, long stalledStreamMillis) {
 
   public static ServerLimits defaults() {
-    return new ServerLimits(16, 64, 1024, 1024, 64, 1 << 20, 256);
+    return new ServerLimits(16, 64, 1024, 1024, 64, 1 << 20, 256, 60_000);
   }
 
   /** Throws IllegalArgumentException naming every bad limit. */
@@ -34,6 +36,9 @@ public record ServerLimits(int maxBatch, int maxQueue, int maxPromptTokens, int 
     check(problems, "default_max_new_tokens", defaultMaxNewTokens, 1);
     check(problems, "max_inbound_message_bytes", maxInboundMessageBytes, 1024);
     check(problems, "stream_buffer_events", streamBufferEvents, 1);
+    if (stalledStreamMillis < 0) {
+      problems.add("stalled_stream_millis must be >= 0 (got " + stalledStreamMillis + ")");
+    }
     if (defaultMaxNewTokens > maxNewTokensLimit) {
       problems.add("default_max_new_tokens must be <= max_new_tokens_limit (got " + defaultMaxNewTokens + " > "
           + maxNewTokensLimit + ")");
@@ -51,31 +56,37 @@ public record ServerLimits(int maxBatch, int maxQueue, int maxPromptTokens, int 
 
   public ServerLimits withMaxBatch(int n) {
     return new ServerLimits(n, maxQueue, maxPromptTokens, maxNewTokensLimit, defaultMaxNewTokens,
-        maxInboundMessageBytes, streamBufferEvents);
+        maxInboundMessageBytes, streamBufferEvents, stalledStreamMillis);
   }
 
   public ServerLimits withMaxQueue(int n) {
     return new ServerLimits(maxBatch, n, maxPromptTokens, maxNewTokensLimit, defaultMaxNewTokens,
-        maxInboundMessageBytes, streamBufferEvents);
+        maxInboundMessageBytes, streamBufferEvents, stalledStreamMillis);
   }
 
   public ServerLimits withMaxPromptTokens(int n) {
     return new ServerLimits(maxBatch, maxQueue, n, maxNewTokensLimit, defaultMaxNewTokens,
-        maxInboundMessageBytes, streamBufferEvents);
+        maxInboundMessageBytes, streamBufferEvents, stalledStreamMillis);
   }
 
   public ServerLimits withMaxNewTokensLimit(int n) {
     return new ServerLimits(maxBatch, maxQueue, maxPromptTokens, n, Math.min(defaultMaxNewTokens, n),
-        maxInboundMessageBytes, streamBufferEvents);
+        maxInboundMessageBytes, streamBufferEvents, stalledStreamMillis);
   }
 
   public ServerLimits withMaxInboundMessageBytes(int n) {
     return new ServerLimits(maxBatch, maxQueue, maxPromptTokens, maxNewTokensLimit, defaultMaxNewTokens, n,
-        streamBufferEvents);
+        streamBufferEvents, stalledStreamMillis);
   }
 
   public ServerLimits withStreamBufferEvents(int n) {
     return new ServerLimits(maxBatch, maxQueue, maxPromptTokens, maxNewTokensLimit, defaultMaxNewTokens,
-        maxInboundMessageBytes, n);
+        maxInboundMessageBytes, n, stalledStreamMillis);
+  }
+
+  /** 0 turns the stalled-stream timeout off. */
+  public ServerLimits withStalledStreamMillis(long millis) {
+    return new ServerLimits(maxBatch, maxQueue, maxPromptTokens, maxNewTokensLimit, defaultMaxNewTokens,
+        maxInboundMessageBytes, streamBufferEvents, millis);
   }
 }

@@ -41,6 +41,7 @@ final class Session {
   private int numActions;
   private long firstActionNanos;
   private Row row;
+  long pausedSinceNanos; // when the row was paused for a full buffer; 0 while it runs (scheduler thread)
   private boolean finished; // the terminal event is queued (or the call failed)
   private boolean closed; // onCompleted/onError sent
   volatile boolean cancelled; // set by the call's cancel handler (any thread)

@@ -63,6 +63,50 @@ class InProcessGenerationTest extends AbstractGenerationSuite {
     }
   }
 
+  /** A client that never reads: after the stalled-stream timeout its call fails and its row is freed. */
+  @Test
+  void stalledStreamIsFailedAndItsRowFreed() throws Exception {
+    ThrottledEngine e = new ThrottledEngine(newEngine());
+    SeqMatchServer small = startServer(e, ServerLimits.defaults().withStreamBufferEvents(4).withStalledStreamMillis(300),
+        null);
+    ManagedChannel ch = newChannel(small);
+    try {
+      AtomicReference<ClientCallStreamObserver<?>> call = new AtomicReference<>();
+      CompletableFuture<Status> done = new CompletableFuture<>();
+      GenerationGrpc.newStub(ch).generateStream(text("Hi").setMaxNewTokens(200).setAllowBackspace(false).setSeed(7)
+          .build(), new ClientResponseObserver<ai.seqmatch.grpc.v1.GenerateRequest, GenerateEvent>() {
+            @Override
+            public void beforeStart(ClientCallStreamObserver<ai.seqmatch.grpc.v1.GenerateRequest> s) {
+              call.set(s);
+              s.disableAutoRequestWithInitial(0); // reads nothing
+            }
+
+            @Override
+            public void onNext(GenerateEvent value) {}
+
+            @Override
+            public void onError(Throwable t) {
+              done.complete(Status.fromThrowable(t));
+            }
+
+            @Override
+            public void onCompleted() {
+              done.complete(Status.OK);
+            }
+          });
+      assertTrue(waitFor(() -> small.activeRows() == 1), "row admitted");
+      assertTrue(waitFor(() -> small.activeRows() == 0 && small.inFlight() == 0), "stalled row not freed");
+      call.get().request(10_000); // now read: the buffered events, then the status
+      Status status = done.get(20, TimeUnit.SECONDS);
+      assertEquals(Status.Code.RESOURCE_EXHAUSTED, status.getCode(), status.toString());
+      assertTrue(status.getDescription().contains("stream stalled"), status.getDescription());
+    } finally {
+      ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      small.shutdown(java.time.Duration.ofSeconds(2));
+      e.close();
+    }
+  }
+
   private void slowClient(SeqMatchServer server, ThrottledEngine engine, ManagedChannel channel)
       throws Exception {
     AtomicReference<ClientCallStreamObserver<?>> call = new AtomicReference<>();
