@@ -388,9 +388,11 @@ abstract class AbstractGenerationSuite {
   @Test
   void shutdownDrainsStreamsInFlight() throws Exception {
     engine.stepDelayMillis = 5;
+    engine.hold(); // the row is certainly in flight when shutdown starts, however loaded the machine
     CompletableFuture<StreamText> result = CompletableFuture.supplyAsync(() -> new SeqMatchClient(channel, null)
         .stream(text("Hi").setMaxNewTokens(60).setAllowBackspace(false).setSeed(7).build(), TIMEOUT, null));
     assertTrue(waitFor(() -> server.activeRows() == 1));
+    engine.release();
     assertTrue(server.shutdown(Duration.ofSeconds(20)), "drain timed out");
     StreamText s = result.get(5, TimeUnit.SECONDS);
     assertEquals(s.finished().getUsage().getGeneratedTokens(), s.ids().size());
