@@ -162,16 +162,23 @@ final class GenerateCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** The model behind one run: the native Generator or ONNX Runtime's OrtGenerator (same results). */
-  interface Engine extends AutoCloseable {
-    Path dir();
-
-    long bosTokenId();
-
+  /** One batched generate call over either runtime (Generator and OrtGenerator share this signature). */
+  @FunctionalInterface
+  interface BatchGenerate {
     List<GenerationResult> generate(List<long[]> prompts, SamplingOptions options, GenerationListener listener);
+  }
+
+  /** The model behind one run, the native Generator or ONNX Runtime's OrtGenerator (same results): its files, its
+   * start token, how to generate, and what to close. */
+  record Engine(Path dir, long bosTokenId, BatchGenerate batch, Runnable closer) implements AutoCloseable {
+    List<GenerationResult> generate(List<long[]> prompts, SamplingOptions options, GenerationListener listener) {
+      return batch.generate(prompts, options, listener);
+    }
 
     @Override
-    void close();
+    public void close() {
+      closer.run();
+    }
   }
 
   private void checkEngine(List<String> problems) {
@@ -201,53 +208,17 @@ final class GenerateCommand implements Callable<Integer> {
     if (engine.equals("onnx")) {
       OrtModel model = OrtModel.load(onnxModel, ExecutionProvider.parse(ep), 0);
       OrtGenerator generator = new OrtGenerator(model);
-      return new Engine() {
-        @Override
-        public Path dir() {
-          return onnxModel;
-        }
-
-        @Override
-        public long bosTokenId() {
-          return model.info().bosTokenId();
-        }
-
-        @Override
-        public List<GenerationResult> generate(List<long[]> p, SamplingOptions o, GenerationListener l) {
-          return generator.generate(p, o, l);
-        }
-
-        @Override
-        public void close() {
-          generator.close();
-          model.close();
-        }
-      };
+      return new Engine(onnxModel, model.info().bosTokenId(), generator::generate, () -> {
+        generator.close();
+        model.close();
+      });
     }
     Gpt2Model model = Gpt2Model.load(checkpoint, Device.of(device));
     Generator generator = new Generator(model);
-    return new Engine() {
-      @Override
-      public Path dir() {
-        return checkpoint;
-      }
-
-      @Override
-      public long bosTokenId() {
-        return model.config().bosTokenId();
-      }
-
-      @Override
-      public List<GenerationResult> generate(List<long[]> p, SamplingOptions o, GenerationListener l) {
-        return generator.generate(p, o, l);
-      }
-
-      @Override
-      public void close() {
-        generator.close();
-        model.close();
-      }
-    };
+    return new Engine(checkpoint, model.config().bosTokenId(), generator::generate, () -> {
+      generator.close();
+      model.close();
+    });
   }
 
   private SamplingOptions options(List<String> problems) {

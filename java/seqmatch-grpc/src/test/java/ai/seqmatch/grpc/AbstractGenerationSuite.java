@@ -38,8 +38,6 @@ import io.grpc.health.v1.HealthGrpc;
 import io.grpc.reflection.v1.ServerReflectionGrpc;
 import io.grpc.reflection.v1.ServerReflectionRequest;
 import io.grpc.reflection.v1.ServerReflectionResponse;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,9 +45,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -245,35 +241,13 @@ abstract class AbstractGenerationSuite {
   @Test
   void cancellingAStreamFreesItsRow() throws Exception {
     engine.stepDelayMillis = 20;
-    CountDownLatch firstEvent = new CountDownLatch(1);
-    CompletableFuture<Status> closed = new CompletableFuture<>();
-    AtomicReference<ClientCallStreamObserver<GenerateRequest>> call = new AtomicReference<>();
+    RecordingObserver client = RecordingObserver.reading();
     GenerationGrpc.newStub(channel).generateStream(text("Hi").setMaxNewTokens(500).setAllowBackspace(false).setSeed(7)
-        .build(), new ClientResponseObserver<GenerateRequest, GenerateEvent>() {
-          @Override
-          public void beforeStart(ClientCallStreamObserver<GenerateRequest> requestStream) {
-            call.set(requestStream);
-          }
-
-          @Override
-          public void onNext(GenerateEvent value) {
-            firstEvent.countDown();
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            closed.complete(Status.fromThrowable(t));
-          }
-
-          @Override
-          public void onCompleted() {
-            closed.complete(Status.OK);
-          }
-        });
-    assertTrue(firstEvent.await(10, TimeUnit.SECONDS));
+        .build(), client);
+    assertTrue(client.firstEvent.await(10, TimeUnit.SECONDS));
     assertEquals(1, waitFor(() -> server.activeRows() == 1) ? 1 : 0);
-    call.get().cancel("test cancels", null);
-    assertEquals(Status.Code.CANCELLED, closed.get(5, TimeUnit.SECONDS).getCode());
+    client.call.get().cancel("test cancels", null);
+    assertEquals(Status.Code.CANCELLED, client.done.get(5, TimeUnit.SECONDS).getCode());
     assertTrue(waitFor(() -> server.activeRows() == 0 && server.inFlight() == 0), "row not freed");
   }
 
@@ -303,9 +277,9 @@ abstract class AbstractGenerationSuite {
     GenerateRequest longReq = text("Hi").setMaxNewTokens(500).setAllowBackspace(false).setSeed(7).build();
     List<CompletableFuture<Status>> running = new ArrayList<>();
     for (int i = 0; i < 2; i++) { // one row running (max_batch 1), one request queued (max_queue 1)
-      CompletableFuture<Status> done = new CompletableFuture<>();
-      GenerationGrpc.newStub(ch).generateStream(longReq, observer(done));
-      running.add(done);
+      RecordingObserver client = RecordingObserver.reading();
+      GenerationGrpc.newStub(ch).generateStream(longReq, client);
+      running.add(client.done);
       // The first must be admitted (a row in the engine), not just queued, or the second finds the queue full.
       int expected = i + 1;
       assertTrue(waitFor(() -> small.activeRows() == 1 && small.inFlight() == expected),
@@ -397,23 +371,6 @@ abstract class AbstractGenerationSuite {
     StreamText s = result.get(5, TimeUnit.SECONDS);
     assertEquals(s.finished().getUsage().getGeneratedTokens(), s.ids().size());
     assertTrue(s.ids().size() >= 20, "seed 7 runs long enough to be in flight at shutdown");
-  }
-
-  static StreamObserver<GenerateEvent> observer(CompletableFuture<Status> done) {
-    return new StreamObserver<>() {
-      @Override
-      public void onNext(GenerateEvent value) {}
-
-      @Override
-      public void onError(Throwable t) {
-        done.complete(Status.fromThrowable(t));
-      }
-
-      @Override
-      public void onCompleted() {
-        done.complete(Status.OK);
-      }
-    };
   }
 
   /** Polls {@code condition} every 10 ms for at most 20 s (generous: CI machines may be loaded). */

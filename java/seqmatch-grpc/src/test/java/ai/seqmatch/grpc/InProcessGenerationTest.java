@@ -13,9 +13,6 @@ import io.grpc.ServerBuilder;
 import io.grpc.Status;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -71,33 +68,13 @@ class InProcessGenerationTest extends AbstractGenerationSuite {
         null);
     ManagedChannel ch = newChannel(small);
     try {
-      AtomicReference<ClientCallStreamObserver<?>> call = new AtomicReference<>();
-      CompletableFuture<Status> done = new CompletableFuture<>();
+      RecordingObserver client = RecordingObserver.requesting(0); // reads nothing
       GenerationGrpc.newStub(ch).generateStream(text("Hi").setMaxNewTokens(200).setAllowBackspace(false).setSeed(7)
-          .build(), new ClientResponseObserver<ai.seqmatch.grpc.v1.GenerateRequest, GenerateEvent>() {
-            @Override
-            public void beforeStart(ClientCallStreamObserver<ai.seqmatch.grpc.v1.GenerateRequest> s) {
-              call.set(s);
-              s.disableAutoRequestWithInitial(0); // reads nothing
-            }
-
-            @Override
-            public void onNext(GenerateEvent value) {}
-
-            @Override
-            public void onError(Throwable t) {
-              done.complete(Status.fromThrowable(t));
-            }
-
-            @Override
-            public void onCompleted() {
-              done.complete(Status.OK);
-            }
-          });
+          .build(), client);
       assertTrue(waitFor(() -> small.activeRows() == 1), "row admitted");
       assertTrue(waitFor(() -> small.activeRows() == 0 && small.inFlight() == 0), "stalled row not freed");
-      call.get().request(10_000); // now read: the buffered events, then the status
-      Status status = done.get(20, TimeUnit.SECONDS);
+      client.call.get().request(10_000); // now read: the buffered events, then the status
+      Status status = client.done.get(20, TimeUnit.SECONDS);
       assertEquals(Status.Code.RESOURCE_EXHAUSTED, status.getCode(), status.toString());
       assertTrue(status.getDescription().contains("stream stalled"), status.getDescription());
     } finally {
@@ -109,39 +86,16 @@ class InProcessGenerationTest extends AbstractGenerationSuite {
 
   private void slowClient(SeqMatchServer server, ThrottledEngine engine, ManagedChannel channel)
       throws Exception {
-    AtomicReference<ClientCallStreamObserver<?>> call = new AtomicReference<>();
-    AtomicReference<GenerateEvent> last = new AtomicReference<>();
-    AtomicInteger received = new AtomicInteger();
-    CompletableFuture<Status> done = new CompletableFuture<>();
+    RecordingObserver client = RecordingObserver.requesting(1);
     GenerationGrpc.newStub(channel).generateStream(text("Hi").setMaxNewTokens(100).setAllowBackspace(false).setSeed(7)
-        .build(), new ClientResponseObserver<ai.seqmatch.grpc.v1.GenerateRequest, GenerateEvent>() {
-          @Override
-          public void beforeStart(ClientCallStreamObserver<ai.seqmatch.grpc.v1.GenerateRequest> s) {
-            call.set(s);
-            s.disableAutoRequestWithInitial(1);
-          }
-
-          @Override
-          public void onNext(GenerateEvent value) {
-            received.incrementAndGet();
-            last.set(value);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            done.complete(Status.fromThrowable(t));
-          }
-
-          @Override
-          public void onCompleted() {
-            done.complete(Status.OK);
-          }
-        });
+        .build(), client);
+    AtomicInteger received = client.received;
+    AtomicReference<GenerateEvent> last = client.last;
     assertTrue(waitFor(() -> server.activeRows() == 1 && engine.runnableRows() == 0), "row never paused: received "
-        + received.get() + ", active " + server.activeRows() + ", runnable " + engine.runnableRows() + ", done " + done);
+        + received.get() + ", active " + server.activeRows() + ", runnable " + engine.runnableRows() + ", done " + client.done);
     assertTrue(received.get() <= 1);
-    call.get().request(1000);
-    assertTrue(done.get(20, TimeUnit.SECONDS).isOk());
+    client.call.get().request(1000);
+    assertTrue(client.done.get(20, TimeUnit.SECONDS).isOk());
     assertTrue(last.get().hasFinished());
     assertTrue(last.get().getFinished().getUsage().getActions() > 8, "the row must outlive one buffer");
     assertEquals(last.get().getFinished().getUsage().getActions() + 1, received.get());
