@@ -1,7 +1,7 @@
 /*
  * `seqmatch generate` and `seqmatch bench generate` as users run them: parity with transformers' greedy
  * decoding on the HF fixture, --json shapes, --stream edits that rebuild the final text, one-line
- * errors with exit 2.
+ * errors with exit 2, rows that end at max_actions counted, a NaN checkpoint's one-line error.
  */
 package ai.seqmatch.cli;
 
@@ -125,6 +125,55 @@ class GenerateCommandTest {
     assertBadInput(run("generate", "--checkpoint", ckpt, "--prompt-ids", "1,300"), "token id 300");
     assertBadInput(run("generate", "--checkpoint", tmp.resolve("missing").toString(), "--prompt-ids", "1"), "missing");
     assertBadInput(run("generate", "--prompt-ids", "1"), "--checkpoint");
+  }
+
+  @Test
+  void rowsEndingAtMaxActionsAreCountedAndNoRetypeIsAccepted() throws Exception {
+    String ckpt = randomCheckpoint(false).toString();
+    String[] common = {"generate", "--checkpoint", ckpt, "--prompt-ids", "1,2", "--prompt-ids", "3", "--prompt-ids",
+        "4,5,6", "--prompt-ids", "7", "--max-new-tokens", "20", "--max-actions", "20", "--seed", "5"};
+    for (boolean noRetype : new boolean[] {false, true}) {
+      String[] args = noRetype ? concat(common, "--no-retype", "--json") : concat(common, "--json");
+      JsonNode r = json(run(args));
+      long atCap = 0;
+      for (JsonNode row : r.path("results")) {
+        atCap += row.path("finish_reason").asText().equals("max_actions") ? 1 : 0;
+      }
+      assertEquals(atCap, r.path("max_actions_rows").asLong(), r.toString());
+      assertEquals(atCap, r.path("finish_reasons").path("max_actions").asLong(0), r.toString());
+      long sum = 0;
+      for (JsonNode n : r.path("finish_reasons")) {
+        sum += n.asLong();
+      }
+      assertEquals(4, sum, r.toString());
+    }
+    // A cap of 2 actions below max_new_tokens: every row ends there, and text mode says so on stderr.
+    Run text = run("generate", "--checkpoint", ckpt, "--prompt-ids", "1", "--max-new-tokens", "5", "--max-actions",
+        "2", "--no-backspace");
+    assertEquals(0, text.code(), text.err());
+    assertTrue(text.err().contains("note: 1 of 1 rows finished by max_actions"), text.err());
+  }
+
+  @Test
+  void aNanCheckpointIsAOneLineError() throws Exception {
+    Path dir = randomCheckpoint(false);
+    Path weights = dir.resolve("model.safetensors");
+    SafeTensors st = SafeTensors.open(weights);
+    String bias = st.names().stream().filter(n -> n.endsWith("ln_f.bias")).findFirst().orElseThrow();
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(weights,
+        java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+      java.nio.ByteBuffer len = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      ch.read(len, 0);
+      long at = 8 + len.flip().getLong() + st.info(bias).begin();
+      ch.write(java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(Float.NaN).flip(), at);
+    }
+    for (String mode : new String[] {"--greedy", "--no-backspace"}) {
+      Run r = run("generate", "--checkpoint", dir.toString(), "--prompt-ids", "1,2", mode);
+      assertEquals(1, r.code(), r.err());
+      String first = r.err().strip().split("\n")[0];
+      assertTrue(first.startsWith("seqmatch generate: generate: row 0: the model's logits are not finite (NaN)"),
+          r.err());
+    }
   }
 
   /** A random model with <bkspc>; with a byte tokenizer named in config.json when {@code withText}. */
