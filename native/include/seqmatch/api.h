@@ -89,7 +89,7 @@ void model_forward_cached(Model* model, KVCache* cache, const int64_t* ids, cons
 struct SamplingParams {
   int64_t max_new_tokens = 64;  // generated tokens in the final state (after deletions)
   int64_t max_actions = 0;      // actions per row incl. <bkspc>; 0 = 4 × max_new_tokens
-  double temperature = 1.0;
+  double temperature = 1.0;     // clamped to [1e-6, 1e6] when sampling (sampling.h kMinTemperature)
   int64_t top_k = 0;            // 0 = off
   double top_p = 1.0;           // 1 = off
   bool greedy = false;

@@ -62,6 +62,10 @@ public final class SamplingOptions {
     return maxActions;
   }
 
+  /**
+   * Softmax temperature; every engine clamps it to [1e-6, 1e6] before dividing the logits (outside that range
+   * float logits overflow: 1e-6 is already argmax up to ties, 1e6 uniform over the allowed actions).
+   */
   public double temperature() {
     return temperature;
   }
