@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
     tr.from_model = true;
     traces.push_back(tr);
   }
-  auto p = sd::pack(traces, bk, eos);
+  auto p = sd::pack(traces, bk, eos, V);
   // The MLE baseline as the trainer runs it: B clean data rows, causal fast path (no mask).
   std::vector<sd::ActionTrace> clean;
   for (int64_t b = 0; b < B; ++b) {
@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
     for (int64_t t = 0; t < T; ++t) tr.actions.push_back(int64_t(rng() % uint64_t(V - 3)));
     clean.push_back(tr);
   }
-  auto q = sd::pack(clean, bk, eos);
+  auto q = sd::pack(clean, bk, eos, V);
   const auto opts = sl::SequenceMatchOptions();
   auto time_mle = [&]() {
     double total = 0;

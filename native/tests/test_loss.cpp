@@ -1,14 +1,22 @@
 // Every loss against an independent float64 reference written here with explicit loops over
 // rows (states replayed from the action trace, not taken from the packer), on random logits
 // and traces with <eos> endings, truncation, noise and replay-buffer rows; gradients checked
-// by central finite differences on a tiny case. Run: ctest -R test_loss
+// by central finite differences on a tiny case; EMO's DEMD in fp32 under autocast; a chunk of
+// two documents equal to the documents apart. Run: ctest -R test_loss
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <random>
 
+#include <ATen/autocast_mode.h>
+#include <torch/version.h>
+
+#include "data/dataset.h"
+#include "data/noise.h"
 #include "loss/emo.h"
 #include "loss/sequence_match.h"
+#include "model/gpt2.h"
 
 namespace sd = seqmatch::data;
 namespace sl = seqmatch::loss;
@@ -112,7 +120,7 @@ std::vector<sd::ActionTrace> random_traces(std::mt19937& rng, int n, int64_t max
 TEST(Loss, SequenceMatchMatchesFloat64ReferenceForEveryDivergence) {
   std::mt19937 rng(3);
   auto traces = random_traces(rng, 8, 14);
-  auto p = sd::pack(traces, kBk, kEos);
+  auto p = sd::pack(traces, kBk, kEos, kV);
   auto logits = torch::randn({p.ids.size(0), p.ids.size(1), kV}, torch::kDouble) * 2;
   for (auto div : {sl::Divergence::kChi2Mixture, sl::Divergence::kChi2, sl::Divergence::kKL,
                    sl::Divergence::kJS, sl::Divergence::kHellinger}) {
@@ -130,7 +138,7 @@ TEST(Loss, SequenceMatchMatchesFloat64ReferenceForEveryDivergence) {
 TEST(Loss, LearnedAbsorbingValueMatchesReferenceAndFiniteDifferences) {
   std::mt19937 rng(5);
   auto traces = random_traces(rng, 8, 12);
-  auto p = sd::pack(traces, kBk, kEos);
+  auto p = sd::pack(traces, kBk, kEos, kV);
   auto logits = torch::randn({p.ids.size(0), p.ids.size(1), kV}, torch::kDouble) * 2;
   auto o = sl::SequenceMatchOptions().gamma(0.9).alpha(0.7);
   const double v_abs = 1.7;
@@ -162,7 +170,7 @@ TEST(Loss, LearnedAbsorbingValueMatchesReferenceAndFiniteDifferences) {
 TEST(Loss, GradientsMatchFiniteDifferences) {
   std::mt19937 rng(4);
   auto traces = random_traces(rng, 3, 7);
-  auto p = sd::pack(traces, kBk, kEos);
+  auto p = sd::pack(traces, kBk, kEos, kV);
   auto x0 = torch::randn({p.ids.size(0), p.ids.size(1), kV}, torch::kDouble);
   for (auto div : {sl::Divergence::kChi2Mixture, sl::Divergence::kKL, sl::Divergence::kJS,
                    sl::Divergence::kHellinger, sl::Divergence::kChi2}) {
@@ -190,22 +198,22 @@ TEST(Loss, GradientsMatchFiniteDifferences) {
   }
 }
 
-TEST(Loss, EmoMatchesReferenceAndFiniteDifferences) {
-  std::mt19937 rng(5);
-  auto traces = random_traces(rng, 4, 8);
-  auto p = sd::pack(traces, kBk, kEos);
-  auto x0 = torch::randn({p.ids.size(0), p.ids.size(1), kV}, torch::kDouble);
-  auto E = torch::randn({kV, 3}, torch::kDouble);
-  auto e_hat = E / E.norm(2, 1, true);
-  // Reference with loops: MLE and DEMD over expert data rows.
-  auto L = x0.accessor<double, 3>();
+// EMO with loops: per expert data row t, MLE_t and DEMD_t = Σ_i q_i (1 − cos(e_i, e_y)).
+struct EmoRows {
+  std::vector<double> mle, demd;
+};
+
+EmoRows emo_reference(const torch::Tensor& logits, const std::vector<sd::ActionTrace>& traces,
+                      const torch::Tensor& E) {
+  auto L = logits.accessor<double, 3>();
   auto Ea = E.accessor<double, 2>();
+  const int64_t C = E.size(1);
   auto cosine = [&](int64_t i, int64_t j) {
     double d = 0, ni = 0, nj = 0;
-    for (int k = 0; k < 3; ++k) d += Ea[i][k] * Ea[j][k], ni += Ea[i][k] * Ea[i][k], nj += Ea[j][k] * Ea[j][k];
+    for (int64_t k = 0; k < C; ++k) d += Ea[i][k] * Ea[j][k], ni += Ea[i][k] * Ea[i][k], nj += Ea[j][k] * Ea[j][k];
     return d / std::sqrt(ni * nj);
   };
-  double mle = 0, demd = 0, n = 0;
+  EmoRows out;
   for (size_t b = 0; b < traces.size(); ++b) {
     const auto& tr = traces[b];
     if (tr.from_model) continue;
@@ -217,33 +225,151 @@ TEST(Loss, EmoMatchesReferenceAndFiniteDifferences) {
       double z = 0;
       for (int64_t v = 0; v < kV; ++v) if (v != kBk || bk_ok) z += std::exp(L[b][t][v]);
       const int64_t y = tr.actions[t + 1];
-      mle += -(L[b][t][y] - std::log(z));
+      double demd = 0;
       for (int64_t v = 0; v < kV; ++v)
         if (v != kBk || bk_ok) demd += std::exp(L[b][t][v]) / z * (1 - cosine(v, y));
-      n += 1;
+      out.mle.push_back(-(L[b][t][y] - std::log(z)));
+      out.demd.push_back(demd);
     }
   }
-  mle /= n, demd /= n;
+  return out;
+}
+
+TEST(Loss, EmoMatchesReferenceAndFiniteDifferences) {
+  std::mt19937 rng(5);
+  auto traces = random_traces(rng, 4, 8);
+  auto p = sd::pack(traces, kBk, kEos, kV);
+  auto x0 = torch::randn({p.ids.size(0), p.ids.size(1), kV}, torch::kDouble) * 2;
+  auto E = torch::randn({kV, 3}, torch::kDouble);
+  auto e_hat = E / E.norm(2, 1, true);
+  auto ref = emo_reference(x0, traces, E);
+  const double n = double(ref.mle.size());
+  double mle = 0, demd = 0;
+  for (size_t t = 0; t < ref.mle.size(); ++t) mle += ref.mle[t] / n, demd += ref.demd[t] / n;
   auto got = sl::emo_loss(x0, p, kBk, e_hat);
   EXPECT_NEAR(got.mle.item<double>(), mle, 1e-9);
   EXPECT_NEAR(got.demd.item<double>(), demd, 1e-9);
-  EXPECT_NEAR(got.loss.item<double>(), mle, 1e-9);  // ½(MLE + MLE/DEMD·DEMD) = MLE in value
-  // Gradient: ½(∇MLE + k·∇DEMD) with k = MLE/DEMD held fixed (the stop-gradient).
-  const double k = mle / demd;
+  EXPECT_NEAR(got.loss.item<double>(), mle, 1e-9);  // ½(MLE_t + MLE_t/DEMD_t·DEMD_t) = MLE_t in value
+  // Gradient: mean over tokens of ½(∇MLE_t + k_t·∇DEMD_t), k_t = MLE_t/DEMD_t held fixed per token
+  // (the authors' stop-gradient), by central differences on the loop reference.
+  std::vector<double> k;
+  for (size_t t = 0; t < ref.mle.size(); ++t) k.push_back(ref.mle[t] / ref.demd[t]);
   auto f = [&](const torch::Tensor& x) {
-    auto t = sl::emo_loss(x, p, kBk, e_hat);
-    return 0.5 * (t.mle.item<double>() + k * t.demd.item<double>());
+    auto r = emo_reference(x, traces, E);
+    double total = 0;
+    for (size_t t = 0; t < r.mle.size(); ++t) total += 0.5 * (r.mle[t] + k[t] * r.demd[t]) / n;
+    return total;
   };
   auto x = x0.clone().requires_grad_(true);
   auto grad = torch::autograd::grad({sl::emo_loss(x, p, kBk, e_hat).loss}, {x})[0];
-  double worst = 0;
-  for (int64_t i = 0; i < x0.numel(); ++i) {
-    auto xp = x0.clone(), xm = x0.clone();
-    xp.view(-1)[i] += 1e-6;
-    xm.view(-1)[i] -= 1e-6;
-    worst = std::max(worst, std::abs((f(xp) - f(xm)) / 2e-6 - grad.view(-1)[i].item<double>()));
+  // max_i |central difference of g at x0 along i − grad_i|
+  auto worst_diff = [&](const std::function<double(const torch::Tensor&)>& g) {
+    double worst = 0;
+    for (int64_t i = 0; i < x0.numel(); ++i) {
+      auto xp = x0.clone(), xm = x0.clone();
+      xp.view(-1)[i] += 1e-6;
+      xm.view(-1)[i] -= 1e-6;
+      worst = std::max(worst, std::abs((g(xp) - g(xm)) / 2e-6 - grad.view(-1)[i].item<double>()));
+    }
+    return worst;
+  };
+  EXPECT_LE(worst_diff(f), 1e-6);
+  // A batch-level ratio (mean MLE / mean DEMD for every token) is a different gradient here, so
+  // the check above can tell the two apart.
+  auto g_batch = [&](const torch::Tensor& xx) {
+    auto r = emo_reference(xx, traces, E);
+    double m = 0, d = 0;
+    for (size_t t = 0; t < r.mle.size(); ++t) m += r.mle[t] / n, d += r.demd[t] / n;
+    return 0.5 * (m + (mle / demd) * d);
+  };
+  EXPECT_GT(worst_diff(g_batch), 1e-3);
+}
+
+// Autocast on CPU, bf16: what the trainer's AutocastGuard does on CUDA. (The API moved in 2.4.)
+struct CpuAutocast {
+  CpuAutocast() { set(true); }
+  ~CpuAutocast() { set(false); }
+  static void set(bool on) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    at::autocast::set_autocast_dtype(at::kCPU, at::kBFloat16);
+    at::autocast::set_autocast_enabled(at::kCPU, on);
+#else
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::set_cpu_enabled(on);
+#endif
+    if (!on) at::autocast::clear_cache();
   }
-  EXPECT_LE(worst, 1e-6);
+};
+
+TEST(Loss, EmoDemdStaysFp32UnderAutocast) {
+  std::mt19937 rng(8);
+  auto traces = random_traces(rng, 6, 12);
+  auto p = sd::pack(traces, kBk, kEos, kV);
+  // Logits near uniform and embeddings close together: 1 − cos ≈ 0.02 is a difference of numbers
+  // near 1, where bf16's 8 mantissa bits (±4e-3) lose most of it and fp32 does not.
+  auto x64 = torch::randn({p.ids.size(0), p.ids.size(1), kV}, torch::kDouble) * 0.1;
+  auto E = torch::ones({kV, 16}, torch::kDouble) + 0.2 * torch::randn({kV, 16}, torch::kDouble);
+  auto e_hat = (E / E.norm(2, 1, true)).to(torch::kFloat);
+  auto ref = emo_reference(x64, traces, E);
+  double demd = 0;
+  for (double d : ref.demd) demd += d / double(ref.demd.size());
+  sl::EmoTerms got;
+  {
+    CpuAutocast autocast;
+    ASSERT_EQ(torch::matmul(torch::ones({2, 2}), torch::ones({2, 2})).scalar_type(), torch::kBFloat16)
+        << "autocast must be on for this test to mean anything";
+    got = sl::emo_loss(x64.to(torch::kFloat), p, kBk, e_hat);
+  }
+  EXPECT_EQ(got.demd.scalar_type(), torch::kFloat);
+  EXPECT_NEAR(got.demd.item<double>(), demd, 1e-4 * demd) << "DEMD " << demd;
+}
+
+// A text chunk "doc1 <eos> doc2" trains exactly as the two documents on their own: the trainer's
+// path (split_documents, augment, pack, one packed forward) against a float64 reference over
+// the two documents, each run through the model separately, state by state.
+TEST(Loss, TwoDocumentChunkEqualsTheDocumentsSeparately) {
+  torch::manual_seed(3);
+  seqmatch::model::GPT2 m(seqmatch::model::GPT2Options().vocab_size(kV).n_positions(16).n_embd(16).n_layer(2).n_head(2));
+  m->to(torch::kDouble);
+  m->eval();
+  torch::NoGradGuard no_grad;
+  sd::Example chunk;
+  chunk.tokens = {1, 2, 3, kEos, 4, 2, 0, 1};  // no BOS: the second document starts after <eos>
+  chunk.prompt_length = 1;
+  const std::vector<std::vector<int64_t>> docs = {{1, 2, 3, kEos}, {kEos, 4, 2, 0, 1}};
+
+  std::vector<sd::ActionTrace> traces;
+  for (const auto& e : sd::split_documents({chunk}, kEos, kEos))
+    traces.push_back(sd::augment(e, sd::NoiseOptions(), kBk, 0, 0));
+  ASSERT_EQ(traces.size(), 2u);
+  auto p = sd::pack(traces, kBk, kEos, kV);
+  auto logits = m->forward(p.ids, p.pos, p.mask);  // (B, T, V)
+
+  // Reference logits: a clean forward of each document's every prefix; nothing of doc 1 in doc 2.
+  std::vector<sd::ActionTrace> ref_traces;
+  auto ref_logits = torch::zeros({2, p.ids.size(1), kV}, torch::kDouble);
+  for (size_t d = 0; d < docs.size(); ++d) {
+    sd::ActionTrace tr;
+    tr.actions = docs[d];
+    tr.prompt_length = 1;
+    ref_traces.push_back(tr);
+    for (size_t t = 0; t < docs[d].size(); ++t) {
+      auto ids = torch::tensor(std::vector<int64_t>(docs[d].begin(), docs[d].begin() + int64_t(t) + 1)).unsqueeze(0);
+      auto pos = torch::arange(int64_t(t) + 1).unsqueeze(0);
+      ref_logits[int64_t(d)][int64_t(t)] = m->forward(ids, pos)[0][int64_t(t)];
+    }
+  }
+  for (double gamma : {0.998, 0.8}) {
+    auto o = sl::SequenceMatchOptions().gamma(gamma).alpha(0.5);
+    auto got = sl::sequence_match_loss(logits, p, kBk, o);
+    auto want = reference(ref_logits, ref_traces, sl::Divergence::kChi2Mixture, gamma, 0.5);
+    EXPECT_NEAR(got.sm.item<double>(), want.sm, 1e-9) << "γ=" << gamma;
+    EXPECT_NEAR(got.bc.item<double>(), want.bc, 1e-9);
+  }
+  // Packed as one trajectory, the chunk is refused rather than silently leaking across <eos>.
+  sd::ActionTrace joined;
+  joined.actions = chunk.tokens;
+  EXPECT_THROW(sd::pack({joined}, kBk, kEos, kV), c10::Error);
 }
 
 TEST(Loss, UnknownDivergenceIsNamed) {

@@ -51,7 +51,7 @@ TEST(Pack, DesignTableExample) {
   sd::ActionTrace tr;
   tr.actions = {0, 1, 2, 3, kBk, kBk, 4, 5};
   tr.prompt_length = 1;
-  auto p = sd::pack({tr}, kBk, kEos);
+  auto p = sd::pack({tr}, kBk, kEos, kVocab);
   EXPECT_EQ(std::vector<int64_t>(p.ids[0].data_ptr<int64_t>(), p.ids[0].data_ptr<int64_t>() + 8),
             (std::vector<int64_t>{0, 1, 2, 3, 2, 1, 4, 5}));
   EXPECT_EQ(std::vector<int64_t>(p.pos[0].data_ptr<int64_t>(), p.pos[0].data_ptr<int64_t>() + 8),
@@ -82,7 +82,7 @@ TEST(Pack, PackedLogitsEqualCleanForwardOnEveryState) {
   std::mt19937 rng(5);
   std::vector<sd::ActionTrace> traces;
   for (int i = 0; i < 6; ++i) traces.push_back(random_trace(rng, 1 + i % 3, 8 + 5 * i));
-  auto p = sd::pack(traces, kBk, kEos);
+  auto p = sd::pack(traces, kBk, kEos, kVocab);
   auto logits = m->forward(p.ids, p.pos, p.mask);  // (B, T, V)
   int64_t checked = 0, backspace_states = 0;
   double worst = 0;
@@ -107,5 +107,31 @@ TEST(Pack, BackspaceIntoThePromptIsAnError) {
   sd::ActionTrace tr;
   tr.actions = {1, 2, kBk};
   tr.prompt_length = 2;
-  EXPECT_THROW(sd::pack({tr}, kBk, kEos), c10::Error);
+  EXPECT_THROW(sd::pack({tr}, kBk, kEos, kVocab), c10::Error);
+}
+
+TEST(Pack, ActionsAfterEosAndOutOfRangeIdsAreErrors) {
+  auto message = [](const std::vector<int64_t>& actions, int64_t prompt_length) {
+    sd::ActionTrace tr;
+    tr.actions = actions;
+    tr.prompt_length = prompt_length;
+    try {
+      sd::pack({tr}, kBk, kEos, kVocab);
+    } catch (const c10::Error& e) {
+      return std::string(e.what_without_backtrace());
+    }
+    return std::string();
+  };
+  // A trajectory ends at its <eos>: two documents joined by <eos> are not one trajectory.
+  auto m = message({1, 2, kEos, 3, 4}, 1);
+  EXPECT_NE(m.find("trajectory 0 has action 3 (id 3) after <eos> at action 2"), std::string::npos) << m;
+  EXPECT_NE(message({1, 2, kEos, kBk}, 1).find("after <eos>"), std::string::npos);  // not even <bkspc>
+  // Generated ids outside [0, vocab_size), and prompt ids, name the action.
+  m = message({1, 2, kVocab}, 1);
+  EXPECT_NE(m.find("trajectory 0 action 2 has id 20 outside the vocabulary [0, 20)"), std::string::npos) << m;
+  EXPECT_NE(message({1, -3, 2}, 1).find("action 1 has id -3 outside the vocabulary"), std::string::npos);
+  EXPECT_NE(message({kVocab + 5, 2}, 1).find("action 0 has id 25"), std::string::npos);
+  // <eos> as (part of) the prompt is context, not an episode end (GPT-2 starts texts after it).
+  EXPECT_EQ(message({kEos, 1, 2, kEos}, 1), "");
+  EXPECT_EQ(message({1, 2, kEos}, 1), "");
 }

@@ -1,5 +1,6 @@
-// The training stack: prepared data, loader, noise augmentation, replay buffer, schedule,
-// config errors, exact resume (2N steps == N + save + fresh process state + resume N, bit for
+// The training stack: prepared data, one trajectory per document, loader, noise augmentation,
+// replay buffer, schedule, config errors, the token-only validation NLL against a float64 brute
+// force, the clip that includes V_abs, the EMO-from-scratch warning, exact resume (2N steps == N + save + fresh process state + resume N, bit for
 // bit on CPU), and that MLE and SequenceMatch both lower validation loss on learnable data.
 // Run: ctest -R test_train
 #include <gtest/gtest.h>
@@ -8,6 +9,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
+#include <iostream>
 
 #include "data/dataset.h"
 #include "data/noise.h"
@@ -91,6 +94,27 @@ TEST(Data, SmtokRoundTripAndCorruption) {
             std::string::npos);
   std::ofstream(dir / "b.smtok") << "hello world, not tokens";
   EXPECT_NE(error_of([&] { sd::read_smtok((dir / "b.smtok").string()); }).find("bad magic"), std::string::npos);
+}
+
+TEST(Data, SplitDocumentsCutsChunksAtEos) {
+  // A text chunk with a BOS (id 15 here): the documents after the first start from BOS.
+  sd::Example chunk{{15, 1, 2, kEos, 3, 4, kEos, 5}, 1};
+  auto docs = sd::split_documents({chunk}, kEos, 15);
+  ASSERT_EQ(docs.size(), 3u);
+  EXPECT_EQ(docs[0].tokens, (std::vector<int64_t>{15, 1, 2, kEos}));
+  EXPECT_EQ(docs[1].tokens, (std::vector<int64_t>{15, 3, 4, kEos}));
+  EXPECT_EQ(docs[2].tokens, (std::vector<int64_t>{15, 5}));
+  for (const auto& d : docs) EXPECT_EQ(d.prompt_length, 1);
+  // GPT-2 style: <eos> starts the prompt (context, not a boundary); a chunk ending at <eos> leaves
+  // no empty piece; an example without <eos> in its completion is kept as it is.
+  sd::Example pair{{kEos, 7, 8, 9, kEos}, 2};
+  sd::Example open{{3, 4, 5}, 1};
+  docs = sd::split_documents({pair, open}, kEos, kEos);
+  ASSERT_EQ(docs.size(), 2u);
+  EXPECT_EQ(docs[0].tokens, pair.tokens);
+  EXPECT_EQ(docs[0].prompt_length, 2);
+  EXPECT_EQ(docs[1].tokens, open.tokens);
+  EXPECT_EQ(sd::split_documents({chunk}, -1, -1)[0].tokens, chunk.tokens);  // no <eos>: nothing to cut
 }
 
 TEST(Data, LoaderIsDeterministicAndResumable) {
@@ -196,6 +220,28 @@ TEST(Train, ConfigErrorsNameTheField) {
   EXPECT_DOUBLE_EQ(c.lr, 0.01);
 }
 
+TEST(Train, ReplayConfigErrorsNameTheField) {
+  auto msg = [](nlohmann::json replay, int64_t batch_size, const std::string& objective) {
+    nlohmann::json j = {{"data", {{"train", "x.smtok"}}}, {"objective", {{"type", objective}}},
+                        {"replay", replay}, {"batch_size", batch_size}};
+    return error_of([&] { st::parse_train_config(j, "c.json"); });
+  };
+  auto m = msg({{"model_rows", 8}}, 8, "sequence_match");
+  EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+  EXPECT_NE(m.find("config c.json: field 'replay.model_rows' must be < batch_size with objective sequence_match "
+                   "(got model_rows 8, batch_size 8)"), std::string::npos) << m;
+  EXPECT_NE(msg({{"model_rows", 9}}, 8, "sequence_match").find("'replay.model_rows' must be in [0, batch_size]"),
+            std::string::npos);
+  m = msg({{"rollouts", 0}}, 8, "sequence_match");
+  EXPECT_NE(m.find("config c.json: field 'replay.rollouts' must be >= 1 with objective sequence_match"),
+            std::string::npos) << m;
+  // Without replay rows nothing needs rollouts; other objectives ignore the replay section.
+  EXPECT_EQ(msg({{"rollouts", 0}, {"model_rows", 0}}, 8, "sequence_match"), "");
+  EXPECT_EQ(msg({{"model_rows", 4}}, 4, "mle"), "");
+  EXPECT_EQ(msg({{"rollouts", 0}}, 4, "emo"), "");
+  EXPECT_EQ(msg({{"model_rows", 7}}, 8, "sequence_match"), "");
+}
+
 TEST(Train, ResumeIsBitExact) {
   for (const std::string terminal : {"zero", "learned"}) {
     auto dir = temp_dir("resume-" + terminal);
@@ -258,6 +304,90 @@ TEST(Train, MleAndSequenceMatchLowerValidationLoss) {
       EXPECT_GT(last.model_rows, 0);
       EXPECT_NE(last.sm, 0.0);
     }
+  }
+}
+
+// The validation NLL is token-only (softmax over the vocabulary without <bkspc>) over one
+// trajectory per document: against a float64 brute force over the documents written here.
+TEST(Train, ValidationNllIsTokenOnlyAndMatchesFloat64BruteForce) {
+  auto dir = temp_dir("val-nll");
+  auto c = tiny_config(dir, "sequence_match");
+  // Validation chunks that join two documents with <eos> (no BOS: the second starts from <eos>).
+  std::vector<std::vector<int64_t>> docs;
+  std::vector<sd::Example> chunks;
+  for (auto& e : counting_examples(6, 4)) {
+    sd::Example next = counting_examples(7, 9)[chunks.size()];
+    next.tokens.resize(4);  // cut mid-document, as fixed-length chunks are
+    sd::Example chunk = e;
+    chunk.tokens.insert(chunk.tokens.end(), next.tokens.begin(), next.tokens.end());
+    chunks.push_back(chunk);
+    docs.push_back(e.tokens);
+    docs.push_back({kEos});
+    docs.back().insert(docs.back().end(), next.tokens.begin(), next.tokens.end());
+  }
+  sd::write_smtok((dir / "val2.smtok").string(), chunks);
+  c.validation_data = (dir / "val2.smtok").string();
+  st::Trainer t(c);
+  for (int i = 0; i < 6; ++i) t.step();  // BC warm-up then SM: <bkspc> gets probability mass
+  const double got = t.evaluate();
+
+  auto m = t.model();
+  m->to(torch::kDouble);
+  m->eval();
+  torch::NoGradGuard no_grad;
+  double token_only = 0, with_bkspc = 0;
+  int64_t n = 0;
+  for (const auto& d : docs) {
+    auto ids = torch::tensor(d).unsqueeze(0);
+    auto logits = m->forward(ids, torch::arange(int64_t(d.size())).unsqueeze(0))[0];  // (T, V)
+    auto L = logits.accessor<double, 2>();
+    for (size_t k = 0; k + 1 < d.size(); ++k) {  // prompt_length 1: every later token is a target
+      double z = 0, z_bk = 0;
+      for (int64_t v = 0; v < kVocab; ++v) {
+        z_bk += std::exp(L[int64_t(k)][v]);
+        if (v != kBk) z += std::exp(L[int64_t(k)][v]);
+      }
+      const double q = L[int64_t(k)][d[k + 1]];
+      token_only += std::log(z) - q;
+      with_bkspc += (k > 0 ? std::log(z_bk) : std::log(z)) - q;  // <bkspc> is illegal at the prompt
+      ++n;
+    }
+  }
+  EXPECT_NEAR(got, token_only / double(n), 1e-5);
+  std::cout << std::setprecision(9) << "[val] trainer " << got << ", float64 brute force " << token_only / double(n)
+            << ", over vocab ∪ {<bkspc>} " << with_bkspc / double(n) << " (" << n << " tokens)\n";
+  // The old normalisation over vocab ∪ {<bkspc>} is a different number here, so the check above tells them apart.
+  EXPECT_GT(std::abs(with_bkspc / double(n) - token_only / double(n)), 1e-3);
+}
+
+TEST(Train, GradientClipIncludesTheTerminalRewardOffset) {
+  auto dir = temp_dir("clip");
+  auto c = tiny_config(dir, "sequence_match");
+  c.terminal_value = "learned";
+  c.grad_clip = 1e-3;
+  st::Trainer t(c);
+  st::StepMetrics m;
+  for (int i = 0; i < 5; ++i) m = t.step();  // steps 4 and 5 are SequenceMatch steps
+  ASSERT_TRUE(t.v_absorb().defined());
+  ASSERT_TRUE(t.v_absorb().grad().defined());
+  const double g_abs = t.v_absorb().grad().item<double>();
+  double model_sq = 0;
+  for (const auto& p : t.model()->parameters())
+    if (p.grad().defined()) model_sq += p.grad().pow(2).sum().item<double>();
+  EXPECT_GT(m.grad_norm, 10 * c.grad_clip) << "the step must have been clipped";
+  EXPECT_NE(g_abs, 0.0);
+  // After the clip the joint norm (model and V_abs) is grad_clip: they were scaled together.
+  EXPECT_NEAR(std::sqrt(model_sq + g_abs * g_abs), c.grad_clip, 1e-6);
+  EXPECT_LT(std::sqrt(model_sq), c.grad_clip);
+}
+
+TEST(Train, EmoFromScratchWarns) {
+  auto dir = temp_dir("emo-warn");
+  for (const std::string objective : {"emo", "mle"}) {
+    ::testing::internal::CaptureStderr();
+    st::Trainer t(tiny_config(dir, objective));
+    const auto err = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(err.find("warning: objective emo from scratch") != std::string::npos, objective == "emo") << err;
   }
 }
 

@@ -56,6 +56,29 @@ std::vector<Example> read_smtok(const std::string& path) {
   return out;
 }
 
+std::vector<Example> split_documents(const std::vector<Example>& examples, int64_t eos_id,
+                                     int64_t start_id) {
+  if (eos_id < 0) return examples;
+  SM_CHECK(start_id >= 0, "data: split_documents needs a start token (BOS or <eos>)");
+  std::vector<Example> out;
+  out.reserve(examples.size());
+  for (const auto& e : examples) {
+    Example piece;
+    piece.tokens.assign(e.tokens.begin(), e.tokens.begin() + e.prompt_length);
+    piece.prompt_length = e.prompt_length;
+    bool first = true;  // an example without <eos> in its completion stays as it is
+    for (size_t t = size_t(e.prompt_length); t < e.tokens.size(); ++t) {
+      piece.tokens.push_back(e.tokens[t]);
+      if (e.tokens[t] != eos_id) continue;
+      out.push_back(std::move(piece));
+      piece = Example{{start_id}, 1};
+      first = false;
+    }
+    if (first || int64_t(piece.tokens.size()) > piece.prompt_length) out.push_back(std::move(piece));
+  }
+  return out;
+}
+
 void write_smtok(const std::string& path, const std::vector<Example>& examples) {
   const std::string tmp = path + ".tmp";
   {

@@ -22,6 +22,18 @@ struct Example {
 };
 
 std::vector<Example> read_smtok(const std::string& path);
+
+// One example per document. A text chunk joins documents as "doc1 <eos> doc2 ..."; <eos> ends an
+// episode (DESIGN.md §3), so for SequenceMatch each document must be its own trajectory (V' = 0
+// after <eos> and the γ^t weights restart; no context crosses the boundary). Every example is cut
+// after each <eos> in its completion (an <eos> inside the prompt, e.g. GPT-2's start token, is
+// context); each later piece starts from `start_id`, the state a document begins in at generation
+// time (BOS, or <eos> without one, as Chunker does for prompts), with prompt_length 1. A piece
+// with nothing to predict (the chunk ends right after an <eos>) is dropped. eos_id < 0: unchanged.
+// Both the training and the validation data go through it, for every objective, so every
+// method is trained and scored on the same trajectories (ModelPerplexity does the same in Java).
+std::vector<Example> split_documents(const std::vector<Example>& examples, int64_t eos_id,
+                                     int64_t start_id);
 // Writes atomically (temp + rename).
 void write_smtok(const std::string& path, const std::vector<Example>& examples);
 

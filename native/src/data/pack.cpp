@@ -18,8 +18,10 @@ PackedBatch PackedBatch::to(const torch::Device& d) const {
 }
 
 PackedBatch pack(const std::vector<ActionTrace>& traces, int64_t bkspc_id, int64_t eos_id,
-                 int64_t pad_to) {
+                 int64_t vocab_size, int64_t pad_to) {
   SM_CHECK(!traces.empty(), "pack: no trajectories");
+  SM_CHECK(vocab_size > 0 && bkspc_id < vocab_size && eos_id < vocab_size, "pack: vocab_size ",
+           vocab_size, " must be > 0 and hold <bkspc> (", bkspc_id, ") and <eos> (", eos_id, ")");
   const int64_t B = int64_t(traces.size());
   int64_t T = pad_to;
   for (const auto& tr : traces) T = std::max<int64_t>(T, int64_t(tr.actions.size()));
@@ -55,8 +57,15 @@ PackedBatch pack(const std::vector<ActionTrace>& traces, int64_t bkspc_id, int64
              " has ", tr.noise.size(), " noise flags for ", n, " actions");
     p.from_model[b] = tr.from_model;
     std::vector<int64_t> stack;
+    int64_t eos_at = -1;  // index of the generated <eos>, if any
     for (int64_t t = 0; t < n; ++t) {
       const int64_t a = tr.actions[t];
+      SM_CHECK(a >= 0 && a < vocab_size, "pack: trajectory ", b, " action ", t, " has id ", a,
+               " outside the vocabulary [0, ", vocab_size, ")");
+      SM_CHECK(eos_at < 0, "pack: trajectory ", b, " has action ", t, " (id ", a, ") after <eos> at action ",
+               eos_at, ": a trajectory ends at <eos>. Hint: cut text chunks into documents "
+               "(data::split_documents)");
+      if (t >= tr.prompt_length && a == eos_id) eos_at = t;
       if (a == bkspc_id) {
         SM_CHECK(int64_t(stack.size()) > tr.prompt_length, "pack: trajectory ", b, " action ", t,
                  " is <bkspc> with nothing generated to delete (the prompt is never deleted)");
@@ -66,7 +75,6 @@ PackedBatch pack(const std::vector<ActionTrace>& traces, int64_t bkspc_id, int64
         ids[b][t] = ids[b][prev];
         pos[b][t] = pos[b][prev];
       } else {
-        SM_CHECK(t >= tr.prompt_length || a >= 0, "pack: trajectory ", b, " has a bad token id");
         ids[b][t] = a;
         pos[b][t] = int64_t(stack.size());
       }

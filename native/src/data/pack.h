@@ -11,6 +11,10 @@
 //   5   <bk>   The 1   {0,5}       BOS The
 //   6   dog    dog 2   {0,5,6}     BOS The dog
 // Loss rows: state s_t for t >= prompt_length-1 that has a next action a_{t+1}.
+// A trajectory ends at its <eos> (DESIGN.md §3): an action after a generated <eos> is an error,
+// as is an id outside [0, vocab_size). Text chunks that join documents with <eos> are cut into
+// one trajectory per document first (data::split_documents), so the V-term telescopes within
+// each document and no value or context leaks from one document into the next.
 // Test: ctest -R test_pack
 // Legend: B trajectories, T packed rows (= actions, padded), V vocabulary.
 #pragma once
@@ -48,9 +52,10 @@ struct PackedBatch {
 };
 
 // Packs trajectories, right-padded to the longest (or to `pad_to` if larger). Padding rows
-// attend only themselves (no NaN) and are never loss rows.
+// attend only themselves (no NaN) and are never loss rows. vocab_size: the model's, <bkspc>
+// included; every action must be an id below it.
 PackedBatch pack(const std::vector<ActionTrace>& traces, int64_t bkspc_id, int64_t eos_id,
-                 int64_t pad_to = 0);
+                 int64_t vocab_size, int64_t pad_to = 0);
 
 }  // namespace data
 }  // namespace seqmatch

@@ -1,10 +1,16 @@
 // EMO (Ren et al. 2023, "EMO: Earth Mover Distance Optimization for Auto-Regressive Language
-// Modeling", Eq. 9-10): per token the differentiable EMD upper bound
+// Modeling", Eq. 9-10, and the authors' code): per token t the differentiable EMD upper bound
 //   DEMD_t = Σ_i q_i · (1 − cos(e_i, e_y))  with e = a frozen, row-normalised copy of the
 //   LM-head weights taken when training starts, q = the model's distribution;
-// loss = ½[MLE + stopgrad(MLE / DEMD)·DEMD] over expert data rows.
-// Σ_i q_i·cos(e_i, e_y) = (qᵀÊ)·ê_y, so no (V × V) cost matrix is formed.
-// Test: ctest -R test_loss
+//   loss_t = ½[MLE_t + stopgrad(MLE_t / DEMD_t)·DEMD_t],  loss = mean of loss_t over expert data rows.
+// The ratio is per token, as in the authors' code: each token's DEMD gradient is rescaled to its
+// own MLE magnitude (a batch-level ratio would let a few hard tokens set every token's scale).
+// In value loss = mean MLE_t; only the gradient differs from MLE.
+// DEMD is computed in fp32 even under bf16 autocast: 1 − cos is a difference of numbers near 1,
+// which bf16 (8 mantissa bits) would round away.
+// The cost matrix only means something for a pretrained LM head: from scratch e is random and
+// DEMD is noise (the trainer warns). Σ_i q_i·cos(e_i, e_y) = (qᵀÊ)·ê_y, so no (V × V) cost
+// matrix is formed. Test: ctest -R test_loss
 #pragma once
 
 #include <torch/torch.h>
@@ -15,7 +21,7 @@ namespace seqmatch {
 namespace loss {
 
 struct EmoTerms {
-  torch::Tensor loss, mle, demd;  // scalars
+  torch::Tensor loss, mle, demd;  // scalars: mean loss_t, mean MLE_t, mean DEMD_t over expert data rows
 };
 
 // e_hat: (V, C) frozen, row-normalised embedding copy.

@@ -2,7 +2,11 @@
 // over expert data rows, with π the softmax over the allowed actions (<bkspc> excluded while
 // nothing is generated). On plain data this is ordinary MLE; on noise-augmented data it is
 // the paper's BC baseline (noise tokens are not targets, the <bkspc> after them is).
-// Test: ctest -R test_loss
+// The validation NLL is token-only instead: −log p(y|s) with p the softmax over the vocabulary
+// WITHOUT <bkspc>, i.e. the probability of y given that the policy appends a token. Normalising
+// over vocab ∪ {<bkspc>} would charge BC and SequenceMatch models for the mass they put on
+// deleting, so their numbers could not be compared with MLE's; Java's ModelPerplexity computes
+// the same quantity. Test: ctest -R test_loss, test_train
 #pragma once
 
 #include <torch/torch.h>
@@ -15,6 +19,14 @@ namespace loss {
 // Returns the scalar loss; n_tokens_out (optional) receives the number of target rows.
 torch::Tensor bc_loss(const torch::Tensor& logits, const data::PackedBatch& p, int64_t bkspc_id,
                       int64_t* n_tokens_out = nullptr);
+
+struct TokenNll {
+  double sum = 0;      // Σ −log p(y|s) in nats, accumulated in float64
+  int64_t tokens = 0;  // rows counted: expert data rows whose next action is a token (not <bkspc>)
+};
+
+// Token-only NLL over the batch (see above); no gradient is needed, so call it under NoGradGuard.
+TokenNll token_nll(const torch::Tensor& logits, const data::PackedBatch& p, int64_t bkspc_id);
 
 }  // namespace loss
 }  // namespace seqmatch

@@ -41,7 +41,7 @@ struct LossTerms {
   torch::Tensor terminal_q;      // mean Q(s, <eos>) over terminal loss rows, data and model (detached; NaN if none)
 };
 
-// v_absorb: the absorbing state's value V_abs (scalar, may require grad); undefined = 0.
+// v_absorb: V_abs, the learned terminal-reward offset (values.h; scalar, may require grad); undefined = 0.
 LossTerms sequence_match_loss(const torch::Tensor& logits, const data::PackedBatch& p,
                               int64_t bkspc_id, const SequenceMatchOptions& o,
                               const torch::Tensor& v_absorb = {});

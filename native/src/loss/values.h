@@ -2,8 +2,9 @@
 //   Q(s_t, a) = ℓ_t[a]                 the logits are the Q-function
 //   V(s_t)    = logsumexp of allowed ℓ_t  (<bkspc> is not allowed while nothing is generated)
 //   V'_t      = γ·V(s_{t+1}), or γ·V_abs when a_{t+1} = <eos>  (terminal; truncation bootstraps)
-//               V_abs, the absorbing state's value, is 0 (DESIGN.md §3) unless the trainer learns it
-//               (objective.terminal_value = learned; see trainer.h)
+//               V_abs is 0 (DESIGN.md §3) unless the trainer learns it (objective.terminal_value =
+//               learned; see trainer.h): then −γ·V_abs is a learned offset of the terminal reward
+//               r = Q(s, <eos>) − γ·V_abs, not the value of any state the policy reaches
 //   r_t       = Q(s_t, a_{t+1}) − V'_t  the implied reward
 //   w_t       = γ^t on loss rows (t counts actions since the prompt, backspaces included)
 // Test: ctest -R test_loss
@@ -29,7 +30,7 @@ struct Values {
 torch::Tensor allowed_logits(const torch::Tensor& logits, const data::PackedBatch& p,
                              int64_t bkspc_id);
 
-// v_absorb: a scalar tensor V_abs (may require grad), or undefined for V_abs = 0.
+// v_absorb: a scalar tensor V_abs (the terminal-reward offset, may require grad), or undefined for 0.
 Values values(const torch::Tensor& allowed, const data::PackedBatch& p, double gamma,
               const torch::Tensor& v_absorb = {});
 

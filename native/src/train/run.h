@@ -1,6 +1,8 @@
 // The loop policy both front ends share: one run_step = one update, then validation and a
 // checkpoint when due; metrics go to <out_dir>/metrics.jsonl. `seqmatch train` (Java) and
 // `seqmatch-train` (native) both call this, so the same config gives the same curve.
+// "val_loss" in the eval lines is Trainer::evaluate's token-only validation NLL (comparable across
+// objectives, equal to Java's ModelPerplexity.evaluateExamples).
 // Checkpoints: <out_dir>/checkpoints/step-NNNNNNN, and <out_dir>/checkpoints/latest names
 // the newest. Test: ctest -R test_train
 #pragma once

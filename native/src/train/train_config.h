@@ -26,7 +26,7 @@ struct TrainConfig {
   double gamma = 0.998, alpha = 0.5, lambda = 0.5;
   int64_t warmup_bc_steps = 100;
   bool noise_as_expert = false;
-  // Value of the absorbing state after <eos>: "zero" (DESIGN.md §3) or "learned" (see trainer.h).
+  // V' after <eos>: "zero" (DESIGN.md §3) or "learned" (a learned terminal-reward offset, trainer.h).
   std::string terminal_value = "zero";
   // noise augmentation
   double noise_eta = 0.0;

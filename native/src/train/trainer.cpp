@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -69,23 +70,35 @@ Trainer::Trainer(TrainConfig config) : config_(std::move(config)), replay_(confi
            " requested but CUDA is not available. Hint: set \"device\": \"cpu\"");
   amp_ = device_.is_cuda() && config_.amp != "off";
   init_model();
-  train_ = data::read_smtok(config_.train_data);
-  if (!config_.validation_data.empty()) validation_ = data::read_smtok(config_.validation_data);
+  const auto& tok = model_config_.tokens;
   const auto& o = model_->options();
-  for (const auto* set : {&train_, &validation_}) {
-    for (size_t i = 0; i < set->size(); ++i) {
-      const auto& e = (*set)[i];
-      SM_CHECK(int64_t(e.tokens.size()) <= o.n_positions(), "data: example ", i, " has ",
+  auto check_ids = [&](const std::vector<data::Example>& set, const std::string& path, bool validation) {
+    for (size_t i = 0; i < set.size(); ++i) {
+      const auto& e = set[i];
+      SM_CHECK(int64_t(e.tokens.size()) <= o.n_positions(), "data ", path, ": example ", i, " has ",
                e.tokens.size(), " tokens but the model's context is ", o.n_positions(),
                ". Hint: prepare the data with a smaller --seq-len");
-      for (int64_t t : e.tokens)
-        SM_CHECK(t < o.vocab_size(), "data: example ", i, " has token id ", t,
+      for (int64_t t : e.tokens) {
+        SM_CHECK(t < o.vocab_size(), "data ", path, ": example ", i, " has token id ", t,
                  " outside the model's vocabulary (", o.vocab_size(), "). Hint: was it prepared with this tokenizer?");
+        // The validation NLL is over tokens only (loss/mle.h): a <bkspc> target has no probability there.
+        SM_CHECK(!validation || t != tok.bkspc, "data ", path, ": example ", i, " contains <bkspc> (id ", t,
+                 "): validation data must be plain text");
+      }
     }
+  };
+  train_ = data::read_smtok(config_.train_data);
+  check_ids(train_, config_.train_data, false);
+  if (!config_.validation_data.empty()) {
+    validation_ = data::read_smtok(config_.validation_data);
+    check_ids(validation_, config_.validation_data, true);
   }
+  // One trajectory per document (data/dataset.h), for training and validation alike.
+  const int64_t start = tok.bos >= 0 ? tok.bos : tok.eos;
+  train_ = data::split_documents(train_, tok.eos, start);
+  validation_ = data::split_documents(validation_, tok.eos, start);
   loader_ = std::make_unique<data::Loader>(int64_t(train_.size()), config_.seed);
 
-  const auto& tok = model_config_.tokens;
   noise_.eta = config_.noise_eta;
   noise_.kind = data::parse_noise_kind(config_.noise_kind);
   noise_.base_vocab = o.vocab_size();
@@ -123,6 +136,13 @@ void Trainer::init_model() {
   model_->to(device_);
   model_->train();
   if (config_.objective == "emo") {
+    if (config_.init == "scratch") {
+      // EMO's transport cost is the geometry of a trained LM head; a random one makes DEMD noise.
+      std::fprintf(stderr,
+                   "warning: objective emo from scratch: its cost matrix (the LM head at the start, "
+                   "frozen) is random, so DEMD carries no token similarity. EMO is meant for fine-tuning: "
+                   "set model.init to a pretrained checkpoint\n");
+    }
     torch::NoGradGuard no_grad;
     auto w = model_->wte->weight.detach();
     e_hat_ = (w / w.norm(2, 1, true).clamp_min(1e-12)).clone();  // (V, C)
@@ -196,7 +216,7 @@ StepMetrics Trainer::step() {
   StepMetrics m;
   const auto t_start = Clock::now();
   const int64_t bk = model_config_.tokens.bkspc, eos = model_config_.tokens.eos;
-  if (sequence_match_active() &&
+  if (sequence_match_active() && config_.model_rows > 0 &&  // model_rows 0: SM without replay
       (replay_.size() == 0 || (step_ - config_.warmup_bc_steps) % std::max<int64_t>(1, config_.sample_every) == 0)) {
     rollout(m);
   }
@@ -216,7 +236,7 @@ StepMetrics Trainer::step() {
         m.tokens += t.actions[i] != bk && (t.noise.empty() || !t.noise[i]);
     }
     const bool causal = !has_backspace(traces, bk);
-    auto p = data::pack(traces, bk, eos).to(device_);
+    auto p = data::pack(traces, bk, eos, model_->options().vocab_size()).to(device_);
     m.actions += p.actions;
     m.backspaces += p.backspaces;
     auto t0 = Clock::now();
@@ -264,8 +284,12 @@ StepMetrics Trainer::step() {
     m.t_backward += seconds_since(t0, device_);
   }
   auto t0 = Clock::now();
+  // One global-norm clip over everything the optimizer updates, V_abs included: a large terminal
+  // gradient must be scaled down with the model's, not step on its own.
+  auto clipped = model_->parameters();
+  if (v_absorb_.defined()) clipped.push_back(v_absorb_);
   m.grad_norm = torch::nn::utils::clip_grad_norm_(
-      model_->parameters(), config_.grad_clip > 0 ? config_.grad_clip : std::numeric_limits<double>::infinity());
+      clipped, config_.grad_clip > 0 ? config_.grad_clip : std::numeric_limits<double>::infinity());
   m.lr = learning_rate(step_, config_.lr, config_.min_lr, config_.warmup_steps, config_.max_steps);
   for (auto& group : optimizer_->param_groups())
     static_cast<torch::optim::AdamWOptions&>(group.options()).lr(m.lr);
@@ -283,22 +307,22 @@ double Trainer::evaluate() {
   torch::NoGradGuard no_grad;
   model_->eval();
   const size_t n = std::min(validation_.size(), size_t(config_.eval_batches * config_.batch_size));
-  double total = 0;
-  int64_t tokens = 0;
+  const auto& tok = model_config_.tokens;
+  loss::TokenNll total;
   data::NoiseOptions clean;
   for (size_t start = 0; start < n; start += size_t(config_.batch_size)) {
     std::vector<data::ActionTrace> traces;
     for (size_t i = start; i < std::min(n, start + size_t(config_.batch_size)); ++i)
       traces.push_back(data::augment(validation_[i], clean, -1, 0, 0));
-    auto p = data::pack(traces, model_config_.tokens.bkspc, model_config_.tokens.eos).to(device_);
+    auto p = data::pack(traces, tok.bkspc, tok.eos, model_->options().vocab_size()).to(device_);
     util::AutocastGuard autocast(amp_);
     auto logits = model_->forward(p.ids, p.pos);  // (B, T, V): clean data is causal
-    int64_t k = 0;
-    total += loss::bc_loss(logits, p, model_config_.tokens.bkspc, &k).item<double>() * double(k);
-    tokens += k;
+    auto t = loss::token_nll(logits, p, tok.bkspc);
+    total.sum += t.sum;
+    total.tokens += t.tokens;
   }
   model_->train();
-  return tokens ? total / double(tokens) : std::numeric_limits<double>::quiet_NaN();
+  return total.tokens ? total.sum / double(total.tokens) : std::numeric_limits<double>::quiet_NaN();
 }
 
 }  // namespace train

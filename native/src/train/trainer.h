@@ -4,13 +4,17 @@
 //   loss    = mle | BC warm-up then (1−λ)·BC + λ·SM | emo      (loss/)
 //   update  = AdamW (no decay on biases and LayerNorms), warm-up + cosine, clipping, accumulation
 //   rollout = every sample_every steps the current model fills the replay buffer (sample/)
-// objective.terminal_value = learned: V'(s) after <eos> is γ·V_abs with V_abs a learned scalar
-// (the absorbing state's value, as in DAC/IQ-Learn's absorbing-state treatment) instead of 0.
+// Data: one trajectory per document (data::split_documents), training and validation alike.
+// objective.terminal_value = learned: a learned offset of the terminal reward. On a row whose next
+// action is <eos>, V' = γ·V_abs with V_abs one trained scalar (0 under "zero", DESIGN.md §3), so
+// r = Q(s, <eos>) − γ·V_abs: the implied reward of every terminating action is shifted by the
+// same learned constant. It is not the value of a state: no logits define it and π never depends
+// on it; it enters the loss only through r and V − V' on terminal rows.
 // Why: BC leaves V(s) = logsumexp ℓ at an arbitrary level (≈ 7 on the arithmetic task), so with
-// V_abs = 0 the r² term sees r ≈ 7 on every terminal row and the first SM steps spend the update
-// dragging all logits down, which wrecks the policy. A global V_abs shifts only the terminal
-// reward, never π. It is calibrated at the first SequenceMatch step so that the mean terminal
-// r is 0, then trained with the model (AdamW, no decay).
+// the offset at 0 the r² term sees r ≈ 7 on every terminal row and the first SM steps spend the
+// update dragging all logits down, which wrecks the policy. The offset is calibrated at the first
+// SequenceMatch step so that the mean terminal r is 0, then trained with the model (AdamW, no
+// decay) under the same global-norm gradient clip.
 // All randomness is keyed by (seed, step, row) through the counter RNG, so a run resumed from
 // a checkpoint continues bit-identically on CPU. Test: ctest -R test_train
 #pragma once
@@ -45,7 +49,9 @@ class Trainer {
   explicit Trainer(TrainConfig config);
 
   StepMetrics step();
-  // Mean NLL per token on the validation set (clean data, no noise); NaN without one.
+  // Validation NLL per token, token-only (loss::token_nll: softmax over the vocabulary without
+  // <bkspc>, comparable across objectives and equal to Java's ModelPerplexity.evaluateExamples)
+  // over the first eval_batches × batch_size validation trajectories; NaN without validation data.
   double evaluate();
   // Checkpoint: model (config.json + model.safetensors) + optimizer + replay buffer + state.
   void save(const std::string& dir);
@@ -56,6 +62,8 @@ class Trainer {
   model::GPT2 model() const { return model_; }
   const model::ModelConfig& model_config() const { return model_config_; }
   const ReplayBuffer& replay() const { return replay_; }
+  // The terminal-reward offset V_abs (terminal_value = learned; undefined otherwise).
+  const torch::Tensor& v_absorb() const { return v_absorb_; }
 
  private:
   void init_model();

@@ -1,16 +1,24 @@
 /*
- * Perplexity of reference text under a model, from Gpt2Model.forward logits. Each document is scored after a
- * start token (the model's BOS, else its EOS: the boundary a document follows in training), in windows of
- * n_positions tokens that overlap by one, so every text token is predicted exactly once, with up to
- * n_positions - 1 tokens of context. The NLL of token y is -log softmax(ℓ)[y] over all actions EXCEPT
- * <bkspc>: the probability of y given that the policy appends a token, which makes MLE and SequenceMatch
- * models comparable. Tested by ModelPerplexityTest.
+ * Perplexity of reference text under a model, from Gpt2Model.forward logits. The NLL of token y is
+ * -log softmax(ℓ)[y] over all actions EXCEPT <bkspc>: the probability of y given that the policy appends a
+ * token, which makes MLE, BC, SequenceMatch and EMO models comparable ("token-only" NLL).
+ * - evaluate: raw documents, each scored after a start token (the model's BOS, else its EOS: the boundary a
+ *   document follows in training), in windows of n_positions tokens that overlap by one, so every text
+ *   token is predicted exactly once, with up to n_positions - 1 tokens of context.
+ * - evaluateExamples: prepared (.smtok) examples, exactly as the native trainer's validation pass
+ *   (Trainer::evaluate, metrics.jsonl "val_loss"): each example is cut into one trajectory per document at
+ *   <eos> (data::split_documents), and every token after a trajectory's prompt is predicted from all the
+ *   tokens before it in that trajectory. Written independently of the native code, so the equality of the
+ *   two numbers (ModelPerplexityTest) checks both.
+ * Tested by ModelPerplexityTest.
  */
 package ai.seqmatch.eval;
 
 import ai.seqmatch.InvalidInputException;
+import ai.seqmatch.data.Example;
 import ai.seqmatch.model.Gpt2Model;
 import ai.seqmatch.model.ModelConfig;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -69,6 +77,74 @@ public final class ModelPerplexity {
       }
     }
     return new Result(nll, tokens);
+  }
+
+  /**
+   * The native trainer's validation NLL (metrics.jsonl "val_loss") on prepared examples: the first
+   * {@code maxTrajectories} trajectories of {@link #documents}, every token after each one's prompt predicted
+   * with the whole trajectory before it as context (one forward per trajectory).
+   *
+   * @throws InvalidInputException if a trajectory is longer than n_positions, an id is outside the vocabulary,
+   *     or a target is &lt;bkspc&gt; (validation data is plain text)
+   */
+  public static Result evaluateExamples(Gpt2Model model, List<Example> examples, long maxTrajectories) {
+    ModelConfig c = model.config();
+    int vocab = (int) c.vocabSize();
+    long bkspc = c.bkspcTokenId();
+    double nll = 0;
+    long tokens = 0;
+    List<Example> docs = documents(examples, c);
+    for (int i = 0; i < docs.size() && i < maxTrajectories; i++) {
+      long[] ids = docs.get(i).tokens();
+      int prompt = docs.get(i).prompt().length;
+      if (ids.length > c.nPositions()) {
+        throw new InvalidInputException("perplexity: trajectory " + i + " has " + ids.length
+            + " tokens but the model's context is " + c.nPositions());
+      }
+      for (int t = prompt; t < ids.length; t++) {
+        if (ids[t] == bkspc) {
+          throw new InvalidInputException("perplexity: trajectory " + i + " contains <bkspc> (id " + bkspc
+              + "): validation data must be plain text");
+        }
+      }
+      float[] logits = model.forward(ids, 1, ids.length); // (1, T, V)
+      for (int t = prompt - 1; t + 1 < ids.length; t++) {
+        nll += nll(logits, t * vocab, vocab, bkspc, ids[t + 1]);
+        tokens++;
+      }
+    }
+    return new Result(nll, tokens);
+  }
+
+  /**
+   * One example per document, as the native trainer trains and validates (native/src/data/dataset.h,
+   * split_documents): each example is cut after every EOS in its completion (an EOS in the prompt is context);
+   * each later piece starts from BOS, else EOS, as its one-token prompt; a piece with nothing to predict is
+   * dropped, an example without EOS in its completion is kept as it is.
+   */
+  static List<Example> documents(List<Example> examples, ModelConfig c) {
+    long eos = c.eosTokenId();
+    if (eos == ModelConfig.NO_TOKEN) {
+      return examples;
+    }
+    long[] start = {c.bosTokenId() != ModelConfig.NO_TOKEN ? c.bosTokenId() : eos};
+    List<Example> out = new ArrayList<>(examples.size());
+    for (Example e : examples) {
+      long[] prompt = e.prompt();
+      long[] completion = e.completion();
+      int from = 0;
+      for (int t = 0; t < completion.length; t++) {
+        if (completion[t] == eos) {
+          out.add(new Example(prompt, Arrays.copyOfRange(completion, from, t + 1)));
+          prompt = start;
+          from = t + 1;
+        }
+      }
+      if (from == 0 || from < completion.length) {
+        out.add(new Example(prompt, Arrays.copyOfRange(completion, from, completion.length)));
+      }
+    }
+    return out;
   }
 
   /** -log softmax(logits[off : off + V] without bkspc)[y], with max-subtraction. */
