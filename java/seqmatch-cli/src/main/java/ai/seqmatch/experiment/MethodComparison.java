@@ -33,12 +33,8 @@ import ai.seqmatch.train.TrainingLoop;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -233,22 +229,11 @@ public final class MethodComparison {
       }
       lines.append(j).append('\n');
     }
-    writeAtomically(lines.toString(), out);
+    ExperimentReport.writeAtomically(out, lines.toString());
   }
 
   private static void writeConfig(ObjectNode config, Path out) {
-    writeAtomically(config.toPrettyString() + "\n", out);
-  }
-
-  private static void writeAtomically(String text, Path out) {
-    try {
-      Files.createDirectories(out.toAbsolutePath().getParent());
-      Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-      Files.writeString(tmp, text, StandardCharsets.UTF_8);
-      Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new UncheckedIOException("experiment: cannot write " + out, e);
-    }
+    ExperimentReport.writeAtomically(out, config.toPrettyString() + "\n");
   }
 
   /** The trainer config of one run (fields: docs/TRAINING.md). */

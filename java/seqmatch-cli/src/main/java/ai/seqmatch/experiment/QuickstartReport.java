@@ -5,12 +5,7 @@
  */
 package ai.seqmatch.experiment;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
 
@@ -54,14 +49,7 @@ final class QuickstartReport {
     md.append("\n## Reproduce\n\n```bash\n./seqmatch quickstart --out ").append(o.out()).append(" --steps ")
         .append(o.steps()).append(" --eta ").append(o.eta()).append(o.sm().cliFlags()).append("\n```\n\nRuns: `")
         .append(o.out().resolve("runs")).append("/<method>/` (config.resolved.json, metrics.jsonl, final/).\n");
-    try {
-      Files.createDirectories(r.report().toAbsolutePath().getParent());
-      Path tmp = r.report().resolveSibling(r.report().getFileName() + ".tmp");
-      Files.writeString(tmp, md, StandardCharsets.UTF_8);
-      Files.move(tmp, r.report(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new UncheckedIOException("quickstart: cannot write " + r.report(), e);
-    }
+    ExperimentReport.writeAtomically(r.report(), md.toString());
   }
 
   /** Who won, with paired intervals: a difference whose interval holds 0 is not one this test can see. */

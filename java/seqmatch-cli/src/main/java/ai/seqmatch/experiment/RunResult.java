@@ -16,11 +16,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -81,15 +78,7 @@ public record RunResult(RunSpec spec, Path outDir, Path finalModel, double valLo
     j.set("greedy", scores(greedy));
     ArrayNode s = j.putArray("sampled");
     sampled.forEach(x -> s.add(scores(x)));
-    Path file = outDir.resolve(FILE);
-    try {
-      Files.createDirectories(outDir);
-      Path tmp = outDir.resolve(FILE + ".tmp");
-      Files.writeString(tmp, j.toPrettyString(), StandardCharsets.UTF_8);
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new UncheckedIOException("experiment: cannot write " + file, e);
-    }
+    ExperimentReport.writeAtomically(outDir.resolve(FILE), j.toPrettyString());
   }
 
   /**
