@@ -7,12 +7,12 @@
 package ai.seqmatch.cli;
 
 import ai.seqmatch.InvalidInputException;
+import ai.seqmatch.data.DataPreparer;
 import ai.seqmatch.tasks.NoiseCandidates;
 import ai.seqmatch.tasks.Task;
 import ai.seqmatch.tasks.TaskDataset;
 import ai.seqmatch.tasks.TaskExample;
 import ai.seqmatch.tasks.TaskRegistry;
-import ai.seqmatch.tokenize.ByteTokenizer;
 import ai.seqmatch.tokenize.Tokenizer;
 import ai.seqmatch.tokenize.Tokenizers;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -177,7 +177,7 @@ final class TasksCommand implements Callable<Integer> {
 
     private Tokenizer openTokenizer() {
       if (tokenizer.equals("byte")) {
-        return new ByteTokenizer();
+        return DataPreparer.openTokenizer("byte"); // as `seqmatch prepare` encodes prompts (the noise file's keys)
       }
       return Tokenizers.load(Path.of(tokenizer)).orElseThrow(() -> new InvalidInputException("--tokenizer "
           + tokenizer + " names no tokenizer (no tokenizer.json, no \"seqmatch\".\"tokenizer\" in config.json). "

@@ -61,7 +61,16 @@ class ArithmeticExperimentTest {
     assertEquals(8, prompts.size());
     JsonNode first = new ObjectMapper().readTree(prompts.get(0));
     assertEquals(0, first.path("id").asInt());
-    assertEquals('I', (char) first.path("prompt_ids").get(0).asInt()); // "In base ..."
+    JsonNode testRow = new ObjectMapper().readTree(Files.readAllLines(out.resolve("data/test.jsonl")).get(0));
+    try (var tok = MethodComparison.byteTokenizer()) { // the encoding the data files use (Chunker#pair)
+      assertEquals(java.util.Arrays.toString(tok.encodePrompt(testRow.path("prompt").asText())).replace(" ", ""),
+          first.path("prompt_ids").toString());
+      // the noise alphabets are keyed by the same prompt encoding, so the trainer finds them
+      JsonNode noise = new ObjectMapper().readTree(out.resolve("data/noise.json").toFile());
+      JsonNode trainRow = new ObjectMapper().readTree(Files.readAllLines(out.resolve("data/train.jsonl")).get(0));
+      assertEquals(java.util.Arrays.toString(tok.encodePrompt(trainRow.path("prompt").asText())).replace(" ", ""),
+          noise.path("examples").get(0).path("prompt_ids").toString());
+    }
     // A second call reuses every finished run, and adds only the new ablations.
     List<String> again = new java.util.ArrayList<>(List.of(args));
     again.addAll(List.of("--ablate-replay", "--ablation-eta", "0.1"));
