@@ -139,6 +139,7 @@ TEST(Data, NoiseInsertsTokenThenBackspace) {
   sd::NoiseOptions o;
   o.eta = 0.3;
   o.base_vocab = 16;
+  o.eos_id = kEos;
   int64_t noise = 0, positions = 0;
   for (uint64_t key = 0; key < 200; ++key) {
     auto tr = sd::augment(e, o, kBk, 9, key);
@@ -150,29 +151,56 @@ TEST(Data, NoiseInsertsTokenThenBackspace) {
         EXPECT_EQ(tr.actions[i + 1], kBk);  // every noise token is deleted right away
         EXPECT_GE(int64_t(i), e.prompt_length);
         EXPECT_LT(tr.actions[i], 16);
+        EXPECT_NE(tr.actions[i], tr.actions[i + 2]);  // never the true token
+        EXPECT_NE(tr.actions[i + 2], kEos);           // never at the <eos> position
         ++i;
         continue;
       }
       clean.push_back(tr.actions[i]);
     }
     EXPECT_EQ(clean, e.tokens);
-    positions += int64_t(e.tokens.size()) - e.prompt_length;
+    positions += int64_t(e.tokens.size()) - e.prompt_length - 1;  // not at <eos>
   }
   EXPECT_NEAR(double(noise) / double(positions), 0.3, 0.05);
-  // Ground-truth ("task") noise draws from the candidates of the true token.
+  // Ground-truth ("task") noise draws from the example's alphabet (found by its prompt tokens) minus
+  // the true token, as written by Java's NoiseCandidates.
+  auto dir = temp_dir("noise");
+  std::ofstream((dir / "c.json").string())
+      << R"({"format": "seqmatch-noise/2", "uniform": [3, 4], "alphabets": [[5, 9, 12], [7]],
+            "examples": [{"prompt_ids": [1, 2], "alphabet": 0}, {"prompt_ids": [7, 7], "alphabet": 1}]})";
+  o.alphabets = sd::read_noise_alphabets((dir / "c.json").string());
   o.kind = sd::NoiseKind::kTask;
-  o.candidates[5] = {9};
   bool saw = false;
   for (uint64_t key = 0; key < 100; ++key) {
     auto tr = sd::augment(e, o, kBk, 1, key);
     for (size_t i = 0; i + 2 < tr.actions.size(); ++i)
-      if (tr.noise[i] && tr.actions[i + 2] == 5) {
-        EXPECT_EQ(tr.actions[i], 9);
-        saw = true;
+      if (tr.noise[i]) {
+        EXPECT_TRUE(tr.actions[i] == 5 || tr.actions[i] == 9 || tr.actions[i] == 12);
+        EXPECT_NE(tr.actions[i], tr.actions[i + 2]);
+        saw = saw || tr.actions[i + 2] == 5;  // truth 5: only 9 or 12
       }
   }
   EXPECT_TRUE(saw);
   EXPECT_EQ(sd::augment(e, o, kBk, 1, 7).actions, sd::augment(e, o, kBk, 1, 7).actions);
+  // An example whose prompt has no alphabet gets no noise (never a token invalid for its task).
+  sd::Example other = e;
+  other.tokens[0] = 8;
+  for (uint64_t key = 0; key < 20; ++key)
+    EXPECT_EQ(sd::augment(other, o, kBk, 1, key).actions, other.tokens);
+  // Uniform noise with the file's alphabet draws from it, never the true token.
+  o.kind = sd::NoiseKind::kUniform;
+  sd::Example threes = e;
+  for (size_t t = 2; t + 1 < threes.tokens.size(); ++t) threes.tokens[t] = 3;
+  for (uint64_t key = 0; key < 50; ++key) {
+    auto tr = sd::augment(threes, o, kBk, 1, key);
+    for (size_t i = 0; i < tr.actions.size(); ++i)
+      if (tr.noise[i]) EXPECT_EQ(tr.actions[i], 4);
+  }
+  std::ofstream((dir / "old.json").string()) << R"({"5": [9]})";
+  EXPECT_THROW(sd::read_noise_alphabets((dir / "old.json").string()), std::exception);
+  std::ofstream((dir / "bad.json").string())
+      << R"({"format": "seqmatch-noise/2", "alphabets": [[1]], "examples": [{"prompt_ids": [1], "alphabet": 3}]})";
+  EXPECT_THROW(sd::read_noise_alphabets((dir / "bad.json").string()), std::exception);
 }
 
 TEST(Train, ReplayBufferIsFifoAndPersists) {

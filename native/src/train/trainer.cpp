@@ -36,21 +36,6 @@ bool has_backspace(const std::vector<data::ActionTrace>& traces, int64_t bk) {
   return false;
 }
 
-std::map<int64_t, std::vector<int64_t>> read_candidates(const std::string& path) {
-  std::ifstream in(path);
-  SM_CHECK(in.good(), "config: noise.candidates file ", path, " cannot be opened");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto j = nlohmann::json::parse(ss.str(), nullptr, false);
-  SM_CHECK(j.is_object(), "noise candidates ", path, ": expected an object {\"token\": [ids...]}");
-  std::map<int64_t, std::vector<int64_t>> out;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    SM_CHECK(it.value().is_array(), "noise candidates ", path, ": entry '", it.key(), "' is not a list");
-    out[std::stoll(it.key())] = it.value().get<std::vector<int64_t>>();
-  }
-  return out;
-}
-
 }  // namespace
 
 nlohmann::json StepMetrics::to_json() const {
@@ -105,10 +90,11 @@ Trainer::Trainer(TrainConfig config) : config_(std::move(config)), replay_(confi
   for (int64_t id : {tok.bos, tok.eos, tok.pad, tok.bkspc})
     if (id >= 0) noise_.base_vocab = std::min(noise_.base_vocab, id);
   if (noise_.kind == data::NoiseKind::kUnigram) noise_.unigram_cdf = data::unigram_cdf(train_, noise_.base_vocab);
-  if (noise_.kind == data::NoiseKind::kTask) {
-    SM_CHECK(!config_.noise_candidates.empty(), "config: noise.kind 'task' needs noise.candidates");
-    noise_.candidates = read_candidates(config_.noise_candidates);
-  }
+  noise_.eos_id = tok.eos;
+  SM_CHECK(noise_.kind != data::NoiseKind::kTask || !config_.noise_candidates.empty(),
+           "config: noise.kind 'task' needs noise.candidates");
+  if (!config_.noise_candidates.empty())
+    noise_.alphabets = data::read_noise_alphabets(config_.noise_candidates);
   loss::parse_divergence(config_.divergence);  // fail early on a typo
   init_optimizer();
 }

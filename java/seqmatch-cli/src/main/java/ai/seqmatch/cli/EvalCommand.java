@@ -4,6 +4,8 @@
  * reports text metrics of the generations (distinct-n, seq-rep-4, self-BLEU, Zipf). --data adds the
  * perplexity of reference text. Several --checkpoint give one side-by-side table, or with --json ONE object
  * {"mode", ..., "checkpoints": {"<dir>": report}}. The engine is picked in openEngine: one case per engine.
+ * Generations mode (--task, --prompts, --generations FILE) scores generations made elsewhere (ExternalGenerations
+ * format) with the same TaskEvaluator.score: greedy, each sample seed, and the sampled accuracy over seeds.
  * Tested by EvalCommandTest.
  */
 package ai.seqmatch.cli;
@@ -11,17 +13,22 @@ package ai.seqmatch.cli;
 import ai.seqmatch.Device;
 import ai.seqmatch.InvalidInputException;
 import ai.seqmatch.data.BadLinePolicy;
+import ai.seqmatch.data.DataPreparer;
 import ai.seqmatch.data.DataReader;
 import ai.seqmatch.data.Row;
 import ai.seqmatch.eval.EvalExample;
 import ai.seqmatch.eval.EvalReport;
+import ai.seqmatch.eval.ExternalGenerations;
 import ai.seqmatch.eval.GenerationEngine;
+import ai.seqmatch.eval.Interval;
 import ai.seqmatch.eval.ModelPerplexity;
 import ai.seqmatch.eval.TaskEvaluator;
+import ai.seqmatch.eval.TaskScores;
 import ai.seqmatch.eval.TextEvaluator;
 import ai.seqmatch.eval.Traces;
 import ai.seqmatch.eval.Units;
 import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.sample.GenerationResult;
 import ai.seqmatch.sample.SamplingOptions;
 import ai.seqmatch.tasks.Task;
 import ai.seqmatch.tasks.TaskDataset;
@@ -57,6 +64,10 @@ import picocli.CommandLine.Spec;
             + "distinct-1/2/3, seq-rep-4, self-BLEU-4, Zipf coefficient over the generations.",
         "Both: backspace_rate, actions_per_token; --data FILE adds the perplexity of reference text (NLL over "
             + "all actions but <bkspc>). Decoding is greedy unless --temperature is given.",
+        "Generations mode: --task NAME --prompts test.jsonl --generations gen.jsonl scores generations made "
+            + "elsewhere (one {\"id\", \"seed\", \"tokens\", \"finish_reason\", \"backspaces\"} per line; "
+            + "docs/TRAINING.md), decoded with --tokenizer: greedy (seed null), each seed, and sampled accuracy "
+            + "over the seeds, each with a 95% interval.",
         "--json prints ONE object: {\"mode\", \"task\"?, \"sampling\", \"checkpoints\": {\"<dir>\": {\"metrics\", "
             + "\"counts\", \"examples\", ...}}}; undefined metrics are null."})
 final class EvalCommand implements Callable<Integer> {
@@ -65,9 +76,18 @@ final class EvalCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--checkpoint", required = true, paramLabel = "DIR",
+  @Option(names = "--checkpoint", paramLabel = "DIR",
       description = "Checkpoint directory (repeatable: one table column each).")
   List<Path> checkpoints = new ArrayList<>();
+
+  @Option(names = "--generations", paramLabel = "FILE",
+      description = "Score these generations (JSONL, made elsewhere) of the --prompts instead of generating.")
+  Path generations;
+
+  @Option(names = "--tokenizer", defaultValue = "byte", paramLabel = "SPEC",
+      description = "With --generations: tokenizer of the token ids: byte (default, with the SeqMatch specials), "
+          + "or a tokenizer.json / a directory holding one.")
+  String tokenizer;
 
   @Option(names = "--task", paramLabel = "NAME", description = "Task to check ('seqmatch tasks list').")
   String task;
@@ -161,6 +181,9 @@ final class EvalCommand implements Callable<Integer> {
       throw new InvalidInputException(String.join("; ", problems));
     }
     List<TaskExample> rows = prompts != null ? readPrompts(prompts) : TaskDataset.sample(t, n, seed);
+    if (generations != null) {
+      return scoreGenerations(t, rows);
+    }
     Map<String, EvalReport> reports = new LinkedHashMap<>();
     for (Path ckpt : checkpoints) {
       try (Opened o = openEngine(ckpt)) {
@@ -188,6 +211,12 @@ final class EvalCommand implements Callable<Integer> {
   private Task validate(List<String> problems) {
     if (task == null && prompts == null) {
       problems.add("give --task NAME or --prompts FILE (got neither)");
+    }
+    if (generations == null && checkpoints.isEmpty()) {
+      problems.add("give --checkpoint DIR (or --generations FILE with --task and --prompts)");
+    }
+    if (generations != null && (task == null || prompts == null || !checkpoints.isEmpty() || !data.isEmpty())) {
+      problems.add("--generations needs --task and --prompts, and takes no --checkpoint or --data");
     }
     if (task != null && prompts == null && n < 1) {
       problems.add("--n must be >= 1 (got " + n + ")");
@@ -240,6 +269,46 @@ final class EvalCommand implements Callable<Integer> {
     }
     problems.add("unknown --units (got \"" + units + "\", expected tokens or words)");
     return null;
+  }
+
+  /** Generations mode: one report per run (greedy, seed N) and the sampled accuracy over the seeds. */
+  private int scoreGenerations(Task t, List<TaskExample> rows) {
+    Map<String, List<GenerationResult>> runs = ExternalGenerations.read(generations, rows.size());
+    Map<String, EvalReport> reports = new LinkedHashMap<>();
+    List<TaskScores> sampled = new ArrayList<>();
+    try (Tokenizer tok = DataPreparer.openTokenizer(tokenizer)) {
+      runs.forEach((run, results) -> {
+        TaskScores s = TaskEvaluator.score(t, tok, "external", -1, rows, results, examples);
+        reports.put(run, s.report());
+        if (!run.equals(ExternalGenerations.GREEDY)) {
+          sampled.add(s);
+        }
+      });
+    }
+    Interval mean = TaskScores.meanOverSeeds(sampled, 0);
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      ObjectNode root = new ObjectMapper().createObjectNode();
+      root.put("mode", "generations").put("task", t.name()).put("task_config", t.describe())
+          .put("rows", rows.size()).put("source", prompts.toString()).put("generations", generations.toString());
+      ObjectNode per = root.putObject("runs");
+      reports.forEach((k, r) -> per.set(k, r.toJson()));
+      if (!sampled.isEmpty()) {
+        root.putObject("sampled_accuracy").put("seeds", sampled.size()).put("mean", mean.estimate())
+            .put("low", mean.low()).put("high", mean.high());
+      }
+      out.println(root);
+    } else {
+      out.println("task " + t.describe() + "; " + rows.size() + " prompts from " + prompts + "; generations from "
+          + generations);
+      out.print(Table.render(reports));
+      if (!sampled.isEmpty()) {
+        out.println("sampled accuracy over " + sampled.size() + " seeds: " + mean.format()
+            + " (95% bootstrap interval over prompts)");
+      }
+    }
+    out.flush();
+    return 0;
   }
 
   /** The engine for one checkpoint: add an engine as one more case here (and in ENGINES). */

@@ -7,12 +7,12 @@
 package ai.seqmatch.cli;
 
 import ai.seqmatch.InvalidInputException;
+import ai.seqmatch.data.DataPreparer;
 import ai.seqmatch.tasks.NoiseCandidates;
-import ai.seqmatch.tasks.NoiseSampler;
 import ai.seqmatch.tasks.Task;
 import ai.seqmatch.tasks.TaskDataset;
+import ai.seqmatch.tasks.TaskExample;
 import ai.seqmatch.tasks.TaskRegistry;
-import ai.seqmatch.tokenize.ByteTokenizer;
 import ai.seqmatch.tokenize.Tokenizer;
 import ai.seqmatch.tokenize.Tokenizers;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -74,10 +74,13 @@ final class TasksCommand implements Callable<Integer> {
       description = {"Write N examples of a task as JSONL {\"prompt\": ..., \"completion\": ...}, the same "
           + "for the same --task, --n and --seed.",
           "Either --out FILE with --n N, or --out-dir DIR with --splits TRAIN,VALIDATION,TEST (train.jsonl, "
-              + "validation.jsonl, test.jsonl; test drawn with --seed, validation with seed+1, train with seed+2, "
-              + "no prompt shared between splits).",
-          "--noise-candidates FILE also writes the task's ground-truth noise as {\"<true token id>\": [noise "
-              + "ids]} for the trainer's noise kind 'task'."})
+              + "validation.jsonl, test.jsonl): test and validation are distinct problems drawn without "
+              + "replacement, stratified (for add-or-sub-in-base by base and operand length), at most half of "
+              + "each stratum held out, so every test stratum is trained on; train shares no prompt with them. "
+              + "Asking for more distinct held-out prompts than the task has is an error naming the counts.",
+          "--noise-candidates FILE also writes the noise alphabets of the written training examples "
+              + "(format seqmatch-noise/2: per example the digits of its base; the random-noise alphabet) for "
+              + "the trainer's noise.candidates."})
   static final class Generate implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -140,12 +143,15 @@ final class TasksCommand implements Callable<Integer> {
       ObjectNode result = new ObjectMapper().createObjectNode();
       result.put("task", t.name()).put("description", t.describe()).put("seed", seed);
       List<String> lines = new ArrayList<>();
+      List<TaskExample> trained;
       if (out != null) {
-        TaskDataset.write(t, n, seed, out);
+        trained = TaskDataset.write(t, n, seed, out);
         result.putObject("files").put(out.toString(), n);
         lines.add("wrote " + n + " examples of " + t.name() + " to " + out);
       } else {
-        TaskDataset.Splits s = TaskDataset.writeSplits(t, outDir, splits[0], splits[1], splits[2], seed);
+        TaskDataset.Split split = TaskDataset.split(t, splits[0], splits[1], splits[2], seed);
+        trained = split.train();
+        TaskDataset.Splits s = TaskDataset.writeSplits(split, outDir);
         ObjectNode files = result.putObject("files");
         files.put(s.train().toString(), splits[0]).put(s.validation().toString(), splits[1])
             .put(s.test().toString(), splits[2]);
@@ -153,9 +159,8 @@ final class TasksCommand implements Callable<Integer> {
             + t.name() + " to " + outDir);
       }
       if (noiseCandidates != null) {
-        NoiseSampler noise = t.groundTruthNoise().orElseThrow();
         try (Tokenizer tok = openTokenizer()) {
-          NoiseCandidates.write(noise.candidates(), tok, noiseCandidates);
+          NoiseCandidates.write(t, trained, tok, noiseCandidates);
         }
         result.put("noise_candidates", noiseCandidates.toString());
         lines.add("wrote noise candidates (" + tokenizer + " tokenizer) to " + noiseCandidates);
@@ -172,7 +177,7 @@ final class TasksCommand implements Callable<Integer> {
 
     private Tokenizer openTokenizer() {
       if (tokenizer.equals("byte")) {
-        return new ByteTokenizer();
+        return DataPreparer.openTokenizer("byte"); // as `seqmatch prepare` encodes prompts (the noise file's keys)
       }
       return Tokenizers.load(Path.of(tokenizer)).orElseThrow(() -> new InvalidInputException("--tokenizer "
           + tokenizer + " names no tokenizer (no tokenizer.json, no \"seqmatch\".\"tokenizer\" in config.json). "

@@ -1,8 +1,12 @@
 /*
  * The paper's arithmetic experiment (Cundy & Ermon 2023, §6, Fig. 3) at a configurable scale: test accuracy
  * vs noise level η for MLE (noise kept in the data), BC and SequenceMatch-χ² (noise followed by <bkspc>),
- * with ground-truth and random noise. Writes RESULTS.md and accuracy_vs_noise.png. Tested by
- * ArithmeticExperimentTest (tiny grid).
+ * with ground-truth and random noise, over several training seeds per point (mean and 95% interval), greedy and
+ * sampled at T=1; optional SequenceMatch ablations (λ, replay off, the other terminal value; the SM term without
+ * <bkspc> is the η = 0 point). Errors compound on longer answers: --digits 3,6 --bases 2,4 gives multi-digit
+ * operands in small bases. Runs already finished (runs/<run>/result.json for the same config) are reused, so a
+ * long grid can be stopped and continued. Writes RESULTS.md, results.json and accuracy_vs_noise.png.
+ * Tested by ArithmeticExperimentTest (tiny grid).
  */
 package ai.seqmatch.experiment;
 
@@ -29,15 +33,21 @@ public final class ArithmeticExperiment {
    * @param minDigits fewest operand digits
    * @param maxDigits most operand digits
    * @param steps steps per run
-   * @param testExamples held-out test prompts
-   * @param seed seed
+   * @param testExamples held-out test prompts (distinct)
+   * @param seed seed of the data split
    * @param sm SequenceMatch-χ² knobs
+   * @param seeds training seeds per point (0..seeds-1)
+   * @param data train/validation example counts and sample seeds
+   * @param ablations SequenceMatch variants run at {@code ablationEta} with the first noise kind
+   * @param ablationEta the noise level of the ablation runs
    */
   public record Grid(Path out, List<Double> etas, List<NoiseKind> kinds, int minBase, int maxBase, int minDigits,
-      int maxDigits, int steps, int testExamples, long seed, SequenceMatchSettings sm) {
+      int maxDigits, int steps, int testExamples, long seed, SequenceMatchSettings sm, int seeds, Data data,
+      List<Variant> ablations, double ablationEta) {
     public Grid {
       etas = List.copyOf(etas);
       kinds = List.copyOf(kinds);
+      ablations = List.copyOf(ablations);
       List<String> problems = new ArrayList<>();
       if (etas.isEmpty() || etas.stream().anyMatch(e -> !(e >= 0 && e < 1)) || etas.stream().distinct().count()
           != etas.size()) {
@@ -48,6 +58,12 @@ public final class ArithmeticExperiment {
       }
       if (steps < 1 || testExamples < 1) {
         problems.add("--steps and --test must be >= 1 (got " + steps + ", " + testExamples + ")");
+      }
+      if (seeds < 1) {
+        problems.add("--seeds must be >= 1 (got " + seeds + ")");
+      }
+      if (!ablations.isEmpty() && !(ablationEta > 0 && ablationEta < 1)) {
+        problems.add("--ablation-eta must be in (0, 1) (got " + ablationEta + ")");
       }
       try {
         AddOrSubInBase.builder().optBases(minBase, maxBase).optDigits(minDigits, maxDigits).build();
@@ -62,49 +78,92 @@ public final class ArithmeticExperiment {
       }
     }
 
+    /** The defaults of everything but the grid itself: 3 seeds, no ablations. */
+    public Grid(Path out, List<Double> etas, List<NoiseKind> kinds, int minBase, int maxBase, int minDigits,
+        int maxDigits, int steps, int testExamples, long seed, SequenceMatchSettings sm) {
+      this(out, etas, kinds, minBase, maxBase, minDigits, maxDigits, steps, testExamples, seed, sm, 3,
+          Data.DEFAULT, List.of(), 0.1);
+    }
+
     Task task() {
       return AddOrSubInBase.builder().optBases(minBase, maxBase).optDigits(minDigits, maxDigits).build();
     }
 
-    /** The runs: at η = 0 MLE and SequenceMatch once; at each η > 0 and kind, MLE, BC and SequenceMatch. */
+    /**
+     * The runs, seed by seed (so a stopped grid has whole seeds done): at η = 0 MLE and SequenceMatch; at each
+     * η > 0 and kind, MLE, BC and SequenceMatch; then the ablations.
+     */
     List<RunSpec> specs() {
       List<RunSpec> specs = new ArrayList<>();
-      if (etas.contains(0.0)) {
-        specs.add(new RunSpec(Method.MLE, 0, kinds.get(0)));
-        specs.add(new RunSpec(Method.SEQUENCE_MATCH, 0, kinds.get(0)));
-      }
-      for (NoiseKind k : kinds) {
-        for (double eta : etas.stream().filter(e -> e > 0).sorted().toList()) {
-          for (Method m : Method.values()) {
-            specs.add(new RunSpec(m, eta, k));
+      for (long s = 0; s < seeds; s++) {
+        if (etas.contains(0.0)) {
+          specs.add(new RunSpec(Method.MLE, 0, kinds.get(0), s, Variant.MAIN));
+          specs.add(new RunSpec(Method.SEQUENCE_MATCH, 0, kinds.get(0), s, Variant.MAIN));
+        }
+        for (NoiseKind k : kinds) {
+          for (double eta : etas.stream().filter(e -> e > 0).sorted().toList()) {
+            for (Method m : Method.values()) {
+              specs.add(new RunSpec(m, eta, k, s, Variant.MAIN));
+            }
           }
+        }
+        for (Variant v : ablations) {
+          specs.add(new RunSpec(Method.SEQUENCE_MATCH, ablationEta, kinds.get(0), s, v));
         }
       }
       return specs;
     }
   }
 
+  /**
+   * Data sizes.
+   *
+   * @param train training examples (drawn from the problems not held out)
+   * @param validation distinct validation prompts
+   * @param sampleSeeds sample seeds of the sampled (T=1) accuracy
+   */
+  public record Data(int train, int validation, int sampleSeeds) {
+    public static final Data DEFAULT = new Data(20000, 150, 5);
+
+    public Data {
+      if (train < 1 || validation < 1 || sampleSeeds < 0) {
+        throw new InvalidInputException("--train and --validation must be >= 1 and --sample-seeds >= 0 (got "
+            + train + ", " + validation + ", " + sampleSeeds + ")");
+      }
+    }
+  }
+
   /** The outcome. */
-  public record Result(Grid grid, Task task, List<RunResult> runs, double seconds, Path results, Path chart) {}
+  public record Result(Grid grid, Task task, List<RunResult> runs, List<PointSummary> points, double seconds,
+      Path results, Path json, Path chart) {}
 
   public static Result run(Grid g, Consumer<String> log) {
     long t0 = System.nanoTime();
     Task task = g.task();
     List<RunSpec> specs = g.specs();
-    MethodComparison.Settings settings = MethodComparison.Settings.small(g.steps(), g.testExamples(), g.seed())
-        .withSequenceMatch(g.sm());
+    MethodComparison.Settings settings = settings(g);
     log.accept("experiment arithmetic: " + task.describe() + "; " + specs.size() + " runs of " + g.steps()
-        + " steps into " + g.out());
-    List<RunResult> runs = new ArrayList<>(new MethodComparison(task, g.out(), settings, log).run(specs));
-    runs.stream().filter(r -> r.spec().method() == Method.MLE && r.spec().eta() == 0).findFirst()
-        .ifPresent(mle -> runs.add(new RunResult(new RunSpec(Method.BC, 0, mle.spec().noise()), mle.outDir(),
-            mle.finalModel(), mle.valLoss(), mle.trainSeconds(), mle.report()))); // BC at η=0 is this very run
+        + " steps (" + g.seeds() + " training seeds) into " + g.out());
+    List<RunResult> runs = new ArrayList<>();
+    for (RunResult r : new MethodComparison(task, g.out(), settings, log).run(specs)) {
+      runs.add(r);
+      if (r.spec().method() == Method.MLE && r.spec().eta() == 0) {
+        runs.add(r.as(new RunSpec(Method.BC, 0, r.spec().noise(), r.spec().seed(), Variant.MAIN))); // the same run
+      }
+    }
+    List<PointSummary> points = PointSummary.of(runs);
     Path chart = g.out().resolve("accuracy_vs_noise.png");
-    ComparisonCharts.accuracyVsNoise(runs, chart);
+    ComparisonCharts.accuracyVsNoise(points, chart);
     double seconds = (System.nanoTime() - t0) / 1e9;
-    Result r = new Result(g, task, runs, seconds, g.out().resolve("RESULTS.md"), chart);
+    Result r = new Result(g, task, runs, points, seconds, g.out().resolve("RESULTS.md"),
+        g.out().resolve("results.json"), chart);
     ExperimentReport.write(r, settings);
-    log.accept("results: " + r.results());
+    log.accept("results: " + r.results() + ", " + r.json());
     return r;
+  }
+
+  static MethodComparison.Settings settings(Grid g) {
+    return MethodComparison.Settings.small(g.steps(), g.testExamples(), g.seed()).withSequenceMatch(g.sm())
+        .withData(g.data().train(), g.data().validation(), g.data().sampleSeeds());
   }
 }

@@ -1,11 +1,13 @@
 /*
  * The charts of a method comparison, drawn with Chart: training curves of every run on one chart,
- * test accuracy per run (bars), and accuracy vs noise level (the paper's Fig. 3). Tested by
+ * test accuracy per run (bars: greedy and sampled at T=1, each with its 95% interval), and accuracy vs noise level
+ * (the paper's Fig. 3, mean over training seeds with 95% error bars). Tested by
  * QuickstartTest and ArithmeticExperimentTest (decoded with ImageIO).
  */
 package ai.seqmatch.experiment;
 
 import ai.seqmatch.chart.Chart;
+import ai.seqmatch.eval.Interval;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.awt.Color;
@@ -14,9 +16,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /** Static chart writers over {@link RunResult}s. */
 public final class ComparisonCharts {
@@ -42,37 +42,58 @@ public final class ComparisonCharts {
         "step", "loss (nats / token)", series, null);
   }
 
-  /** Test accuracy per run. */
+  /** Test accuracy per run, greedy and sampled at T=1, with 95% error bars (Wilson; bootstrap over prompts). */
   public static void accuracy(List<RunResult> runs, Path png) {
-    Chart.bars(png, "Test accuracy (greedy, exact match)", "accuracy",
-        runs.stream().map(r -> r.spec().method().label()).toList(), runs.stream().map(RunResult::accuracy).toList(),
-        0.0);
+    List<String> labels = new ArrayList<>();
+    List<Double> values = new ArrayList<>();
+    List<double[]> bars = new ArrayList<>();
+    for (RunResult r : runs) {
+      Interval g = r.greedy().accuracy();
+      labels.add(r.spec().method().label() + " greedy");
+      values.add(g.estimate());
+      bars.add(new double[] {g.low(), g.high()});
+      if (!r.sampled().isEmpty()) {
+        Interval s = r.sampledAccuracy();
+        labels.add("sampled");
+        values.add(s.estimate());
+        bars.add(new double[] {s.low(), s.high()});
+      }
+    }
+    Chart.bars(png, "Test accuracy with 95% intervals (greedy; sampled at T=1 over sample seeds)", "accuracy",
+        labels, values, bars, 0.0);
   }
 
   /**
-   * Accuracy vs η, one line per (method, noise kind): solid for ground-truth noise, dashed for random;
-   * runs at η = 0 belong to every noise kind's line.
+   * Greedy accuracy vs η, one line per (method, noise kind): solid for ground-truth noise, dashed for random;
+   * points at η = 0 belong to every noise kind's line; error bars: 95% intervals over training seeds.
+   * Ablation points are left out (RESULTS.md lists them).
    */
-  public static void accuracyVsNoise(List<RunResult> runs, Path png) {
-    Map<String, List<double[]>> lines = new LinkedHashMap<>();
-    Map<String, Chart.Series> style = new LinkedHashMap<>();
-    List<NoiseKind> kinds = runs.stream().filter(r -> r.spec().eta() > 0).map(r -> r.spec().noise()).distinct()
+  public static void accuracyVsNoise(List<PointSummary> points, Path png) {
+    List<Chart.Series> series = new ArrayList<>();
+    List<NoiseKind> kinds = points.stream().filter(p -> p.spec().eta() > 0).map(p -> p.spec().noise()).distinct()
         .toList();
     for (Method m : Method.values()) {
       for (NoiseKind k : kinds) {
         String name = m.label() + ", " + k.label() + " noise";
         List<double[]> pts = new ArrayList<>();
-        runs.stream().filter(r -> r.spec().method() == m && (r.spec().eta() == 0 || r.spec().noise() == k))
+        points.stream().filter(p -> p.spec().method() == m && p.spec().variant().isMain()
+                && (p.spec().eta() == 0 || p.spec().noise() == k))
             .sorted((a, b) -> Double.compare(a.spec().eta(), b.spec().eta()))
-            .forEach(r -> pts.add(new double[] {r.spec().eta(), r.accuracy()}));
+            .forEach(p -> {
+              Interval i = p.greedy();
+              pts.add(new double[] {p.spec().eta(), i.estimate(), clamp(i.low()), clamp(i.high())});
+            });
         if (!pts.isEmpty()) {
-          lines.put(name, pts);
-          style.put(name, new Chart.Series(name, Chart.PALETTE[m.ordinal()], k == NoiseKind.UNIFORM, true, pts));
+          series.add(new Chart.Series(name, Chart.PALETTE[m.ordinal()], k == NoiseKind.UNIFORM, true, pts));
         }
       }
     }
-    Chart.lines(png, "Arithmetic (add-or-sub-in-base): test accuracy vs noise level", "noise level η",
-        "accuracy", new ArrayList<>(style.values()), new double[] {0, 1});
+    Chart.lines(png, "Arithmetic: greedy test accuracy vs noise level (mean over seeds, 95% intervals)",
+        "noise level η", "accuracy", series, new double[] {0, 1});
+  }
+
+  private static double clamp(double v) {
+    return Double.isNaN(v) ? v : Math.max(0, Math.min(1, v));
   }
 
   private static void read(Path metrics, List<double[]> train, List<double[]> val) {

@@ -1,6 +1,7 @@
 /*
  * `seqmatch experiment arithmetic`: the paper's Fig. 3 grid (accuracy vs noise for MLE, BC and
- * SequenceMatch-χ², ground-truth vs random noise) over ArithmeticExperiment. Bad options -> exit 2 with
+ * SequenceMatch-χ², ground-truth vs random noise, several training seeds) and SequenceMatch ablations over
+ * ArithmeticExperiment. Bad options -> exit 2 with
  * one line listing every problem. Tested by ArithmeticExperimentTest.
  */
 package ai.seqmatch.experiment;
@@ -35,7 +36,9 @@ public final class ExperimentCommand implements Callable<Integer> {
   @Command(name = "arithmetic", mixinStandardHelpOptions = true, sortOptions = false,
       description = {"Accuracy vs noise level on add-or-sub-in-base (paper Fig. 3): MLE (noise kept in the data), "
           + "BC and SequenceMatch-χ² (noise followed by <bkspc>), for each noise kind.",
-          "Writes <out>/RESULTS.md, <out>/accuracy_vs_noise.png and runs/<run>/ (metrics.jsonl, final/)."})
+          "Writes <out>/RESULTS.md, <out>/results.json, <out>/accuracy_vs_noise.png, data/ (splits, .smtok, "
+              + "noise.json, test-prompts.jsonl) and runs/<run>/ (train_config.json, metrics.jsonl, final/, "
+              + "result.json). Finished runs are reused: rerun the same command to continue a stopped grid."})
   static final class Arithmetic implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -62,11 +65,41 @@ public final class ExperimentCommand implements Callable<Integer> {
         description = "Digits per operand (default: ${DEFAULT-VALUE}).")
     List<Integer> digits = new ArrayList<>();
 
-    @Option(names = "--test", defaultValue = "200", description = "Held-out test prompts (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--test", defaultValue = "200", description = "Distinct held-out test prompts (default: ${DEFAULT-VALUE}).")
     int test;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the data split (default: ${DEFAULT-VALUE}).")
     long seed;
+
+    @Option(names = "--seeds", defaultValue = "3",
+        description = "Training seeds per grid point, 0..N-1 (default: ${DEFAULT-VALUE}).")
+    int seeds;
+
+    @Option(names = "--train", defaultValue = "20000", description = "Training examples (default: ${DEFAULT-VALUE}).")
+    int train;
+
+    @Option(names = "--validation", defaultValue = "150",
+        description = "Distinct validation prompts (default: ${DEFAULT-VALUE}).")
+    int validation;
+
+    @Option(names = "--sample-seeds", defaultValue = "5",
+        description = "Sample seeds of the sampled (T=1) accuracy; 0 = greedy only (default: ${DEFAULT-VALUE}).")
+    int sampleSeeds;
+
+    @Option(names = "--ablate-lambda", split = ",", paramLabel = "F,...",
+        description = "Ablation: also SequenceMatch with each of these λ.")
+    List<Double> ablateLambda = new ArrayList<>();
+
+    @Option(names = "--ablate-replay", description = "Ablation: also SequenceMatch without replayed rollouts.")
+    boolean ablateReplay;
+
+    @Option(names = "--ablate-terminal",
+        description = "Ablation: also SequenceMatch with the other terminal value (zero vs learned).")
+    boolean ablateTerminal;
+
+    @Option(names = "--ablation-eta", defaultValue = "0.1",
+        description = "Noise level of the ablation runs, first --noise kind (default: ${DEFAULT-VALUE}).")
+    double ablationEta;
 
     @CommandLine.Mixin
     SequenceMatchMixin sm;
@@ -86,7 +119,8 @@ public final class ExperimentCommand implements Callable<Integer> {
       if (json) {
         ObjectNode j = JsonNodeFactory.instance.objectNode();
         j.put("task", r.task().describe()).put("steps", grid.steps()).put("seconds", r.seconds())
-            .put("results", r.results().toString()).put("chart", r.chart().toString());
+            .put("results", r.results().toString()).put("results_json", r.json().toString())
+            .put("chart", r.chart().toString());
         j.set("runs", ExperimentJson.runs(r.runs()));
         out.println(j);
       } else {
@@ -112,11 +146,27 @@ public final class ExperimentCommand implements Callable<Integer> {
           problems.add("--noise: " + e.getMessage());
         }
       }
+      SequenceMatchSettings settings = sm.settings();
+      List<Variant> ablations = new ArrayList<>();
+      for (double l : ablateLambda) {
+        if (!(l > 0 && l <= 1)) {
+          problems.add("--ablate-lambda values must be in (0, 1] (got " + l + ")");
+        } else if (l != settings.lambda()) {
+          ablations.add(Variant.lambda(l));
+        }
+      }
+      if (ablateReplay) {
+        ablations.add(Variant.noReplay());
+      }
+      if (ablateTerminal) {
+        ablations.add(Variant.terminal("learned".equals(settings.terminalValue()) ? "zero" : "learned"));
+      }
       if (!problems.isEmpty()) {
         throw new InvalidInputException(String.join("; ", problems));
       }
       return new ArithmeticExperiment.Grid(out, etas, kinds, bases.get(0), bases.get(1), digits.get(0),
-          digits.get(1), steps, test, seed, sm.settings());
+          digits.get(1), steps, test, seed, settings, seeds,
+          new ArithmeticExperiment.Data(train, validation, sampleSeeds), ablations, ablationEta);
     }
   }
 }

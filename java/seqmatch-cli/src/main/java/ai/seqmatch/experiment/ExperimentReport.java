@@ -1,18 +1,28 @@
 /*
- * Writes <out>/RESULTS.md for `seqmatch experiment arithmetic`: the scale used, accuracy per method, noise
- * kind and η, the chart, the paper's claim next to ours, and the full per-run table.
+ * Writes <out>/RESULTS.md and <out>/results.json for `seqmatch experiment arithmetic`: the scale and protocol,
+ * greedy and sampled (T=1) accuracy per method, noise kind and η (mean over training seeds, 95% interval),
+ * paired-bootstrap differences between methods on the same prompts, the ablations, per-group accuracy,
+ * finish reasons, and the command that reproduces it. The tables are also what docs/RESULTS.md quotes.
  */
 package ai.seqmatch.experiment;
 
+import ai.seqmatch.eval.Interval;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /** Static writer of the experiment's results. */
@@ -22,92 +32,229 @@ final class ExperimentReport {
   static void write(ArithmeticExperiment.Result r, MethodComparison.Settings s) {
     ArithmeticExperiment.Grid g = r.grid();
     List<Double> etas = g.etas().stream().sorted().toList();
+    List<PointSummary> main = r.points().stream().filter(p -> p.spec().variant().isMain()).toList();
     StringBuilder md = new StringBuilder("# Arithmetic: accuracy vs noise (SequenceMatch paper, Fig. 3)\n\n");
     md.append(String.format(Locale.ROOT, "Scale used: %s; %d steps of batch %d per run, GPT-2 with %d layers, "
-        + "n_embd %d, n_positions %d, lr %s, seed %d (one seed per point); %d training examples, %d held-out test "
-        + "prompts, greedy decoding with <bkspc> allowed. %d runs, %s wall time on this machine.%n%n",
-        r.task().describe(), s.steps(), s.batchSize(), s.nLayer(), s.nEmbd(), s.nPositions(), s.lr(), s.seed(),
-        s.trainExamples(), s.testExamples(), r.runs().size() - (etas.contains(0.0) ? 1 : 0),
-        Progress.duration(r.seconds())));
+        + "n_embd %d, n_positions %d, lr %s; %d training seeds per point; %d training examples, %d distinct "
+        + "validation and %d distinct test prompts (split seed %d). %d runs, %s wall time on this machine.%n%n",
+        r.task().describe(), s.steps(), s.batchSize(), s.nLayer(), s.nEmbd(), s.nPositions(), s.lr(), g.seeds(),
+        s.trainExamples(), s.validationExamples(), s.testExamples(), s.seed(), r.runs().size() - g.seeds()
+        * (etas.contains(0.0) ? 1 : 0), Progress.duration(r.seconds())));
+    md.append(protocol(s));
     md.append("Methods: **MLE** trains on data where the noise stays in the completion (no correction); **BC** is "
         + "MLE on the same noise followed by <bkspc> (noise tokens are not targets); **SequenceMatch-χ²** adds "
         + "the χ²-mixture SequenceMatch loss (" + s.sm().describe() + ") after a BC warm-up of half the steps, "
-        + "with model rollouts replayed. Noise: ground-truth = a wrong digit (trainer: the task's table for the largest base; MLE's kept "
-        + "noise: the task's sampler, digits of the prompt's base), random = "
-        + "uniform over bytes (for MLE's kept noise: printable ASCII). At η=0 BC is MLE (the same run).\n\n");
+        + "with model rollouts replayed. Noise (one definition for every method): ground-truth = another digit "
+        + "of the prompt's base, random = uniform over printable ASCII; never the true character, never at "
+        + "<eos>. At η=0 BC is MLE (the same run).\n\n");
     md.append("![accuracy vs noise](accuracy_vs_noise.png)\n\n");
-    md.append("| method | noise | ").append(etas.stream().map(e -> "η=" + fmt(e)).collect(Collectors.joining(" | ")))
+    md.append("### Greedy test accuracy (mean over seeds [95% interval])\n\n");
+    md.append(grid(main, g.kinds(), etas, PointSummary::greedy));
+    md.append("\n### Sampled test accuracy at T=1 (").append(s.sampleSeeds())
+        .append(" sample seeds; mean over training seeds [95% interval])\n\n");
+    md.append(grid(main, g.kinds(), etas, PointSummary::sampled));
+    md.append("\n### Differences in greedy accuracy (paired bootstrap over the same test prompts, ")
+        .append("10,000 resamples; per prompt the share of seeds right)\n\n");
+    md.append(differences(main, g.kinds(), etas));
+    if (!g.ablations().isEmpty()) {
+      md.append(String.format(Locale.ROOT, "%n### Ablations of SequenceMatch-χ² (%s noise, η=%s)%n%n",
+          g.kinds().get(0).label(), fmt(g.ablationEta())));
+      md.append(ablations(r.points(), g));
+    }
+    md.append("\n### Every point\n\n").append(pointsTable(r.points()));
+    md.append("\n### Greedy accuracy per base\n\n").append(perGroupTable(main));
+    md.append("\nReproduce (finished runs are reused, so the same command continues a stopped grid):\n\n```bash\n")
+        .append(command(g)).append("\n```\n");
+    writeAtomically(r.results(), md.toString());
+    writeAtomically(r.json(), json(r, s).toPrettyString() + "\n");
+  }
+
+  /** What every number means; shared with the quickstart report. */
+  static String protocol(MethodComparison.Settings s) {
+    return "Protocol: test and validation prompts are distinct problems, drawn without replacement and stratified "
+        + "by (base, operand length), at most half of each stratum held out, so every test base is trained on; "
+        + "validation is tokenised apart from train and is what any setting is chosen on (test never is). "
+        + "Accuracy is exact match of a row that ended with <eos>; greedy decoding bans retyping a token just "
+        + "deleted at the same state. Intervals are 95%: Wilson over the distinct test prompts for one run, "
+        + "Student-t over training seeds for a grid point, percentile bootstrap over prompts for sampled accuracy "
+        + "(" + s.sampleSeeds() + " sample seeds at T=1) and for paired method differences.\n\n";
+  }
+
+  private static String grid(List<PointSummary> points, List<NoiseKind> kinds, List<Double> etas,
+      Function<PointSummary, Interval> value) {
+    StringBuilder md = new StringBuilder("| method | noise | ")
+        .append(etas.stream().map(e -> "η=" + fmt(e)).collect(Collectors.joining(" | ")))
         .append(" |\n|---|---|").append("---|".repeat(etas.size())).append('\n');
     for (Method m : Method.values()) {
-      for (NoiseKind k : g.kinds()) {
+      for (NoiseKind k : kinds) {
         md.append("| ").append(m.label()).append(" | ").append(k.label()).append(" |");
         for (double eta : etas) {
-          md.append(' ').append(find(r.runs(), m, k, eta).map(x -> String.format(Locale.ROOT, "%.3f", x.accuracy()))
-              .orElse("–")).append(" |");
+          md.append(' ').append(find(points, m, k, eta).map(p -> value.apply(p).format()).orElse("–"))
+              .append(" |");
         }
         md.append('\n');
       }
     }
-    md.append("\n## Paper vs this run\n\n");
-    md.append("The paper (Cundy & Ermon, ICLR 2024, §6, Fig. 3) reports that as the noise level grows, MLE's "
-        + "accuracy degrades most, BC less, and SequenceMatch least: SequenceMatch beats BC and MLE at every "
-        + "non-zero noise level, with both random and ground-truth noise, on larger models trained much longer.\n\n");
-    md.append(compare(r.runs(), g.kinds(), etas)).append('\n');
-    md.append("\n## All runs\n\n").append(QuickstartReport.table(r.runs().stream()
-        .filter(x -> !(x.spec().method() == Method.BC && x.spec().eta() == 0)).toList()));
-    md.append("\nReproduce:\n\n```bash\n./seqmatch experiment arithmetic --out ").append(g.out()).append(" --eta ")
-        .append(etas.stream().map(ExperimentReport::fmt).collect(Collectors.joining(","))).append(" --noise ")
-        .append(g.kinds().stream().map(NoiseKind::wireName).collect(Collectors.joining(","))).append(" --steps ")
-        .append(g.steps()).append(" --bases ").append(g.minBase()).append(',').append(g.maxBase())
-        .append(" --digits ").append(g.minDigits()).append(',').append(g.maxDigits()).append(" --test ")
-        .append(g.testExamples()).append(g.sm().cliFlags()).append("\n```\n");
-    try {
-      Files.createDirectories(r.results().toAbsolutePath().getParent());
-      Path tmp = r.results().resolveSibling(r.results().getFileName() + ".tmp");
-      Files.writeString(tmp, md, StandardCharsets.UTF_8);
-      Files.move(tmp, r.results(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new UncheckedIOException("experiment: cannot write " + r.results(), e);
-    }
+    return md.toString();
   }
 
-  /** Where our grid agrees with the paper's ordering, counted point by point (η > 0). */
-  private static String compare(List<RunResult> runs, List<NoiseKind> kinds, List<Double> etas) {
-    int points = 0;
-    int smBest = 0;
-    int smOverMle = 0;
-    int bcOverMle = 0;
+  private static String differences(List<PointSummary> points, List<NoiseKind> kinds, List<Double> etas) {
+    StringBuilder md = new StringBuilder("| noise | η | SM − BC | SM − MLE | BC − MLE |\n|---|---|---|---|---|\n");
+    boolean any = false;
     for (NoiseKind k : kinds) {
       for (double eta : etas) {
-        Optional<RunResult> mle = find(runs, Method.MLE, k, eta);
-        Optional<RunResult> bc = find(runs, Method.BC, k, eta);
-        Optional<RunResult> sm = find(runs, Method.SEQUENCE_MATCH, k, eta);
-        if (eta == 0 || mle.isEmpty() || bc.isEmpty() || sm.isEmpty()) {
+        Optional<PointSummary> mle = find(points, Method.MLE, k, eta);
+        Optional<PointSummary> bc = find(points, Method.BC, k, eta);
+        Optional<PointSummary> sm = find(points, Method.SEQUENCE_MATCH, k, eta);
+        if (mle.isEmpty() || bc.isEmpty() || sm.isEmpty() || (eta == 0 && k != kinds.get(0))) {
           continue;
         }
-        points++;
-        double a = sm.get().accuracy();
-        smBest += a > mle.get().accuracy() && a > bc.get().accuracy() ? 1 : 0;
-        smOverMle += a > mle.get().accuracy() ? 1 : 0;
-        bcOverMle += bc.get().accuracy() > mle.get().accuracy() ? 1 : 0;
+        any = true;
+        md.append("| ").append(eta == 0 ? "none" : k.label()).append(" | ").append(fmt(eta)).append(" | ")
+            .append(signed(sm.get().minus(bc.get()))).append(" | ").append(signed(sm.get().minus(mle.get())))
+            .append(" | ").append(signed(bc.get().minus(mle.get()))).append(" |\n");
       }
     }
-    if (points == 0) {
-      return "This grid has no noise level above 0, so it cannot test the paper's claim.";
-    }
-    return String.format(Locale.ROOT, "Ours (measured, one seed per point, small scale): of %d noisy (η > 0) "
-        + "points, SequenceMatch-χ² has the best accuracy at %d, beats MLE at %d, and BC beats MLE at %d. "
-        + "Where these counts fall short of %d, our run does not reproduce the paper's ordering at this scale; a "
-        + "few hundred steps of a 4-layer model leave every method far from convergence, and the test set is "
-        + "small enough that differences of a few points are noise.", points, smBest, smOverMle, bcOverMle, points);
+    return any ? md.toString() : "No point has all three methods.\n";
   }
 
-  private static Optional<RunResult> find(List<RunResult> runs, Method m, NoiseKind k, double eta) {
-    return runs.stream().filter(x -> x.spec().method() == m && x.spec().eta() == eta
+  private static String ablations(List<PointSummary> points, ArithmeticExperiment.Grid g) {
+    Optional<PointSummary> main = find(points.stream().filter(p -> p.spec().variant().isMain()).toList(),
+        Method.SEQUENCE_MATCH, g.kinds().get(0), g.ablationEta());
+    StringBuilder md = new StringBuilder("| variant | greedy | sampled T=1 | backspace rate | − main SM (paired) |\n"
+        + "|---|---|---|---|---|\n");
+    find(points.stream().filter(p -> p.spec().variant().isMain()).toList(), Method.SEQUENCE_MATCH,
+        g.kinds().get(0), 0.0).ifPresent(p -> md.append("| SM term without <bkspc> (η=0) | ")
+        .append(p.greedy().format()).append(" | ").append(p.sampled().format()).append(" | ")
+        .append(String.format(Locale.ROOT, "%.4f", p.mean("backspace_rate"))).append(" | ")
+        .append(main.map(m -> signed(p.minus(m))).orElse("–")).append(" |\n"));
+    for (PointSummary p : points) {
+      if (p.spec().method() == Method.SEQUENCE_MATCH && !p.spec().variant().isMain()) {
+        md.append("| ").append(p.spec().variant().describe()).append(" | ").append(p.greedy().format())
+            .append(" | ").append(p.sampled().format()).append(" | ")
+            .append(String.format(Locale.ROOT, "%.4f", p.mean("backspace_rate"))).append(" | ")
+            .append(main.map(m -> signed(p.minus(m))).orElse("(main SM point not in the grid)")).append(" |\n");
+      }
+    }
+    return md.toString();
+  }
+
+  /** One row per point: seeds, greedy and sampled accuracy, backspace rate, finish reasons, losses. */
+  static String pointsTable(List<PointSummary> points) {
+    StringBuilder t = new StringBuilder("| run | seeds | greedy accuracy | sampled T=1 | backspace rate | "
+        + "greedy finish reasons | val loss | validation accuracy |\n|---|---|---|---|---|---|---|---|\n");
+    for (PointSummary p : points) {
+      t.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.4f | %s | %.4f | %.3f |%n", p.spec().describe(),
+          p.seeds().stream().map(String::valueOf).collect(Collectors.joining(",")), p.greedy().format(),
+          p.sampled().format(), p.mean("backspace_rate"), p.finishReasons().entrySet().stream()
+              .map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", ")), p.valLoss(),
+          p.validationAccuracy()));
+    }
+    return t.toString();
+  }
+
+  /** Greedy accuracy per task group (e.g. per base), one row per point. */
+  static String perGroupTable(List<PointSummary> points) {
+    Set<String> groups = new LinkedHashSet<>();
+    points.forEach(p -> groups.addAll(p.perGroup().keySet()));
+    StringBuilder t = new StringBuilder("| run | ").append(String.join(" | ", groups)).append(" |\n|---|")
+        .append("---|".repeat(groups.size())).append('\n');
+    for (PointSummary p : points) {
+      Map<String, Interval> acc = p.perGroup();
+      t.append("| ").append(p.spec().describe()).append(" |");
+      for (String gr : groups) {
+        Interval i = acc.get(gr);
+        t.append(' ').append(i == null ? "–" : Double.isNaN(i.low()) ? String.format(Locale.ROOT, "%.3f",
+            i.estimate()) : i.format()).append(" |");
+      }
+      t.append('\n');
+    }
+    return t.toString();
+  }
+
+  private static ObjectNode json(ArithmeticExperiment.Result r, MethodComparison.Settings s) {
+    ObjectNode j = JsonNodeFactory.instance.objectNode();
+    j.put("task", r.task().describe()).put("steps", s.steps()).put("train_examples", s.trainExamples())
+        .put("validation_examples", s.validationExamples()).put("test_examples", s.testExamples())
+        .put("split_seed", s.seed()).put("sample_seeds", s.sampleSeeds()).put("sm", s.sm().describe())
+        .put("seconds", r.seconds()).put("command", command(r.grid()));
+    ArrayNode points = j.putArray("points");
+    for (PointSummary p : r.points()) {
+      ObjectNode o = points.addObject();
+      o.put("point", p.spec().point()).put("method", p.spec().method().label()).put("eta", p.spec().eta())
+          .put("noise", p.spec().eta() == 0 ? null : p.spec().noise().wireName())
+          .put("variant", p.spec().variant().describe());
+      ArrayNode seeds = o.putArray("seeds");
+      p.seeds().forEach(seeds::add);
+      interval(o.putObject("greedy_accuracy"), p.greedy());
+      interval(o.putObject("sampled_accuracy"), p.sampled());
+      ExperimentJson.number(o, "backspace_rate", p.mean("backspace_rate"));
+      ExperimentJson.number(o, "val_loss", p.valLoss());
+      ExperimentJson.number(o, "validation_accuracy", p.validationAccuracy());
+      ObjectNode finish = o.putObject("finish_reasons");
+      p.finishReasons().forEach(finish::put);
+      ObjectNode groups = o.putObject("greedy_accuracy_per_group");
+      p.perGroup().forEach((k, v) -> ExperimentJson.number(groups, k, v.estimate()));
+      ArrayNode runs = o.putArray("runs");
+      p.runs().forEach(x -> runs.add(x.outDir().toString()));
+    }
+    return j;
+  }
+
+  private static void interval(ObjectNode o, Interval i) {
+    ExperimentJson.number(o, "mean", i.estimate());
+    ExperimentJson.number(o, "low", i.low());
+    ExperimentJson.number(o, "high", i.high());
+  }
+
+  static String command(ArithmeticExperiment.Grid g) {
+    StringBuilder c = new StringBuilder("./seqmatch experiment arithmetic --out ").append(g.out()).append(" --eta ")
+        .append(g.etas().stream().sorted().map(ExperimentReport::fmt).collect(Collectors.joining(",")))
+        .append(" --noise ").append(g.kinds().stream().map(NoiseKind::wireName).collect(Collectors.joining(",")))
+        .append(" --steps ").append(g.steps()).append(" --seeds ").append(g.seeds()).append(" --bases ")
+        .append(g.minBase()).append(',').append(g.maxBase()).append(" --digits ").append(g.minDigits()).append(',')
+        .append(g.maxDigits()).append(" --train ").append(g.data().train()).append(" --validation ")
+        .append(g.data().validation()).append(" --test ").append(g.testExamples()).append(" --sample-seeds ")
+        .append(g.data().sampleSeeds()).append(" --seed ").append(g.seed()).append(g.sm().cliFlags());
+    if (!g.ablations().isEmpty()) {
+      c.append(" --ablation-eta ").append(fmt(g.ablationEta()));
+      String lambdas = g.ablations().stream().filter(v -> !Double.isNaN(v.lambda()))
+          .map(v -> fmt(v.lambda())).collect(Collectors.joining(","));
+      if (!lambdas.isEmpty()) {
+        c.append(" --ablate-lambda ").append(lambdas);
+      }
+      if (g.ablations().stream().anyMatch(v -> !v.replay())) {
+        c.append(" --ablate-replay");
+      }
+      if (g.ablations().stream().anyMatch(v -> v.terminalValue() != null)) {
+        c.append(" --ablate-terminal");
+      }
+    }
+    return c.toString();
+  }
+
+  private static Optional<PointSummary> find(List<PointSummary> points, Method m, NoiseKind k, double eta) {
+    return points.stream().filter(x -> x.spec().method() == m && x.spec().eta() == eta
         && (eta == 0 || x.spec().noise() == k)).findFirst();
   }
 
-  private static String fmt(double eta) {
-    return String.format(Locale.ROOT, "%.2f", eta).replaceAll("0$", "");
+  private static String signed(Interval i) {
+    return String.format(Locale.ROOT, "%+.3f [%+.3f, %+.3f]", i.estimate(), i.low(), i.high());
+  }
+
+  static String fmt(double x) {
+    String s = String.format(Locale.ROOT, "%.3f", x).replaceAll("0+$", "");
+    return s.endsWith(".") ? s + "0" : s;
+  }
+
+  static void writeAtomically(Path file, String text) {
+    try {
+      Files.createDirectories(file.toAbsolutePath().getParent());
+      Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+      Files.writeString(tmp, text, StandardCharsets.UTF_8);
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("experiment: cannot write " + file, e);
+    }
   }
 }

@@ -1,16 +1,23 @@
 /*
  * Trains several methods (MLE, BC, SequenceMatch-χ²; DESIGN.md §3) on one generated task with the same
- * model, budget, data and seed, and evaluates each on held-out test prompts. Used by `seqmatch quickstart`
- * and `seqmatch experiment arithmetic`. Tested by QuickstartTest and ArithmeticExperimentTest (tiny budgets).
+ * model, budget and data, and evaluates each on held-out test prompts (greedy, and sampled at T=1 over several
+ * sample seeds) and on the validation prompts (what settings are chosen on). Data (data/): the task split by
+ * distinct problem (TaskDataset.split), train and validation tokenised apart (validation is never re-split
+ * from train), the noise alphabets of every method (noise.json, NoiseCandidates), and the test prompts as token
+ * ids (test-prompts.jsonl, one {"id": i, "prompt_ids": [...]} per line) for generation on a machine without a
+ * JVM; each run's trainer config is runs/<run>/train_config.json. A run with a result.json for the same config
+ * is reused, so a long grid can be resumed. Used by `seqmatch quickstart` and `seqmatch experiment arithmetic`.
+ * Tested by QuickstartTest and ArithmeticExperimentTest (tiny budgets).
  */
 package ai.seqmatch.experiment;
 
 import ai.seqmatch.Device;
 import ai.seqmatch.InvalidInputException;
 import ai.seqmatch.data.DataPreparer;
-import ai.seqmatch.eval.EvalReport;
 import ai.seqmatch.eval.GenerationEngine;
 import ai.seqmatch.eval.TaskEvaluator;
+import ai.seqmatch.eval.TaskScores;
+import ai.seqmatch.sample.SamplingOptions;
 import ai.seqmatch.model.Gpt2Model;
 import ai.seqmatch.tasks.NoiseCandidates;
 import ai.seqmatch.tasks.Task;
@@ -24,14 +31,14 @@ import ai.seqmatch.train.TrainingInputs;
 import ai.seqmatch.train.TrainingListener;
 import ai.seqmatch.train.TrainingLoop;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /** A comparison of methods on one task; {@link #run(List)} trains and evaluates each spec in turn. */
@@ -46,14 +53,20 @@ public final class MethodComparison {
   private final Path outDir;
   private final Settings s;
   private final Consumer<String> log;
-  private List<TaskExample> test;
+  /** Written next to the splits: the test prompts as token ids, for generation elsewhere. */
+  public static final String TEST_PROMPTS = "test-prompts.jsonl";
+  private TaskDataset.Split split;
   private Path dataDir;
 
   /** Model and budget shared by every run. */
   public record Settings(int steps, int batchSize, int nLayer, int nEmbd, int nHead, int nPositions, double lr,
-      int trainExamples, int validationExamples, int testExamples, long seed, SequenceMatchSettings sm) {
+      int trainExamples, int validationExamples, int testExamples, long seed, SequenceMatchSettings sm,
+      int sampleSeeds) {
     public Settings {
       List<String> problems = new ArrayList<>();
+      if (sampleSeeds < 0) {
+        problems.add("sample seeds must be >= 0 (got " + sampleSeeds + ")");
+      }
       if (steps < 1 || batchSize < 1 || trainExamples < 1 || validationExamples < 1 || testExamples < 1) {
         problems.add("steps, batch size and example counts must be >= 1 (got steps " + steps + ", batch "
             + batchSize + ", train " + trainExamples + ", validation " + validationExamples + ", test "
@@ -74,16 +87,26 @@ public final class MethodComparison {
       }
     }
 
-    /** The quickstart scale: 4 layers, width 128, 64 positions, batch 32. */
+    /**
+     * The quickstart scale: 4 layers, width 128, 64 positions, batch 32; 150 validation prompts (with 200 test
+     * prompts that is what the quickstart task's 768 distinct problems allow: half of each base stays for
+     * training); 5 sample seeds.
+     */
     public static Settings small(int steps, int testExamples, long seed) {
-      return new Settings(steps, 32, 4, 128, 4, 64, 1e-3, 20000, 500, testExamples, seed,
-          SequenceMatchSettings.DEFAULT);
+      return new Settings(steps, 32, 4, 128, 4, 64, 1e-3, 20000, 150, testExamples, seed,
+          SequenceMatchSettings.DEFAULT, 5);
     }
 
     /** The same with other SequenceMatch knobs. */
     public Settings withSequenceMatch(SequenceMatchSettings other) {
       return new Settings(steps, batchSize, nLayer, nEmbd, nHead, nPositions, lr, trainExamples, validationExamples,
-          testExamples, seed, other);
+          testExamples, seed, other, sampleSeeds);
+    }
+
+    /** The same with other example counts and sample seeds. */
+    public Settings withData(int train, int validation, int samples) {
+      return new Settings(steps, batchSize, nLayer, nEmbd, nHead, nPositions, lr, train, validation,
+          testExamples, seed, sm, samples);
     }
   }
 
@@ -100,27 +123,30 @@ public final class MethodComparison {
     this.log = log;
   }
 
-  /** The held-out test prompts (available after the first run, or {@link #prepareData()}). */
+  /** The held-out test prompts. */
   public List<TaskExample> testExamples() {
-    return prepareData();
+    return prepareData().test();
   }
 
-  /** Generates the splits once (train, validation, test: disjoint prompts) and tokenises the clean data. */
-  public synchronized List<TaskExample> prepareData() {
-    if (test == null) {
+  /** The split once (see the file comment): writes data/ and tokenises train and validation apart. */
+  public synchronized TaskDataset.Split prepareData() {
+    if (split == null) {
       dataDir = outDir.resolve("data");
-      TaskDataset.Splits splits = TaskDataset.writeSplits(task, dataDir, s.trainExamples(), s.validationExamples(),
-          s.testExamples(), s.seed());
-      prepare(List.of(splits.train(), splits.validation()), dataDir.resolve("clean"));
-      NoiseCandidates.write(task.groundTruthNoise().orElseThrow(() -> new InvalidInputException(
-          "task " + task.name() + " has no ground-truth noise")).candidates(), byteTokenizer(),
-          dataDir.resolve("noise-task.json"));
-      test = TaskDataset.sample(task, s.testExamples(), s.seed()); // = test.jsonl (same seed, same draw)
+      TaskDataset.Split sp = TaskDataset.split(task, s.trainExamples(), s.validationExamples(), s.testExamples(),
+          s.seed());
+      TaskDataset.Splits files = TaskDataset.writeSplits(sp, dataDir);
+      prepare(files.train(), dataDir.resolve("clean"));
+      prepare(files.validation(), dataDir.resolve("validation"));
+      try (Tokenizer tok = byteTokenizer()) {
+        NoiseCandidates.write(task, sp.train(), tok, dataDir.resolve("noise.json"));
+        writePrompts(sp.test(), tok, dataDir.resolve(TEST_PROMPTS));
+      }
+      split = sp;
     }
-    return test;
+    return split;
   }
 
-  /** Trains and evaluates every spec in order; progress shows the run index and an ETA over all runs. */
+  /** Trains (or reuses) and evaluates every spec in order; progress shows the run index and an ETA. */
   public List<RunResult> run(List<RunSpec> specs) {
     prepareData();
     List<RunResult> results = new ArrayList<>();
@@ -135,7 +161,14 @@ public final class MethodComparison {
 
   private RunResult runOne(RunSpec spec, Progress progress) {
     Path runDir = outDir.resolve("runs").resolve(spec.id());
-    TrainConfig config = TrainConfig.parse(config(spec, runDir).toString(), "experiment " + spec.id());
+    ObjectNode json = config(spec, runDir);
+    Optional<RunResult> done = RunResult.load(spec, runDir, json);
+    if (done.isPresent()) {
+      log.accept("  " + spec.describe() + ", seed " + spec.seed() + ": reusing " + runDir.resolve(RunResult.FILE));
+      return done.get();
+    }
+    writeConfig(json, runDir.resolve("train_config.json"));
+    TrainConfig config = TrainConfig.parse(json.toString(), "experiment " + spec.id());
     TrainingInputs inputs = TrainingInputs.resolve(config, log);
     long t0 = System.nanoTime();
     FinishResult finish;
@@ -143,23 +176,64 @@ public final class MethodComparison {
       finish = TrainingLoop.run(trainer, List.<TrainingListener>of(progress));
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
-    EvalReport report = evaluate(finish.finalModel());
-    log.accept(String.format(Locale.ROOT, "  %s: accuracy %.3f, backspace rate %.3f, val loss %.4f (%.0f s)",
-        spec.describe(), report.metric("accuracy"), report.metric("backspace_rate"), finish.eval().valLoss(),
-        seconds));
-    return new RunResult(spec, runDir, finish.finalModel(), finish.eval().valLoss(), seconds, report);
+    RunResult r = evaluate(spec, runDir, finish.finalModel(), finish.eval().valLoss(), seconds);
+    r.save(json);
+    log.accept(String.format(Locale.ROOT, "  %s, seed %d: greedy accuracy %s, sampled (T=1, %d seeds) %s, "
+        + "validation accuracy %.3f, backspace rate %.3f, val loss %.4f (%.0f s)", spec.describe(), spec.seed(),
+        r.greedy().accuracy().format(), r.sampled().size(), r.sampledAccuracy().format(), r.validationAccuracy(),
+        r.report().metric("backspace_rate"), r.valLoss(), seconds));
+    return r;
   }
 
   /**
-   * Accuracy etc. of {@code model} on the test prompts, greedy decoding with <bkspc> allowed (prompts are
-   * encoded with Tokenizer#encodePrompt, as in training).
+   * Greedy and sampled (T=1, seeds 0..sampleSeeds-1) test evaluation, and greedy validation accuracy, of one
+   * trained model (prompts are encoded with Tokenizer#encodePrompt, as in training).
    */
-  public EvalReport evaluate(Path model) {
+  private RunResult evaluate(RunSpec spec, Path runDir, Path model, double valLoss, double seconds) {
+    TaskDataset.Split sp = prepareData();
+    long max = TaskEvaluator.defaultMaxNewTokens(task);
     try (Gpt2Model m = Gpt2Model.load(model, Device.of("cpu"));
         GenerationEngine engine = GenerationEngine.open(m);
         Tokenizer tok = byteTokenizer()) {
-      return TaskEvaluator.builder(engine, tok, task).optBatchSize(64).optExamples(3).build().evaluate(prepareData());
+      TaskScores greedy = evaluator(engine, tok, SamplingOptions.greedy(max)).scores(sp.test());
+      List<TaskScores> sampled = new ArrayList<>();
+      for (int seed = 0; seed < s.sampleSeeds(); seed++) {
+        sampled.add(evaluator(engine, tok, sampled(max, seed)).scores(sp.test()));
+      }
+      double validation = sp.validation().isEmpty() ? Double.NaN
+          : evaluator(engine, tok, SamplingOptions.greedy(max)).scores(sp.validation()).accuracy().estimate();
+      return new RunResult(spec, runDir, model, valLoss, seconds, greedy, sampled, validation);
     }
+  }
+
+  /** Sampling at temperature 1 with {@code seed}: the policy the method trains, not its mode. */
+  static SamplingOptions sampled(long maxNewTokens, long seed) {
+    return SamplingOptions.builder().optGreedy(false).optTemperature(1.0).optMaxNewTokens(maxNewTokens)
+        .optSeed(seed).build();
+  }
+
+  private TaskEvaluator evaluator(GenerationEngine engine, Tokenizer tok, SamplingOptions options) {
+    return TaskEvaluator.builder(engine, tok, task).optOptions(options).optBatchSize(64).optExamples(3).build();
+  }
+
+  /** The test prompts as {"id": i, "prompt_ids": [...]} lines, atomically. */
+  static void writePrompts(List<TaskExample> test, Tokenizer tok, Path out) {
+    StringBuilder lines = new StringBuilder();
+    ObjectMapper mapper = new ObjectMapper();
+    for (int i = 0; i < test.size(); i++) {
+      ObjectNode j = mapper.createObjectNode();
+      j.put("id", i);
+      ArrayNode ids = j.putArray("prompt_ids");
+      for (long id : tok.encodePrompt(test.get(i).prompt())) {
+        ids.add(id);
+      }
+      lines.append(j).append('\n');
+    }
+    ExperimentReport.writeAtomically(out, lines.toString());
+  }
+
+  private static void writeConfig(ObjectNode config, Path out) {
+    ExperimentReport.writeAtomically(out, config.toPrettyString() + "\n");
   }
 
   /** The trainer config of one run (fields: docs/TRAINING.md). */
@@ -171,68 +245,54 @@ public final class MethodComparison {
         .put("bkspc_token_id", BKSPC).putObject("tokenizer").put("type", "byte");
     boolean noisyMle = spec.method() == Method.MLE && spec.eta() > 0;
     Path data = noisyMle ? noisyData(spec) : dataDir.resolve("clean");
+    // validation.jsonl is tokenised on its own (as that directory's "train" file): held out, never re-split
     c.putObject("data").put("train", data.resolve(DataPreparer.TRAIN).toString())
-        .put("validation", dataDir.resolve("clean").resolve(DataPreparer.VALIDATION).toString());
+        .put("validation", dataDir.resolve("validation").resolve(DataPreparer.TRAIN).toString());
     ObjectNode objective = c.putObject("objective");
     objective.put("type", spec.method() == Method.SEQUENCE_MATCH ? "sequence_match" : "mle");
+    SequenceMatchSettings sm = spec.variant().apply(s.sm());
     if (spec.method() == Method.SEQUENCE_MATCH) {
       // BC warm-up for half the budget (SequenceMatch from a random policy only replays garbage), then
       // (1-λ)·BC + λ·SM with the χ²-mixture divergence (paper §5, eq. 9); knobs: SequenceMatchSettings.
-      objective.put("divergence", "chi2-mixture").put("lambda", s.sm().lambda()).put("alpha", s.sm().alpha())
-          .put("terminal_value", s.sm().terminalValue()).put("warmup_bc_steps", s.steps() / 2);
+      objective.put("divergence", "chi2-mixture").put("lambda", sm.lambda()).put("alpha", sm.alpha())
+          .put("terminal_value", sm.terminalValue()).put("warmup_bc_steps", s.steps() / 2);
       int sampleEvery = Math.max(1, Math.min(25, s.steps() / 8));
-      c.putObject("replay").put("sample_every", sampleEvery).put("rollouts", 16).put("model_rows", 4)
+      // replay off (an ablation): no buffer rows in batches, so the SM term sees noise-augmented data only
+      c.putObject("replay").put("sample_every", sampleEvery).put("rollouts", 16)
+          .put("model_rows", spec.variant().replay() ? 4 : 0)
           .put("max_new_tokens", task.maxCompletionLength() + 4).put("buffer_size", 64);
     }
     ObjectNode noise = c.putObject("noise");
     if (spec.method() != Method.MLE && spec.eta() > 0) {
-      noise.put("eta", spec.eta()).put("kind", spec.noise().wireName());
-      if (spec.noise() == NoiseKind.TASK) {
-        noise.put("candidates", dataDir.resolve("noise-task.json").toString());
-      }
+      // both kinds read noise.json: the example's base digits (task) or the shared random alphabet (uniform)
+      noise.put("eta", spec.eta()).put("kind", spec.noise().wireName())
+          .put("candidates", dataDir.resolve("noise.json").toString());
     }
     c.putObject("optim").put("lr", s.lr()).put("min_lr", s.lr() / 10)
         .put("warmup_steps", Math.max(1, Math.min(50, s.steps() / 10)));
     c.put("max_steps", s.steps()).put("batch_size", s.batchSize()).put("eval_every", Math.max(1, s.steps() / 8))
         .put("eval_batches", 4).put("checkpoint_every", 0).put("log_every", Math.max(1, s.steps() / 10))
-        .put("out_dir", runDir.toString()).put("seed", s.seed());
+        .put("out_dir", runDir.toString()).put("seed", spec.seed());
     return c;
   }
 
   /** Training data for MLE on noisy data: the noise stays in the completions, with no <bkspc> after it. */
   private Path noisyData(RunSpec spec) {
-    Path dir = dataDir.resolve("noisy-" + spec.noise().wireName() + String.format(Locale.ROOT, "-%.2f", spec.eta()));
+    Path dir = dataDir.resolve("noisy-" + spec.noise().wireName() + String.format(Locale.ROOT, "-%.2f", spec.eta())
+        + "-s" + spec.seed());
     if (!Files.isRegularFile(dir.resolve(DataPreparer.TRAIN))) {
-      List<TaskExample> clean = readJsonl(dataDir.resolve("train.jsonl"));
       Path jsonl = dir.resolve("train.jsonl");
-      TaskDataset.writeJsonl(NoisyCompletions.corrupt(clean, task, spec.noise(), spec.eta(), s.seed()), jsonl);
-      prepare(List.of(jsonl), dir);
+      TaskDataset.writeJsonl(NoisyCompletions.corrupt(split.train(), task, spec.noise(), spec.eta(), spec.seed()),
+          jsonl);
+      prepare(jsonl, dir);
     }
     return dir;
   }
 
-  private void prepare(List<Path> files, Path dir) {
-    DataPreparer.Builder b = DataPreparer.builder("byte", s.nPositions()).optValidationFraction(
-        files.size() > 1 ? (double) s.validationExamples() / (s.trainExamples() + s.validationExamples()) : 0.0)
-        .optSeed(s.seed());
-    files.forEach(b::addFile);
-    b.build().prepare(dir);
-  }
-
-  private static List<TaskExample> readJsonl(Path file) {
-    ObjectMapper mapper = new ObjectMapper();
-    List<TaskExample> out = new ArrayList<>();
-    try {
-      for (String line : Files.readAllLines(file)) {
-        if (!line.isBlank()) {
-          var j = mapper.readTree(line);
-          out.add(new TaskExample(j.path("prompt").asText(), j.path("completion").asText()));
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("experiment: cannot read " + file, e);
-    }
-    return out;
+  /** Tokenises one split file as is (no validation fraction: splits are made by TaskDataset.split). */
+  private void prepare(Path file, Path dir) {
+    DataPreparer.builder("byte", s.nPositions()).optValidationFraction(0.0).optSeed(s.seed()).addFile(file).build()
+        .prepare(dir);
   }
 
   static Tokenizer byteTokenizer() {

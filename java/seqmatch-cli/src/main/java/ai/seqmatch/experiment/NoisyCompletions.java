@@ -1,11 +1,14 @@
 /*
  * Corrupts task completions for the "MLE on noisy data" baseline (paper §6, Fig. 3): with probability η
- * before each completion character (and before the end) a noise character is inserted and kept, with no
- * <bkspc> after it, so MLE learns to imitate the errors. The trainer's own augmentation (BC, SequenceMatch)
- * inserts noise followed by <bkspc> instead. Tested by ArithmeticExperimentTest.
+ * before each completion character a noise character is inserted and kept, with no <bkspc> after it, so MLE
+ * learns to imitate the errors. The noise is the same definition the trainer uses for BC and SequenceMatch
+ * (which insert noise followed by <bkspc>): NoiseSampler.draw from the example's ground-truth alphabet (task) or
+ * NoiseSampler.UNIFORM (uniform), never the true character, and none at the end (<eos>) position.
+ * Tested by ArithmeticExperimentTest.
  */
 package ai.seqmatch.experiment;
 
+import ai.seqmatch.InvalidInputException;
 import ai.seqmatch.tasks.NoiseSampler;
 import ai.seqmatch.tasks.Task;
 import ai.seqmatch.tasks.TaskExample;
@@ -15,30 +18,23 @@ import java.util.SplittableRandom;
 
 /** Static corruption of completions. */
 final class NoisyCompletions {
-  /** Uniform noise draws printable ASCII: a byte outside it could not be stored in a JSONL string. */
-  private static final char FIRST_PRINTABLE = '!';
-  private static final char LAST_PRINTABLE = '~';
-
   private NoisyCompletions() {}
 
   static List<TaskExample> corrupt(List<TaskExample> clean, Task task, NoiseKind kind, double eta, long seed) {
     SplittableRandom rng = new SplittableRandom(seed ^ 0x5eed_0f_401eL);
-    NoiseSampler sampler = task.groundTruthNoise().orElse(null);
+    NoiseSampler sampler = kind == NoiseKind.TASK ? task.groundTruthNoise().orElseThrow(() ->
+        new InvalidInputException("task " + task.name() + " has no ground-truth noise")) : null;
     List<TaskExample> out = new ArrayList<>(clean.size());
     for (TaskExample e : clean) {
+      List<Character> alphabet = sampler != null ? sampler.alphabet(e.prompt()) : NoiseSampler.UNIFORM;
       String c = e.completion();
       StringBuilder noisy = new StringBuilder();
-      for (int i = 0; i <= c.length(); i++) {
+      for (int i = 0; i < c.length(); i++) {
+        char truth = c.charAt(i);
         if (rng.nextDouble() < eta) {
-          // At the end there is no true character: ground-truth noise proposes a wrong last one.
-          char truth = i < c.length() ? c.charAt(i) : c.charAt(c.length() - 1);
-          noisy.append(kind == NoiseKind.TASK && sampler != null && sampler.candidates().containsKey(truth)
-              ? sampler.propose(e.prompt(), c.substring(0, i), truth, rng)
-              : (char) rng.nextInt(FIRST_PRINTABLE, LAST_PRINTABLE + 1));
+          NoiseSampler.draw(alphabet, truth, rng).ifPresent(noisy::append);
         }
-        if (i < c.length()) {
-          noisy.append(c.charAt(i));
-        }
+        noisy.append(truth);
       }
       out.add(new TaskExample(e.prompt(), noisy.toString()));
     }

@@ -1,6 +1,7 @@
 /*
  * `seqmatch eval` end to end with tiny random byte-level checkpoints: task mode (table with two checkpoints,
- * JSON shape), prompts mode with --data perplexity, and one-line errors with exit 2.
+ * JSON shape), prompts mode with --data perplexity, generations made elsewhere (--generations), and one-line
+ * errors with exit 2.
  */
 package ai.seqmatch.cli;
 
@@ -109,5 +110,48 @@ class EvalCommandTest {
     assertBadInput(run("eval", "--checkpoint", tmp.resolve("missing").toString(), "--task", "dyck"), "eval", "missing");
     assertBadInput(run("eval", "--checkpoint", a, "--task", "dyck", "--units", "bytes"), "eval", "--units");
     assertBadInput(run("eval", "--task", "dyck"), "eval", "--checkpoint");
+  }
+
+  @Test
+  void generationsMadeElsewhereAreScoredLikeInJvmOnes() throws Exception {
+    Path prompts = tmp.resolve("test.jsonl");
+    Files.writeString(prompts, "{\"prompt\":\"In base 10, what is 2 + 3?\\n\",\"completion\":\"5\"}\n"
+        + "{\"prompt\":\"In base 2, what is 1 + 1?\\n\",\"completion\":\"10\"}\n");
+    Path gen = tmp.resolve("gen.jsonl");
+    // greedy: right ('5' <eos>), right ('1' '0' <eos>, one typed-then-deleted token); seed 0: right, cut off;
+    // seed 1: wrong value, right
+    Files.writeString(gen, String.join("\n",
+        "{\"id\":0,\"seed\":null,\"tokens\":[53,256],\"finish_reason\":\"eos\",\"backspaces\":0}",
+        "{\"id\":1,\"seed\":null,\"tokens\":[49,48,256],\"finish_reason\":\"eos\",\"backspaces\":1}",
+        "{\"id\":0,\"seed\":0,\"tokens\":[53,256],\"finish_reason\":\"eos\",\"backspaces\":0}",
+        "{\"id\":1,\"seed\":0,\"tokens\":[49,48],\"finish_reason\":\"max_new_tokens\",\"backspaces\":0}",
+        "{\"id\":1,\"seed\":1,\"tokens\":[49,48,256],\"finish_reason\":\"eos\",\"backspaces\":0}",
+        "{\"id\":0,\"seed\":1,\"tokens\":[54,256],\"finish_reason\":\"eos\",\"backspaces\":0}") + "\n");
+    Run r = run("eval", "--task", "add-or-sub-in-base", "--prompts", prompts.toString(), "--generations",
+        gen.toString(), "--json");
+    assertEquals(0, r.code(), r.err());
+    JsonNode j = new ObjectMapper().readTree(r.out());
+    JsonNode greedy = j.path("runs").path("greedy");
+    assertEquals(1.0, greedy.path("metrics").path("accuracy").asDouble());
+    assertEquals(2, greedy.path("counts").path("finish_eos").asInt());
+    assertEquals(1, greedy.path("counts").path("backspaces").asInt());
+    assertEquals(1, greedy.path("counts").path("correct[base 2]").asInt());
+    // actions: row 0 has 2 ([5, <eos>]); row 1 has 3 final tokens, one deleted token and its <bkspc>: 7
+    assertEquals(7, greedy.path("counts").path("actions").asInt());
+    assertEquals(0.5, j.path("runs").path("seed 0").path("metrics").path("accuracy").asDouble());
+    assertEquals(1, j.path("runs").path("seed 0").path("counts").path("finish_max_new_tokens").asInt());
+    assertEquals(0.5, j.path("runs").path("seed 1").path("metrics").path("accuracy").asDouble());
+    assertEquals(2, j.path("sampled_accuracy").path("seeds").asInt());
+    assertEquals(0.5, j.path("sampled_accuracy").path("mean").asDouble(), 1e-12);
+
+    Files.writeString(gen, "{\"id\":0,\"seed\":null,\"tokens\":[53,256],\"finish_reason\":\"eos\"}\n"
+        + "{\"id\":1,\"seed\":null,\"tokens\":[49],\"finish_reason\":\"done\"}\n");
+    assertBadInput(run("eval", "--task", "add-or-sub-in-base", "--prompts", prompts.toString(), "--generations",
+        gen.toString()), "eval", "gen.jsonl:2", "finish_reason", "done");
+    Files.writeString(gen, "{\"id\":0,\"seed\":null,\"tokens\":[53,256],\"finish_reason\":\"eos\"}\n");
+    assertBadInput(run("eval", "--task", "add-or-sub-in-base", "--prompts", prompts.toString(), "--generations",
+        gen.toString()), "eval", "greedy lacks 1 of 2 prompt ids");
+    assertBadInput(run("eval", "--task", "add-or-sub-in-base", "--generations", gen.toString()), "eval",
+        "--generations needs --task and --prompts");
   }
 }

@@ -67,8 +67,10 @@ class TasksCommandTest {
     JsonNode first = new ObjectMapper().readTree(Files.readAllLines(a).get(0));
     assertTrue(first.get("prompt").asText().startsWith("In base "), first.toString());
     JsonNode n = new ObjectMapper().readTree(noise.toFile());
-    assertEquals(17, n.size()); // '0'..'f' and '-'
-    assertEquals(15, n.get("48").size()); // '0' -> the 15 other hex digits
+    assertEquals("seqmatch-noise/2", n.get("format").asText());
+    assertEquals(20, n.get("examples").size()); // one per written prompt (distinct: the space is large)
+    int base = Integer.parseInt(first.get("prompt").asText().replaceAll("^In base (\\d+),(?s).*$", "$1"));
+    assertEquals(base, n.get("alphabets").get(n.get("examples").get(0).get("alphabet").asInt()).size());
   }
 
   @Test

@@ -38,7 +38,7 @@ public final class Chart {
 
   private Chart() {}
 
-  /** One curve: (x, y) points. */
+  /** One curve: (x, y) points, or (x, y, low, high) points drawn with a vertical error bar from low to high. */
   public record Series(String name, Color color, boolean dashed, boolean markers, List<double[]> points) {}
 
   /** A line chart of {@code series}; y range from the data unless {@code yRange} is non-null ({lo, hi}). */
@@ -88,9 +88,21 @@ public final class Chart {
   /** A bar chart: one bar per label, the value printed above it; y from 0 to max(yMax, the largest value). */
   public static void bars(Path png, String title, String yLabel, List<String> labels, List<Double> values,
       double yMax) {
+    bars(png, title, yLabel, labels, values, null, yMax);
+  }
+
+  /**
+   * Like {@link #bars(Path, String, String, List, List, double)}, with an error bar {low, high} per bar
+   * ({@code intervals} null for none, an entry null for none on that bar).
+   */
+  public static void bars(Path png, String title, String yLabel, List<String> labels, List<Double> values,
+      List<double[]> intervals, double yMax) {
     double hi = yMax;
-    for (double v : values) {
+    for (int i = 0; i < values.size(); i++) {
+      double v = values.get(i);
       hi = Double.isFinite(v) ? Math.max(hi, v) : hi;
+      double[] e = intervals == null ? null : intervals.get(i);
+      hi = e != null && Double.isFinite(e[1]) ? Math.max(hi, e[1]) : hi;
     }
     double[] yt = ticks(0, hi);
     Axes ax = new Axes(0, labels.size(), 0, yt[yt.length - 1]);
@@ -109,8 +121,13 @@ public final class Chart {
           g.setColor(PALETTE[i % PALETTE.length]);
           g.fillRect(x0, ax.py(v), x1 - x0, ax.py(0) - ax.py(v));
           g.setColor(Color.BLACK);
+          double[] e = intervals == null ? null : intervals.get(i);
+          boolean bar = e != null && Double.isFinite(e[0]) && Double.isFinite(e[1]);
+          if (bar) {
+            errorBar(g, cx, ax.py(e[0]), ax.py(e[1]));
+          }
           String text = String.format(Locale.ROOT, "%.3f", v);
-          g.drawString(text, cx - fm.stringWidth(text) / 2, ax.py(v) - 6);
+          g.drawString(text, cx + (bar ? 8 : -fm.stringWidth(text) / 2), ax.py(v) - 6);
         }
         g.setColor(Color.BLACK);
         g.drawString(labels.get(i), cx - fm.stringWidth(labels.get(i)) / 2, HEIGHT - BOTTOM + 20);
@@ -199,6 +216,16 @@ public final class Chart {
         new float[] {7f, 5f}, 0f) : new BasicStroke(width);
   }
 
+  /** A vertical whisker from pixel row {@code yLow} to {@code yHigh} at column {@code x}, with caps. */
+  private static void errorBar(Graphics2D g, int x, int yLow, int yHigh) {
+    java.awt.Stroke old = g.getStroke();
+    g.setStroke(new BasicStroke(1.5f));
+    g.drawLine(x, yLow, x, yHigh);
+    g.drawLine(x - 5, yLow, x + 5, yLow);
+    g.drawLine(x - 5, yHigh, x + 5, yHigh);
+    g.setStroke(old);
+  }
+
   private static void drawSeries(Graphics2D g, Axes ax, Series s) {
     if (s.points().isEmpty()) {
       return;
@@ -215,6 +242,9 @@ public final class Chart {
       }
       if (s.markers()) {
         g.fillOval(ax.px(p[0]) - 4, ax.py(p[1]) - 4, 8, 8);
+      }
+      if (p.length >= 4 && Double.isFinite(p[2]) && Double.isFinite(p[3])) {
+        errorBar(g, ax.px(p[0]), ax.py(p[2]), ax.py(p[3]));
       }
     }
     g.draw(path);

@@ -3,8 +3,11 @@
  * for each test prompt (batched, greedy by default), decode the final state, and check it with the task's
  * exact checker. A row counts as correct only if it ENDED (finish reason eos or stop) and its text passes the
  * checker: a right answer that runs on, or is cut off by max_new_tokens, is wrong.
- * Metrics: accuracy, mean_new_tokens (final state, <eos> included), mean_completion_chars, backspace_rate,
- * actions_per_token (ActionStats). Tested by TaskEvaluatorTest.
+ * Metrics: accuracy with its 95% Wilson interval over the distinct prompts (accuracy_low, accuracy_high),
+ * mean_new_tokens (final state, <eos> included), mean_completion_chars, backspace_rate,
+ * actions_per_token (ActionStats); counts per finish reason and per task group ("rows[base 7]", "correct[base 7]").
+ * Generations made elsewhere (seqmatch eval --generations) are scored by the same score(...). Tested by
+ * TaskEvaluatorTest.
  */
 package ai.seqmatch.eval;
 
@@ -21,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /** Evaluates a generation engine on a task. Holds no resources of its own. */
 public final class TaskEvaluator {
@@ -57,31 +61,63 @@ public final class TaskEvaluator {
 
   /** Generates for every example's prompt and checks the completions. */
   public EvalReport evaluate(List<TaskExample> tests) {
+    return scores(tests).report();
+  }
+
+  /** Like {@link #evaluate}, keeping the per-prompt verdicts (for paired comparisons and per-group tables). */
+  public TaskScores scores(List<TaskExample> tests) {
     if (tests.isEmpty()) {
       throw new InvalidInputException("task eval: need at least one test prompt (got 0)");
     }
     List<GenerationResult> results = Batches.generate(engine, tokenizer, tests.stream().map(TaskExample::prompt)
         .toList(), options, batchSize);
+    return score(task, tokenizer, engine.name(), engine.bkspcTokenId(), tests, results, examples);
+  }
+
+  /**
+   * Checks generated results against {@code tests} (same order): the one scoring path for in-JVM generation and
+   * generations produced elsewhere.
+   *
+   * @param examples rows kept as examples in the report
+   */
+  public static TaskScores score(Task task, Tokenizer tokenizer, String engineName, long bkspc,
+      List<TaskExample> tests, List<GenerationResult> results, int examples) {
+    if (tests.size() != results.size()) {
+      throw new InvalidInputException("task eval: " + tests.size() + " prompts but " + results.size()
+          + " generations");
+    }
     long correct = 0;
     long chars = 0;
+    boolean[] right = new boolean[tests.size()];
+    List<String> groups = new ArrayList<>(tests.size());
     Map<String, Long> finish = new LinkedHashMap<>();
+    Map<String, long[]> perGroup = new TreeMap<>(TaskScores.GROUP_ORDER);
     List<EvalExample> shown = new ArrayList<>();
     for (int i = 0; i < tests.size(); i++) {
       TaskExample t = tests.get(i);
       GenerationResult r = results.get(i);
       String completion = Traces.completion(r, tokenizer);
-      Verdict v = verdict(t.prompt(), completion, r.finishReason());
+      Verdict v = verdict(task, t.prompt(), completion, r.finishReason());
+      right[i] = v.correct();
       correct += v.correct() ? 1 : 0;
       chars += completion.length();
       finish.merge("finish_" + r.finishReason().wireName(), 1L, Long::sum);
+      String group = task.group(t.prompt());
+      groups.add(group);
+      long[] g = perGroup.computeIfAbsent(group, k -> new long[2]);
+      g[0]++;
+      g[1] += v.correct() ? 1 : 0;
       if (shown.size() < examples) {
         shown.add(new EvalExample(t.prompt(), t.completion(), completion,
-            Traces.trace(r, tokenizer, engine.bkspcTokenId()), r.finishReason().wireName(), v.correct(), v.reason()));
+            Traces.trace(r, tokenizer, bkspc), r.finishReason().wireName(), v.correct(), v.reason()));
       }
     }
     ActionStats stats = ActionStats.of(results);
+    Interval accuracy = Wilson.of(correct, tests.size());
     Map<String, Double> metrics = new LinkedHashMap<>();
-    metrics.put("accuracy", (double) correct / tests.size());
+    metrics.put("accuracy", accuracy.estimate());
+    metrics.put("accuracy_low", accuracy.low());
+    metrics.put("accuracy_high", accuracy.high());
     metrics.put("mean_new_tokens", (double) stats.tokens() / tests.size());
     metrics.put("mean_completion_chars", (double) chars / tests.size());
     metrics.put("backspace_rate", stats.backspaceRate());
@@ -92,11 +128,16 @@ public final class TaskEvaluator {
     counts.put("actions", stats.actions());
     counts.put("backspaces", stats.backspaces());
     counts.putAll(finish);
-    return new EvalReport("task", engine.name(), metrics, counts, shown);
+    perGroup.forEach((k, g) -> {
+      counts.put("rows[" + k + "]", g[0]);
+      counts.put("correct[" + k + "]", g[1]);
+    });
+    EvalReport report = new EvalReport("task", engineName, metrics, counts, shown);
+    return new TaskScores(right, groups, report);
   }
 
   /** The checker's verdict, after requiring that the row ended by itself. */
-  private Verdict verdict(String prompt, String completion, FinishReason reason) {
+  private static Verdict verdict(Task task, String prompt, String completion, FinishReason reason) {
     if (reason != FinishReason.EOS && reason != FinishReason.STOP) {
       return Verdict.wrong("did not end (finish_reason " + reason.wireName() + ")");
     }

@@ -39,7 +39,7 @@ public final class AddOrSubInBase implements Task {
     maxBase = b.maxBase;
     minDigits = b.minDigits;
     maxDigits = b.maxDigits;
-    noise = new Noise(maxBase);
+    noise = new Noise();
   }
 
   /** Defaults: bases 2..16, operands of 1..6 digits. */
@@ -81,6 +81,47 @@ public final class AddOrSubInBase implements Task {
   @Override
   public Optional<NoiseSampler> groundTruthNoise() {
     return Optional.of(noise);
+  }
+
+  /** "base B, D digits": D is the longer operand's length (a split stratum). "?" for a foreign prompt. */
+  @Override
+  public String stratum(String prompt) {
+    Question q = Question.parse(prompt);
+    if (q == null) {
+      return "?";
+    }
+    int digits = Math.max(q.a().toString(q.base()).length(), q.b().toString(q.base()).length());
+    return "base " + q.base() + ", " + digits + (digits == 1 ? " digit" : " digits");
+  }
+
+  /** "base B". */
+  @Override
+  public String group(String prompt) {
+    Question q = Question.parse(prompt);
+    return q == null ? "?" : "base " + q.base();
+  }
+
+  /**
+   * Per stratum: 2 operators × ordered operand pairs whose longer operand has D digits, i.e. C(D)² − C(D−1)²
+   * with C(D) the operands of minDigits..D digits (saturating at Long.MAX_VALUE).
+   */
+  @Override
+  public Map<String, Long> distinctProblems() {
+    Map<String, Long> out = new LinkedHashMap<>();
+    for (int base = minBase; base <= maxBase; base++) {
+      BigInteger below = BigInteger.ZERO;
+      BigInteger upTo = BigInteger.ZERO;
+      BigInteger b = BigInteger.valueOf(base);
+      for (int d = minDigits; d <= maxDigits; d++) {
+        BigInteger ofLength = d == 1 ? b : b.subtract(BigInteger.ONE).multiply(b.pow(d - 1));
+        upTo = upTo.add(ofLength);
+        BigInteger n = upTo.pow(2).subtract(below.pow(2)).shiftLeft(1);
+        below = upTo;
+        out.put("base " + base + ", " + d + (d == 1 ? " digit" : " digits"),
+            n.bitLength() < 63 ? n.longValue() : Long.MAX_VALUE);
+      }
+    }
+    return out;
   }
 
   @Override
@@ -175,43 +216,19 @@ public final class AddOrSubInBase implements Task {
     }
   }
 
-  /** Another digit of the prompt's base; a '-' becomes a non-zero digit (a dropped sign). */
+  /** The digits of the prompt's base (a '-' is replaced by a digit: a dropped sign). */
   private static final class Noise implements NoiseSampler {
-    private final Map<Character, List<Character>> candidates;
-
-    Noise(int maxBase) {
-      Map<Character, List<Character>> m = new LinkedHashMap<>();
-      for (int d = 0; d < maxBase; d++) {
-        m.put(Character.forDigit(d, 16), digitsExcept(maxBase, d));
-      }
-      m.put('-', digitsExcept(maxBase, 0));
-      candidates = java.util.Collections.unmodifiableMap(m);
-    }
-
     @Override
-    public Map<Character, List<Character>> candidates() {
-      return candidates;
-    }
-
-    @Override
-    public char propose(String prompt, String completionPrefix, char truth, RandomGenerator rng) {
+    public List<Character> alphabet(String prompt) {
       Question q = Question.parse(prompt);
-      int truthDigit = Character.digit(truth, 16);
-      if (q == null || (truth != '-' && (truthDigit < 0 || truthDigit >= q.base()))) {
-        return NoiseSampler.super.propose(prompt, completionPrefix, truth, rng);
+      if (q == null) {
+        return List.of();
       }
-      List<Character> options = digitsExcept(q.base(), truth == '-' ? 0 : truthDigit);
-      return options.get(rng.nextInt(options.size()));
-    }
-
-    private static List<Character> digitsExcept(int base, int except) {
-      List<Character> out = new ArrayList<>(base - 1);
-      for (int d = 0; d < base; d++) {
-        if (d != except) {
-          out.add(Character.forDigit(d, 16));
-        }
+      List<Character> out = new ArrayList<>(q.base());
+      for (int d = 0; d < q.base(); d++) {
+        out.add(Character.forDigit(d, 16));
       }
-      return List.copyOf(out);
+      return out;
     }
   }
 

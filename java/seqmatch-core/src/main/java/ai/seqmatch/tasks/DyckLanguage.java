@@ -12,9 +12,7 @@ package ai.seqmatch.tasks;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.random.RandomGenerator;
 import java.util.regex.Matcher;
@@ -41,19 +39,12 @@ public final class DyckLanguage implements Task {
     maxLength = b.maxLength;
     maxDepth = b.maxDepth;
     lengthSlack = b.lengthSlack;
-    Map<Character, List<Character>> m = new LinkedHashMap<>();
-    String alphabet = OPEN.substring(0, pairs) + CLOSE.substring(0, pairs);
-    for (char c : alphabet.toCharArray()) {
-      List<Character> others = new ArrayList<>();
-      for (char o : alphabet.toCharArray()) {
-        if (o != c) {
-          others.add(o);
-        }
-      }
-      m.put(c, List.copyOf(others));
+    List<Character> alphabet = new ArrayList<>();
+    for (char c : (OPEN.substring(0, pairs) + CLOSE.substring(0, pairs)).toCharArray()) {
+      alphabet.add(c);
     }
-    Map<Character, List<Character>> candidates = java.util.Collections.unmodifiableMap(m);
-    noise = () -> candidates;
+    List<Character> brackets = List.copyOf(alphabet);
+    noise = prompt -> brackets;
   }
 
   /** Defaults: 3 pairs "()[]{}", total length 64..240 (even), depth at most 16, exact length. */
@@ -70,6 +61,20 @@ public final class DyckLanguage implements Task {
   public String describe() {
     return NAME + ": " + pairs + " bracket pairs, total length " + minLength + ".." + maxLength + ", depth <= "
         + maxDepth + ", length slack " + lengthSlack;
+  }
+
+  /** Width of a stratum of stated lengths: strata are "length 64-95", "length 96-127", ... */
+  private static final int STRATUM_WIDTH = 32;
+
+  /** The stated total length, in buckets of 32 (a split stratum and a report group). "?" for a foreign prompt. */
+  @Override
+  public String stratum(String prompt) {
+    Matcher m = prompt == null ? null : PROMPT.matcher(prompt);
+    if (m == null || !m.matches()) {
+      return "?";
+    }
+    int lo = Integer.parseInt(m.group(1)) / STRATUM_WIDTH * STRATUM_WIDTH;
+    return "length " + lo + "-" + (lo + STRATUM_WIDTH - 1);
   }
 
   @Override

@@ -1,37 +1,56 @@
 /*
- * "Ground-truth noise" for SequenceMatch's noise augmentation (DESIGN.md §3): instead of a uniform random
- * token, insert a plausible wrong character at a completion position, e.g. another digit of the base. The
- * native trainer takes the context-free form, candidates() as {"<true id>": [noise ids]} JSON
- * (NoiseCandidates writes it); propose() can also use the context. Tested by AddOrSubInBaseTest, DyckLanguageTest.
+ * The one noise definition of every method (DESIGN.md §3 noise augmentation; issue 10): at a completion
+ * position whose true character is c, a noise character is drawn uniformly from the example's alphabet minus c,
+ * so it is never the true character. "Ground-truth" noise uses the task's per-example alphabet (for
+ * add-or-sub-in-base the digits of the prompt's base); random noise uses UNIFORM, the same for MLE's noisy copies
+ * (experiment/NoisyCompletions) and the native trainer (NoiseCandidates writes both alphabets per example for
+ * native/src/data/noise.cpp). No noise is drawn at the <eos> position. Tested by NoiseSamplerTest.
  */
 package ai.seqmatch.tasks;
 
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import java.util.Optional;
 import java.util.random.RandomGenerator;
 
-/** Proposes a plausible wrong character for a completion position. */
+/** A task's ground-truth noise: the plausible characters of one example. */
 public interface NoiseSampler {
 
   /**
-   * For every character that can appear in a completion, the wrong characters that may replace it. Lists are
-   * non-empty, never contain their key, and only hold characters the task's completions can contain.
+   * Random noise's alphabet: printable ASCII '!'..'~' (a byte outside it could not be stored in a JSONL string,
+   * so MLE's noisy copies could not hold it; the trainer uses the same set).
    */
-  Map<Character, List<Character>> candidates();
+  List<Character> UNIFORM = printable();
 
   /**
-   * A wrong character for position {@code completionPrefix.length()} of the completion, whose true character
-   * is {@code truth}. The default draws uniformly from {@code candidates().get(truth)}; tasks override it to
-   * use the context (e.g. only digits of the prompt's base).
-   *
-   * @return a character different from {@code truth}
-   * @throws IllegalArgumentException if {@code truth} has no candidates
+   * The characters a ground-truth noise draw for {@code prompt}'s completion may take (the true character is
+   * removed at draw time). Empty for a prompt the task did not produce: no noise there.
    */
-  default char propose(String prompt, String completionPrefix, char truth, RandomGenerator rng) {
-    List<Character> options = candidates().get(truth);
-    if (options == null || options.isEmpty()) {
-      throw new IllegalArgumentException("noise: no candidates for character '" + truth + "'");
+  List<Character> alphabet(String prompt);
+
+  /** A character drawn uniformly from {@code alphabet} without {@code truth}; empty if nothing is left. */
+  static Optional<Character> draw(List<Character> alphabet, char truth, RandomGenerator rng) {
+    int n = 0;
+    for (char c : alphabet) {
+      n += c != truth ? 1 : 0;
     }
-    return options.get(rng.nextInt(options.size()));
+    if (n == 0) {
+      return Optional.empty();
+    }
+    int k = rng.nextInt(n);
+    for (char c : alphabet) {
+      if (c != truth && k-- == 0) {
+        return Optional.of(c);
+      }
+    }
+    throw new IllegalStateException("unreachable");
+  }
+
+  private static List<Character> printable() {
+    List<Character> out = new ArrayList<>();
+    for (char c = '!'; c <= '~'; c++) {
+      out.add(c);
+    }
+    return List.copyOf(out);
   }
 }

@@ -5,6 +5,7 @@
  */
 package ai.seqmatch.tasks;
 
+import java.util.Map;
 import java.util.Optional;
 import java.util.random.RandomGenerator;
 
@@ -33,6 +34,27 @@ public interface Task {
 
   /** The task's ground-truth noise sampler, if it has one. */
   Optional<NoiseSampler> groundTruthNoise();
+
+  /**
+   * The stratum of a prompt for splitting (TaskDataset.split draws held-out prompts per stratum, so every
+   * stratum of the test split is also trained on), e.g. "base 7, 2 digits". Default: one stratum "all".
+   */
+  default String stratum(String prompt) {
+    return "all";
+  }
+
+  /**
+   * The number of distinct problems in each stratum, when finite and known (the split then refuses to hold out
+   * more than exist); empty when the problem space is too large to matter.
+   */
+  default Map<String, Long> distinctProblems() {
+    return Map.of();
+  }
+
+  /** The group a prompt is reported under (per-group accuracy), e.g. "base 7". Default: its stratum. */
+  default String group(String prompt) {
+    return stratum(prompt);
+  }
 
   /** One line describing the configuration, e.g. "bases 2..16, operands of 1..6 digits". */
   String describe();

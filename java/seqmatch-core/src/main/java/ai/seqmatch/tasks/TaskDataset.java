@@ -1,8 +1,11 @@
 /*
  * Deterministic task data: N examples of a Task from a seed, as a list or as JSONL lines
  * {"prompt": ..., "completion": ...} (the format DataReader reads), written atomically (temp + rename).
- * Splits are drawn so that no prompt of the test split appears in validation or train, nor one of validation
- * in train. Tested by TaskDatasetTest.
+ * Splits (split/writeSplits) are by distinct problem: test and validation hold distinct prompts drawn without
+ * replacement from the task's own distribution, stratified by Task.stratum (for add-or-sub-in-base: base and
+ * operand length), at most half of each finite stratum held out, so every test stratum keeps problems for
+ * training; train is drawn from the remaining problems only, and a test stratum missing from train is an error.
+ * Asking for more distinct held-out prompts than exist is an error naming the counts. Tested by TaskDatasetTest.
  */
 package ai.seqmatch.tasks;
 
@@ -17,8 +20,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 
@@ -30,8 +35,92 @@ public final class TaskDataset {
 
   private TaskDataset() {}
 
+  /** Share of each finite stratum's distinct problems that test + validation may take; the rest is for train. */
+  static final double MAX_HELD_OUT_SHARE = 0.5;
+
   /** The split files {@link #writeSplits} makes, in that directory. */
   public record Splits(Path train, Path validation, Path test) {}
+
+  /** The three splits in memory: test and validation distinct and disjoint, train sharing no prompt with them. */
+  public record Split(List<TaskExample> train, List<TaskExample> validation, List<TaskExample> test) {
+    public Split {
+      train = List.copyOf(train);
+      validation = List.copyOf(validation);
+      test = List.copyOf(test);
+    }
+  }
+
+  /**
+   * Splits {@code task} by distinct problem (see the file comment); the same arguments always give the same split.
+   *
+   * @throws InvalidInputException if more distinct held-out prompts are asked for than the task has, or a test
+   *     stratum ends up without training examples
+   */
+  public static Split split(Task task, int nTrain, int nValidation, int nTest, long seed) {
+    if (nTrain < 0 || nValidation < 0 || nTest < 0) {
+      throw new InvalidInputException("task data: example counts must be >= 0 (got train " + nTrain
+          + ", validation " + nValidation + ", test " + nTest + ")");
+    }
+    Map<String, Long> distinct = task.distinctProblems();
+    Map<String, Long> cap = new HashMap<>();
+    distinct.forEach((k, v) -> cap.put(k, (long) Math.floor(v * MAX_HELD_OUT_SHARE)));
+    if (!distinct.isEmpty()) {
+      long total = distinct.values().stream().mapToLong(Long::longValue).reduce(0, TaskDataset::saturatingAdd);
+      long heldOut = cap.values().stream().mapToLong(Long::longValue).reduce(0, TaskDataset::saturatingAdd);
+      if ((long) nTest + nValidation > heldOut) {
+        throw new InvalidInputException("task data: asked for " + nTest + " test + " + nValidation
+            + " validation distinct prompts, but " + task.describe() + " has " + total + " distinct problems and "
+            + "at most " + heldOut + " may be held out (half of each stratum stays for training). Hint: ask for "
+            + "fewer, or a larger task configuration");
+      }
+    }
+    SplittableRandom rng = new SplittableRandom(seed);
+    Set<String> heldOutPrompts = new HashSet<>();
+    Map<String, Long> perStratum = new HashMap<>();
+    List<TaskExample> test = drawHeldOut(task, nTest, rng, heldOutPrompts, perStratum, cap, "test");
+    List<TaskExample> validation = drawHeldOut(task, nValidation, rng, heldOutPrompts, perStratum, cap,
+        "validation");
+    List<TaskExample> train = sample(task, nTrain, seed + 2, heldOutPrompts);
+    Set<String> trained = new HashSet<>();
+    train.forEach(e -> trained.add(task.stratum(e.prompt())));
+    for (TaskExample e : test) {
+      String stratum = task.stratum(e.prompt());
+      if (!trained.contains(stratum)) {
+        throw new InvalidInputException("task data: test stratum \"" + stratum + "\" has no training example among "
+            + nTrain + ". Hint: ask for more training examples");
+      }
+    }
+    return new Split(train, validation, test);
+  }
+
+  /** {@code n} distinct prompts not yet held out, skipping draws of a stratum at its cap. */
+  private static List<TaskExample> drawHeldOut(Task task, int n, SplittableRandom rng, Set<String> heldOut,
+      Map<String, Long> perStratum, Map<String, Long> cap, String what) {
+    List<TaskExample> out = new ArrayList<>(n);
+    long draws = 0;
+    while (out.size() < n) {
+      if (++draws > (long) MAX_DRAWS_PER_EXAMPLE * Math.max(n, 1)) {
+        throw new InvalidInputException("task data: " + task.describe() + " gave only " + out.size() + " of " + n
+            + " distinct " + what + " prompts after " + (draws - 1) + " draws (" + heldOut.size()
+            + " held out in all). Hint: ask for fewer held-out examples or a larger configuration");
+      }
+      TaskExample e = task.sample(rng);
+      String stratum = task.stratum(e.prompt());
+      if (heldOut.contains(e.prompt()) || perStratum.getOrDefault(stratum, 0L) >= cap.getOrDefault(stratum,
+          Long.MAX_VALUE)) {
+        continue;
+      }
+      heldOut.add(e.prompt());
+      perStratum.merge(stratum, 1L, Long::sum);
+      out.add(e);
+    }
+    return out;
+  }
+
+  private static long saturatingAdd(long a, long b) {
+    long s = a + b;
+    return ((a ^ s) & (b ^ s)) < 0 ? Long.MAX_VALUE : s;
+  }
 
   /** {@code n} examples of {@code task}; the same (task configuration, n, seed) always gives the same list. */
   public static List<TaskExample> sample(Task task, int n, long seed) {
@@ -75,21 +164,17 @@ public final class TaskDataset {
     return examples;
   }
 
-  /**
-   * Writes train.jsonl, validation.jsonl and test.jsonl under {@code dir}. Test is drawn first (seed), then
-   * validation (seed + 1) without test prompts, then train (seed + 2) without either.
-   */
+  /** Writes {@link #split}'s train.jsonl, validation.jsonl and test.jsonl under {@code dir}. */
   public static Splits writeSplits(Task task, Path dir, int nTrain, int nValidation, int nTest, long seed) {
-    List<TaskExample> test = sample(task, nTest, seed);
-    Set<String> used = new HashSet<>();
-    test.forEach(e -> used.add(e.prompt()));
-    List<TaskExample> validation = sample(task, nValidation, seed + 1, used);
-    validation.forEach(e -> used.add(e.prompt()));
-    List<TaskExample> train = sample(task, nTrain, seed + 2, used);
+    return writeSplits(split(task, nTrain, nValidation, nTest, seed), dir);
+  }
+
+  /** Writes a split's train.jsonl, validation.jsonl and test.jsonl under {@code dir}. */
+  public static Splits writeSplits(Split split, Path dir) {
     Splits s = new Splits(dir.resolve("train.jsonl"), dir.resolve("validation.jsonl"), dir.resolve("test.jsonl"));
-    writeJsonl(train, s.train());
-    writeJsonl(validation, s.validation());
-    writeJsonl(test, s.test());
+    writeJsonl(split.train(), s.train());
+    writeJsonl(split.validation(), s.validation());
+    writeJsonl(split.test(), s.test());
     return s;
   }
 

@@ -95,6 +95,19 @@ class TaskEvaluatorTest {
     // rows 0, 4, 8 right; 1, 5, 9 right after a backspace; 2, 6 no <eos>; 3, 7 wrong
     assertEquals(0.6, r.metric("accuracy"), 1e-12);
     assertEquals(6L, r.counts().get("correct"));
+    assertEquals(Wilson.of(6, 10).low(), r.metric("accuracy_low"), 1e-12);
+    assertEquals(Wilson.of(6, 10).high(), r.metric("accuracy_high"), 1e-12);
+    long groupRows = 0;
+    long groupCorrect = 0;
+    for (var e : r.counts().entrySet()) {
+      groupRows += e.getKey().startsWith("rows[base ") ? e.getValue() : 0;
+      groupCorrect += e.getKey().startsWith("correct[base ") ? e.getValue() : 0;
+    }
+    assertEquals(10, groupRows); // every row in exactly one base
+    assertEquals(6, groupCorrect);
+    TaskScores scores = TaskEvaluator.builder(new Scripted(tests), tok, task).optBatchSize(4).build().scores(tests);
+    assertEquals(List.of(true, true, false, false, true, true, false, false, true, true),
+        java.util.stream.IntStream.range(0, 10).mapToObj(i -> scores.correct()[i]).toList());
     assertEquals(2L, r.counts().get("finish_max_new_tokens"));
     assertEquals(3L, r.counts().get("backspaces"));
     assertEquals((double) r.counts().get("backspaces") / r.counts().get("actions"), r.metric("backspace_rate"), 1e-12);
@@ -143,5 +156,17 @@ class TaskEvaluatorTest {
       assertEquals(155, ppl.tokens());
       assertTrue(ppl.perplexity() > 1 && ppl.perplexity() < 1000, "ppl " + ppl.perplexity());
     }
+  }
+
+  @Test
+  void sampledAccuracyAveragesSeedsPerPromptAndGroupsSortByBase() {
+    EvalReport none = new EvalReport("task", "x", Map.of(), Map.of(), List.of());
+    TaskScores a = new TaskScores(new boolean[] {true, false, true}, List.of("base 10", "base 2", "base 2"), none);
+    TaskScores b = new TaskScores(new boolean[] {true, true, false}, List.of("base 10", "base 2", "base 2"), none);
+    Interval m = TaskScores.meanOverSeeds(List.of(a, b), 1);
+    assertEquals((1 + 0.5 + 0.5) / 3, m.estimate(), 1e-12);
+    assertTrue(m.low() <= m.estimate() && m.estimate() <= m.high());
+    assertEquals(List.of("base 2", "base 10"), List.copyOf(a.perGroup().keySet()));
+    assertEquals(Wilson.of(1, 2), a.perGroup().get("base 2"));
   }
 }

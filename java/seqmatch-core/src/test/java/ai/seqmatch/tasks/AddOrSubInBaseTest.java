@@ -142,30 +142,41 @@ class AddOrSubInBaseTest {
   @Test
   void noiseIsAnotherDigitOfThePromptsBase() {
     NoiseSampler noise = task.groundTruthNoise().orElseThrow();
-    Map<Character, List<Character>> candidates = noise.candidates();
-    assertEquals(17, candidates.size()); // 0-9, a-f and '-'
-    candidates.forEach((truth, list) -> {
-      assertFalse(list.isEmpty());
-      assertFalse(list.contains(truth), "candidates of " + truth);
-      list.forEach(c -> assertTrue(Character.digit(c, 16) >= 0 && !Character.isUpperCase(c), "bad candidate " + c));
-    });
-    assertFalse(candidates.get('-').contains('0'));
+    assertEquals(List.of(), noise.alphabet("not a question"));
     SplittableRandom rng = new SplittableRandom(3);
     for (int i = 0; i < 3000; i++) {
       TaskExample e = task.sample(rng);
       Matcher m = Q.matcher(e.prompt());
       assertTrue(m.matches());
       int base = Integer.parseInt(m.group(1));
+      assertEquals(base, noise.alphabet(e.prompt()).size());
       for (int pos = 0; pos < e.completion().length(); pos++) {
         char truth = e.completion().charAt(pos);
-        char n = noise.propose(e.prompt(), e.completion().substring(0, pos), truth, rng);
+        char n = NoiseSampler.draw(noise.alphabet(e.prompt()), truth, rng).orElseThrow();
         assertNotEquals(truth, n);
         int d = Character.digit(n, 16);
         assertTrue(d >= 0 && d < base && !Character.isUpperCase(n), "noise " + n + " in base " + base);
-        if (truth == '-') {
-          assertNotEquals('0', n);
-        }
       }
     }
+  }
+
+  @Test
+  void strataAndDistinctCounts() {
+    AddOrSubInBase t = AddOrSubInBase.builder().optBases(2, 3).optDigits(1, 2).build();
+    // base 2: operands of 1 digit {0,1}, of 2 digits {10,11}: max length 1: 2·2² = 8; max length 2: 2·(4² − 2²) = 24
+    // base 3: 1 digit: 3 operands -> 18; 2 digits: 6 more -> 2·(9² − 3²) = 144
+    assertEquals(Map.of("base 2, 1 digit", 8L, "base 2, 2 digits", 24L, "base 3, 1 digit", 18L,
+        "base 3, 2 digits", 144L), t.distinctProblems());
+    Map<String, java.util.Set<String>> seen = new java.util.HashMap<>();
+    SplittableRandom rng = new SplittableRandom(5);
+    for (int i = 0; i < 20000; i++) {
+      TaskExample e = t.sample(rng);
+      seen.computeIfAbsent(t.stratum(e.prompt()), k -> new java.util.HashSet<>()).add(e.prompt());
+    }
+    seen.forEach((k, v) -> assertEquals(t.distinctProblems().get(k), (long) v.size(), k)); // brute force
+    assertEquals("base 3", t.group("In base 3, what is 12 + 2?\n"));
+    assertEquals("base 3, 2 digits", t.stratum("In base 3, what is 12 + 2?\n"));
+    assertEquals(Long.MAX_VALUE, AddOrSubInBase.builder().optDigits(1, 1000).build().distinctProblems()
+        .get("base 16, 1000 digits"));
   }
 }

@@ -3,9 +3,11 @@ package ai.seqmatch.tasks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -78,7 +80,7 @@ class DyckLanguageTest {
       // A single wrong character anywhere makes it invalid.
       char[] c = e.completion().toCharArray();
       int pos = rng.nextInt(c.length);
-      c[pos] = task.groundTruthNoise().orElseThrow().propose(e.prompt(), e.completion().substring(0, pos), c[pos], rng);
+      c[pos] = NoiseSampler.draw(task.groundTruthNoise().orElseThrow().alphabet(e.prompt()), c[pos], rng).orElseThrow();
       assertFalse(task.check(e.prompt(), new String(c)), "noised " + new String(c));
     }
     assertTrue(minCompletion >= 48, "shortest completion " + minCompletion);
@@ -87,9 +89,13 @@ class DyckLanguageTest {
 
   @Test
   void noiseCandidatesAreTheOtherBrackets() {
-    task.groundTruthNoise().orElseThrow().candidates().forEach((truth, list) -> {
-      assertEquals(5, list.size());
-      assertFalse(list.contains(truth));
-    });
+    List<Character> alphabet = task.groundTruthNoise().orElseThrow().alphabet("length 8: ([");
+    assertEquals(List.of('(', '[', '{', ')', ']', '}'), alphabet);
+    SplittableRandom rng = new SplittableRandom(1);
+    for (char truth : "([{)]}".toCharArray()) {
+      for (int i = 0; i < 50; i++) {
+        assertNotEquals(truth, NoiseSampler.draw(alphabet, truth, rng).orElseThrow());
+      }
+    }
   }
 }

@@ -15,8 +15,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,12 +53,43 @@ class TaskDatasetTest {
     Set<String> validation = prompts(reader.read(s.validation()));
     List<Row> train = reader.read(s.train());
     assertEquals(300, train.size());
-    assertEquals(50, reader.read(s.test()).size());
+    assertEquals(50, test.size()); // 50 rows, 50 distinct prompts
+    assertEquals(50, validation.size());
     for (Row r : train) {
       String p = ((Row.Pair) r).prompt();
       assertTrue(!test.contains(p) && !validation.contains(p), p);
     }
     validation.forEach(p -> assertTrue(!test.contains(p), p));
+  }
+
+  @Test
+  void quickstartSizedSplitIsDistinctAndEveryTestStratumIsTrained() {
+    Task t = AddOrSubInBase.builder().optBases(2, 10).optDigits(1, 1).build(); // 768 distinct problems
+    TaskDataset.Split s = TaskDataset.split(t, 2000, 150, 200, 4);
+    Set<String> test = new HashSet<>();
+    s.test().forEach(e -> test.add(e.prompt()));
+    assertEquals(200, test.size());
+    Set<String> trainStrata = new HashSet<>();
+    s.train().forEach(e -> trainStrata.add(t.stratum(e.prompt())));
+    Map<String, Long> heldOut = new HashMap<>();
+    for (TaskExample e : s.test()) {
+      assertTrue(trainStrata.contains(t.stratum(e.prompt())), t.stratum(e.prompt()));
+      heldOut.merge(t.stratum(e.prompt()), 1L, Long::sum);
+    }
+    s.validation().forEach(e -> heldOut.merge(t.stratum(e.prompt()), 1L, Long::sum));
+    // at most half of each stratum is held out: base 2 has 8 problems, so at most 4
+    heldOut.forEach((k, n) -> assertTrue(n <= t.distinctProblems().get(k) / 2, k + ": " + n));
+    assertEquals(9, t.distinctProblems().size()); // one stratum per base
+    assertEquals(s, TaskDataset.split(t, 2000, 150, 200, 4)); // deterministic
+  }
+
+  @Test
+  void askingForMoreDistinctPromptsThanExistIsAnErrorNamingTheCounts() {
+    Task t = AddOrSubInBase.builder().optBases(2, 10).optDigits(1, 1).build();
+    InvalidInputException e = assertThrows(InvalidInputException.class, () -> TaskDataset.split(t, 100, 500, 200, 0));
+    assertEquals("task data: asked for 200 test + 500 validation distinct prompts, but add-or-sub-in-base: bases "
+        + "2..10, operands of 1..1 digits has 768 distinct problems and at most 384 may be held out (half of each "
+        + "stratum stays for training). Hint: ask for fewer, or a larger task configuration", e.getMessage());
   }
 
   @Test
@@ -84,19 +117,59 @@ class TaskDatasetTest {
   }
 
   @Test
-  void noiseCandidatesJsonUsesByteIds() throws Exception {
+  void noiseCandidatesJsonHoldsEachPromptsAlphabetInByteIds() throws Exception {
     Task t = AddOrSubInBase.builder().optBases(2, 3).build();
     Path out = tmp.resolve("noise.json");
-    NoiseCandidates.write(t.groundTruthNoise().orElseThrow().candidates(), new ByteTokenizer(), out);
+    List<TaskExample> rows = List.of(new TaskExample("In base 2, what is 1 + 1?\n", "10"),
+        new TaskExample("In base 3, what is 2 - 1?\n", "1"), new TaskExample("In base 2, what is 1 + 1?\n", "10"));
+    NoiseCandidates.write(t, rows, new ByteTokenizer(), out);
     JsonNode j = new ObjectMapper().readTree(out.toFile());
-    // '0' = 48 -> ['1','2'], '1' = 49 -> ['0','2'], '2' = 50 -> ['0','1'], '-' = 45 -> ['1','2']
-    assertEquals("{\"45\":[49,50],\"48\":[49,50],\"49\":[48,50],\"50\":[48,49]}", j.toString());
+    assertEquals("seqmatch-noise/2", j.path("format").asText());
+    assertEquals(94, j.path("uniform").size()); // '!'..'~'
+    assertEquals(33, j.path("uniform").get(0).asInt());
+    assertEquals("[[48,49],[48,49,50]]", j.path("alphabets").toString()); // '0','1' | '0','1','2'
+    assertEquals(2, j.path("examples").size()); // distinct prompts
+    assertEquals(1, j.path("examples").get(1).path("alphabet").asInt());
+    long[] ids = new ByteTokenizer().encodePrompt("In base 3, what is 2 - 1?\n");
+    assertEquals(ids.length, j.path("examples").get(1).path("prompt_ids").size());
+    assertEquals(ids[3], j.path("examples").get(1).path("prompt_ids").get(3).asLong());
   }
 
   @Test
   void multiTokenCharactersAreRejected() {
+    Task accented = new Task() {
+      @Override
+      public String name() {
+        return "accented";
+      }
+
+      @Override
+      public TaskExample sample(java.util.random.RandomGenerator rng) {
+        return new TaskExample("q", "e");
+      }
+
+      @Override
+      public Verdict verdict(String prompt, String completion) {
+        return Verdict.ok();
+      }
+
+      @Override
+      public int maxCompletionLength() {
+        return 1;
+      }
+
+      @Override
+      public java.util.Optional<NoiseSampler> groundTruthNoise() {
+        return java.util.Optional.of(prompt -> List.of('e', '\u00e9'));
+      }
+
+      @Override
+      public String describe() {
+        return "accented";
+      }
+    };
     InvalidInputException e = assertThrows(InvalidInputException.class,
-        () -> NoiseCandidates.toJson(java.util.Map.of('é', List.of('e')), new ByteTokenizer()));
+        () -> NoiseCandidates.toJson(accented, List.of(new TaskExample("q", "e")), new ByteTokenizer()));
     assertTrue(e.getMessage().contains("is 2 tokens"), e.getMessage());
   }
 }
