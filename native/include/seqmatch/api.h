@@ -94,6 +94,7 @@ struct SamplingParams {
   double top_p = 1.0;           // 1 = off
   bool greedy = false;
   bool allow_backspace = true;
+  bool no_retype = false;       // ban a token deleted at a state from that state (greedy implies it)
   int64_t seed = 0;             // row b draws from seed + b unless row seeds are given
   bool logprobs = false;        // record log π(action | state) per action
 };

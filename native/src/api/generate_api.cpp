@@ -46,6 +46,7 @@ Generation* generation_start(Model* model, const int64_t* prompt_ids, const int6
     o.top_p = params.top_p;
     o.greedy = params.greedy;
     o.allow_backspace = params.allow_backspace;
+    o.no_retype = params.no_retype;
     o.seed = uint64_t(params.seed);
     o.logprobs = params.logprobs;
     if (stop_ids != nullptr) o.stop_token_ids.assign(stop_ids, stop_ids + std::max<int64_t>(n_stop, 0));

@@ -49,6 +49,7 @@ BatchDecoder::BatchDecoder(model::GPT2 model, const model::SpecialTokens& tokens
   const int64_t capacity = std::min(o.n_positions(), longest + options_.max_new_tokens);
 
   out_.resize(B);
+  banned_.resize(B);
   for (int64_t b = 0; b < B; ++b) {
     out_[b].tokens = prompts[b];
     out_[b].prompt_length = int64_t(prompts[b].size());
@@ -81,8 +82,35 @@ torch::Tensor BatchDecoder::masked_logits() {
   const float neg_inf = -std::numeric_limits<float>::infinity();
   if (!options_.allow_backspace) {
     x.select(1, bk).fill_(neg_inf);
-    return x;
+  } else {
+    mask_prompt_backspace(x);
   }
+  if (no_retype(options_)) mask_banned(x);
+  return x;
+}
+
+void BatchDecoder::mask_banned(torch::Tensor& x) {
+  const float neg_inf = -std::numeric_limits<float>::infinity();
+  for (size_t i = 0; i < active_.size(); ++i) {
+    const auto& t = out_[active_[i]];
+    const auto& sets = banned_[active_[i]];
+    const size_t depth = t.tokens.size() - size_t(t.prompt_length);
+    if (depth >= sets.size() || sets[depth].empty()) continue;
+    auto row = x[int64_t(i)].to(torch::kCPU, torch::kFloat).contiguous();  // (V)
+    const float* r = row.data_ptr<float>();
+    int64_t allowed = 0;
+    for (int64_t v = 0; v < row.numel(); ++v) {
+      allowed += r[v] > neg_inf && std::find(sets[depth].begin(), sets[depth].end(), v) == sets[depth].end();
+    }
+    if (allowed == 0) continue;  // the rule yields rather than leave the row without an action
+    auto ids = torch::tensor(sets[depth], torch::kLong).to(x.device());
+    x[int64_t(i)].index_fill_(0, ids, neg_inf);
+  }
+}
+
+void BatchDecoder::mask_prompt_backspace(torch::Tensor& x) {
+  const int64_t bk = tokens_.bkspc;
+  const float neg_inf = -std::numeric_limits<float>::infinity();
   // Nothing generated yet -> <bkspc> would delete the prompt: not allowed.
   std::vector<uint8_t> block(active_.size());
   bool any = false;
@@ -96,7 +124,6 @@ torch::Tensor BatchDecoder::masked_logits() {
                  .to(x.device()).to(torch::kBool);  // (B_active)
     x.select(1, bk).masked_fill_(m, neg_inf);
   }
-  return x;
 }
 
 void BatchDecoder::finish(size_t slot, FinishReason reason) {
@@ -133,7 +160,7 @@ bool BatchDecoder::step(std::vector<ActionEvent>* events) {
   }
   torch::Tensor logp;
   auto actions_t = choose_actions(masked_logits(), options_, u,
-                                  options_.logprobs ? &logp : nullptr).to(torch::kCPU);
+                                  options_.logprobs ? &logp : nullptr, active_).to(torch::kCPU);
   std::vector<float> lp(n, std::nanf(""));
   if (options_.logprobs) {
     auto l = logp.to(torch::kCPU, torch::kFloat).contiguous();
@@ -149,10 +176,19 @@ bool BatchDecoder::step(std::vector<ActionEvent>* events) {
     t.actions.push_back(a);
     if (options_.logprobs) t.logprobs.push_back(lp[i]);
     const bool over_actions = int64_t(t.actions.size()) >= options_.max_actions;
+    auto& sets = banned_[active_[i]];
+    const size_t depth = t.tokens.size() - size_t(t.prompt_length);  // of the state acted on
     if (a == tokens_.bkspc) {
+      // choose_actions never picks a masked action; this guards the cache against a future bug.
+      SM_CHECK(depth > 0, "generate: row ", active_[i],
+               ": <bkspc> chosen with nothing generated (internal error: it is masked there)");
       const int64_t removed = t.tokens.back();
       t.tokens.pop_back();
       ++t.backspaces;
+      if (no_retype(options_)) {
+        if (sets.size() < depth) sets.resize(depth);
+        sets[depth - 1].push_back(removed);  // banned at the state it was typed in
+      }
       if (events) events->push_back({active_[i], a, true, removed, lp[i]});
       const int64_t len = int64_t(t.tokens.size());
       cache_->truncate(int64_t(i), len - 1);  // roll back past the new last token...
@@ -162,6 +198,7 @@ bool BatchDecoder::step(std::vector<ActionEvent>* events) {
       continue;
     }
     t.tokens.push_back(a);
+    if (sets.size() > depth + 1) sets.resize(depth + 1);  // deeper sets belonged to another prefix
     if (events) events->push_back({active_[i], a, false, a, lp[i]});
     const int64_t len = int64_t(t.tokens.size());
     const bool is_stop = std::find(options_.stop_token_ids.begin(), options_.stop_token_ids.end(),

@@ -4,7 +4,12 @@
 //   <bkspc>  -> pop the row's last generated token and roll its cache back: drop the last two
 //               entries and re-feed the new last token, whose output is the logits of the
 //               shortened state. Other rows are unaffected.
-// <bkspc> is masked while a row has generated nothing, so the prompt is never deleted. Rows
+// <bkspc> is masked while a row has generated nothing, so the prompt is never deleted.
+// No-retype rule (greedy, or SamplingOptions::no_retype): a token deleted at a state is banned at
+// that state, per row and per depth (generated tokens); appending a token at depth d clears the
+// sets deeper than d (they belonged to another prefix). The rule yields where it would leave no
+// allowed action (a tiny vocabulary tried out): the row then goes on and may end at max_actions.
+// Rows
 // finish independently (<eos>, a stop id, max_new_tokens in the final state, max_actions, the
 // model's context) and finished rows leave the batch, so they stop costing compute.
 // Driven step by step (streaming, cancellation) or to completion (sampler.h).
@@ -63,6 +68,10 @@ class BatchDecoder {
 
  private:
   torch::Tensor masked_logits();  // (B_active, V)
+  void mask_prompt_backspace(torch::Tensor& x);  // <bkspc> where nothing is generated yet
+  void mask_banned(torch::Tensor& x);            // the no-retype rule
+  // Per prompt, per depth (generated tokens in the state): tokens deleted at that state.
+  std::vector<std::vector<std::vector<int64_t>>> banned_;
   void finish(size_t slot, FinishReason reason);
 
   model::GPT2 model_;

@@ -1,6 +1,8 @@
 // Action selection for one decode step: see sampling.h.
 #include "sample/sampling.h"
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "util/check.h"
@@ -25,17 +27,56 @@ double counter_uniform(uint64_t seed, uint64_t counter) {
   return (double(z >> 11) + 0.5) * (1.0 / 9007199254740992.0);  // (0, 1)
 }
 
+namespace {
+
+// Throws for the first row whose logits hold a NaN or +inf, or whose actions are all masked:
+// sampling from such a row would pick an arbitrary (possibly masked) action.
+void check_logits(const torch::Tensor& x, const std::vector<int64_t>& row_ids) {
+  auto bad = x.isnan().logical_or(x == std::numeric_limits<float>::infinity());  // (B, V)
+  auto none = (x == -std::numeric_limits<float>::infinity()).all(1);             // (B)
+  if (!bad.any().item<bool>() && !none.any().item<bool>()) return;
+  auto bad_c = bad.to(torch::kCPU).contiguous();
+  auto none_c = none.to(torch::kCPU).contiguous();
+  auto xc = x.to(torch::kCPU).contiguous();
+  const int64_t B = x.size(0), V = x.size(1);
+  for (int64_t i = 0; i < B; ++i) {
+    const int64_t row = row_ids.empty() ? i : row_ids[size_t(i)];
+    for (int64_t v = 0; v < V; ++v) {
+      if (bad_c[i][v].item<bool>()) {
+        const float f = xc[i][v].item<float>();
+        SM_CHECK(false, "generate: row ", row, ": the model's logits are not finite (",
+                std::isnan(f) ? "NaN" : "+inf", ") at action ", v,
+                ". Hint: check the checkpoint's weights for NaN/inf");
+      }
+    }
+    SM_CHECK(!none_c[i].item<bool>(), "generate: row ", row,
+             ": no action is allowed (every logit is -inf after masking)");
+  }
+}
+
+}  // namespace
+
 torch::Tensor choose_actions(const torch::Tensor& logits, const SamplingOptions& o,
-                             const std::vector<double>& u, torch::Tensor* logprob_out) {
+                             const std::vector<double>& u, torch::Tensor* logprob_out,
+                             const std::vector<int64_t>& row_ids) {
   const auto B = logits.size(0), V = logits.size(1);
   auto x = logits.to(torch::kFloat);  // (B, V)
+  check_logits(x, row_ids);
   if (o.greedy) {
     auto a = x.argmax(-1);  // (B)
     if (logprob_out) *logprob_out = torch::log_softmax(x, -1).gather(1, a.unsqueeze(1)).squeeze(1);
     return a;
   }
   const float neg_inf = -std::numeric_limits<float>::infinity();
-  x = x / o.temperature;
+  const double T = std::min(std::max(o.temperature, kMinTemperature), kMaxTemperature);
+  auto scaled = x / T;  // the plain division while it cannot overflow (keeps seeded samples stable)
+  if ((scaled == std::numeric_limits<float>::infinity()).any().item<bool>()) {
+    // Huge logits / small T overflowed: shift by the row max first, so every allowed value is
+    // <= 0 and the max is exactly 0 (never inf - inf); masked -inf stays -inf.
+    auto max = x.amax(1, /*keepdim=*/true);  // (B, 1), finite: check_logits passed
+    scaled = (x - max) / T;
+  }
+  x = scaled;
   if (o.top_k > 0 && o.top_k < V) {
     auto kth = std::get<0>(x.topk(o.top_k, -1)).narrow(1, o.top_k - 1, 1);  // (B, 1)
     x = x.masked_fill(x < kth, neg_inf);

@@ -19,6 +19,10 @@ public final class NativeErrors {
   static final String[] INVALID_INPUT_PREFIXES = {
     "invalid", "input", "sampling:", "generate:", "config", "data", "noise", "resume", "override"};
 
+  /** Native sampler errors about the model's logits (sampling.cpp check_logits): not the caller's input. */
+  static final java.util.regex.Pattern MODEL_OUTPUT =
+      java.util.regex.Pattern.compile("generate: row (\\d+): (the model's logits|no action is allowed)");
+
   /** Calls {@code call}, mapping a native error to the matching {@link SeqMatchException}. */
   public static <T> T call(Supplier<T> call) {
     try {
@@ -64,6 +68,10 @@ public final class NativeErrors {
     String lower = message.toLowerCase(java.util.Locale.ROOT);
     if (lower.startsWith(CHECKPOINT_PREFIX)) {
       return new CheckpointException(message, e);
+    }
+    java.util.regex.Matcher row = MODEL_OUTPUT.matcher(message);
+    if (row.lookingAt()) {
+      return new ModelOutputException(message, Long.parseLong(row.group(1)), e);
     }
     for (String prefix : INVALID_INPUT_PREFIXES) {
       if (lower.startsWith(prefix)) {

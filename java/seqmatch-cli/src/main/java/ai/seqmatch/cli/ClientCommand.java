@@ -77,6 +77,10 @@ final class ClientCommand implements Callable<Integer> {
   @Option(names = "--no-backspace", description = "Never choose <bkspc>.")
   boolean noBackspace;
 
+  @Option(names = "--no-retype", description = "Sampling: never retype a token deleted at the same state (the "
+      + "no-retype rule; --greedy always applies it). Off by default so that samples are the model's policy.")
+  boolean noRetype;
+
   @Option(names = "--commit-only", description = "With --stream: only receive tokens that can no longer be deleted.")
   boolean commitOnly;
 
@@ -170,7 +174,8 @@ final class ClientCommand implements Callable<Integer> {
       throw new InvalidInputException(String.join("; ", problems));
     }
     b.setMaxNewTokens(maxNewTokens).setMaxActions(maxActions).setGreedy(greedy).setTopK(topK)
-        .addAllStopSequences(stops).setAllowBackspace(!noBackspace).setCommitOnly(commitOnly);
+        .addAllStopSequences(stops).setAllowBackspace(!noBackspace).setCommitOnly(commitOnly)
+        .setNoRetype(noRetype);
     if (temperature != null) {
       b.setTemperature(temperature);
     }

@@ -16,6 +16,7 @@ import ai.seqmatch.model.ModelConfig;
 import ai.seqmatch.onnx.ExecutionProvider;
 import ai.seqmatch.onnx.OrtGenerator;
 import ai.seqmatch.onnx.OrtModel;
+import ai.seqmatch.sample.FinishReason;
 import ai.seqmatch.sample.GenerationListener;
 import ai.seqmatch.sample.GenerationResult;
 import ai.seqmatch.sample.Generator;
@@ -83,7 +84,7 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--max-actions", defaultValue = "0", description = "Actions per row incl. <bkspc>; 0 = 4 x --max-new-tokens.")
   long maxActions;
 
-  @Option(names = "--greedy", description = "Argmax decoding (ignores --temperature, --top-k, --top-p, --seed).")
+  @Option(names = "--greedy", description = "Argmax decoding with the no-retype rule (ignores --temperature, --top-k, --top-p, --seed).")
   boolean greedy;
 
   @Option(names = "--temperature", defaultValue = "1.0", description = "Sampling temperature (default: ${DEFAULT-VALUE}).")
@@ -100,6 +101,10 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Option(names = "--no-backspace", description = "Never choose <bkspc>.")
   boolean noBackspace;
+
+  @Option(names = "--no-retype", description = "Sampling: never retype a token deleted at the same state (the "
+      + "no-retype rule; --greedy always applies it). Off by default so that samples are the model's policy.")
+  boolean noRetype;
 
   @Option(names = "--stop-ids", split = ",", paramLabel = "IDS", description = "Token ids that end a row (besides <eos>).")
   long[] stopIds = new long[0];
@@ -157,6 +162,12 @@ final class GenerateCommand implements Callable<Integer> {
       } else {
         results = backend.generate(ids, options, null);
         print(results, text);
+      }
+      long looping = maxActionRows(results);
+      if (looping > 0 && !json) { // --json carries the count in "max_actions_rows"
+        spec.commandLine().getErr().println("note: " + looping + " of " + results.size() + " rows finished by "
+            + "max_actions (still deleting and retyping at the action cap)");
+        spec.commandLine().getErr().flush();
       }
     }
     return 0;
@@ -225,7 +236,7 @@ final class GenerateCommand implements Callable<Integer> {
     try {
       return SamplingOptions.builder().optMaxNewTokens(maxNewTokens).optMaxActions(maxActions).optGreedy(greedy)
           .optTemperature(temperature).optTopK(topK).optTopP(topP).optSeed(seed).optAllowBackspace(!noBackspace)
-          .optStopIds(stopIds).optLogprobs(logprobs).build();
+          .optNoRetype(noRetype).optStopIds(stopIds).optLogprobs(logprobs).build();
     } catch (IllegalArgumentException e) {
       String m = e.getMessage().replaceFirst("^invalid sampling options: ", "").replace("use greedy", "use --greedy");
       for (String field : FIELDS) {
@@ -263,9 +274,15 @@ final class GenerateCommand implements Callable<Integer> {
     if (json) {
       ObjectMapper mapper = new ObjectMapper();
       if (results.size() == 1) {
-        out.println(toJson(mapper, results.get(0), text));
+        out.println(toJson(mapper, results.get(0), text).put("max_actions_rows", maxActionRows(results)));
       } else {
         ObjectNode node = mapper.createObjectNode();
+        node.put("max_actions_rows", maxActionRows(results));
+        ObjectNode reasons = node.putObject("finish_reasons");
+        for (GenerationResult r : results) {
+          String name = r.finishReason().wireName();
+          reasons.put(name, reasons.path(name).asLong(0) + 1);
+        }
         ArrayNode array = node.putArray("results");
         results.forEach(r -> array.add(toJson(mapper, r, text)));
         out.println(node);
@@ -278,6 +295,11 @@ final class GenerateCommand implements Callable<Integer> {
       }
     }
     out.flush();
+  }
+
+  /** Rows that ended at the action cap: with the no-retype rule only a tried-out vocabulary gets there. */
+  static long maxActionRows(List<GenerationResult> results) {
+    return results.stream().filter(r -> r.finishReason() == FinishReason.MAX_ACTIONS).count();
   }
 
   static String summary(GenerationResult r) {

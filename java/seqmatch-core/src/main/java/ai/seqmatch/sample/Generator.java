@@ -115,7 +115,7 @@ public final class Generator implements AutoCloseable {
     try (SamplingParams p = new SamplingParams()) {
       p.max_new_tokens(o.maxNewTokens()).max_actions(o.maxActions()).temperature(o.temperature())
           .top_k(o.topK()).top_p(o.topP()).greedy(o.greedy()).allow_backspace(o.allowBackspace())
-          .seed(o.seed()).logprobs(o.logprobs());
+          .no_retype(o.noRetype()).seed(o.seed()).logprobs(o.logprobs());
       return NativeErrors.call(() -> SeqmatchNative.generation_start(
           m, batch.ids(), batch.lengths(), batch.rows(), stop, stop.length, seeds, p));
     }

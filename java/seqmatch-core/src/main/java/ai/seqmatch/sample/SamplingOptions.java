@@ -18,6 +18,7 @@ public final class SamplingOptions {
   private final double topP;
   private final boolean greedy;
   private final boolean allowBackspace;
+  private final boolean noRetype;
   private final long seed;
   private final long[] rowSeeds;
   private final long[] stopIds;
@@ -31,13 +32,17 @@ public final class SamplingOptions {
     topP = b.topP;
     greedy = b.greedy;
     allowBackspace = b.allowBackspace;
+    noRetype = b.noRetype;
     seed = b.seed;
     rowSeeds = b.rowSeeds == null ? null : b.rowSeeds.clone();
     stopIds = b.stopIds.clone();
     logprobs = b.logprobs;
   }
 
-  /** Defaults: 64 new tokens, max_actions 4×, temperature 1, no top-k/top-p, sampling, backspace on, seed 0. */
+  /**
+   * Defaults: 64 new tokens, max_actions 4×, temperature 1, no top-k/top-p, sampling, backspace on,
+   * no-retype off (greedy applies it), seed 0.
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -81,6 +86,15 @@ public final class SamplingOptions {
     return allowBackspace;
   }
 
+  /**
+   * Whether the no-retype rule applies (DESIGN.md §3 "Generation"): a token deleted by {@code <bkspc>} at a
+   * state is banned at that state. Always true when greedy (argmax would retype it and loop); for sampling
+   * only when set with {@link Builder#optNoRetype}, since it makes samples differ from the policy's.
+   */
+  public boolean noRetype() {
+    return noRetype || greedy;
+  }
+
   /** Row b draws its randomness from seed + b, unless {@link #rowSeeds()} are given. */
   public long seed() {
     return seed;
@@ -110,6 +124,7 @@ public final class SamplingOptions {
     b.topP = topP;
     b.greedy = greedy;
     b.allowBackspace = allowBackspace;
+    b.noRetype = noRetype;
     b.seed = seed;
     b.rowSeeds = rowSeeds;
     b.stopIds = stopIds;
@@ -121,7 +136,8 @@ public final class SamplingOptions {
   public String toString() {
     return "SamplingOptions{max_new_tokens=" + maxNewTokens + ", max_actions=" + maxActions + ", temperature="
         + temperature + ", top_k=" + topK + ", top_p=" + topP + ", greedy=" + greedy + ", allow_backspace="
-        + allowBackspace + ", seed=" + seed + ", row_seeds=" + Arrays.toString(rowSeeds) + ", stop_ids="
+        + allowBackspace + ", no_retype=" + noRetype() + ", seed=" + seed + ", row_seeds="
+        + Arrays.toString(rowSeeds) + ", stop_ids="
         + Arrays.toString(stopIds) + ", logprobs=" + logprobs + "}";
   }
 
@@ -134,6 +150,7 @@ public final class SamplingOptions {
     private double topP = 1.0;
     private boolean greedy = false;
     private boolean allowBackspace = true;
+    private boolean noRetype = false;
     private long seed = 0;
     private long[] rowSeeds;
     private long[] stopIds = new long[0];
@@ -173,6 +190,12 @@ public final class SamplingOptions {
 
     public Builder optAllowBackspace(boolean allowBackspace) {
       this.allowBackspace = allowBackspace;
+      return this;
+    }
+
+    /** The no-retype rule for sampling (off by default; greedy always applies it). */
+    public Builder optNoRetype(boolean noRetype) {
+      this.noRetype = noRetype;
       return this;
     }
 

@@ -67,7 +67,7 @@ final class RequestValidator {
     boolean allowBackspace = !r.hasAllowBackspace() || r.getAllowBackspace();
     long[] stopIds = r.getStopTokenIdsList().stream().mapToLong(Long::longValue).toArray();
     RowParams params = new RowParams(maxNew, r.getMaxActions(), r.getGreedy(), temperature, r.getTopK(), topP,
-        seed, stopIds, allowBackspace);
+        seed, stopIds, allowBackspace, r.getGreedy() || r.getNoRetype());
     return new Prepared(prompt, params, List.copyOf(r.getStopSequencesList()), r.getCommitOnly());
   }
 

@@ -3,7 +3,9 @@
  * <bkspc> 258) whose weights are crafted so that <bkspc> is common: ln_f.bias = c and wte[<bkspc>] =
  * alpha·c/|c|², which adds about alpha = ln(258/3) to the <bkspc> logit in every state (about 1 action in
  * 4 under temperature 1, and greedy alternates token / <bkspc>). Written once per JVM as a checkpoint
- * (config.json names the byte tokenizer) and as its ONNX export.
+ * (config.json names the byte tokenizer) and as its ONNX export. Two variants for the no-retype rule and
+ * total sampling: looping (alpha = 30: <bkspc> is the argmax after any generated token, so greedy without
+ * the rule types, deletes and retypes forever) and NaN (ln_f.bias[0] = NaN: every logit is NaN).
  */
 package ai.seqmatch.grpc;
 
@@ -32,25 +34,22 @@ final class TestModels {
   static final ModelConfig CONFIG = ModelConfig.builder(259).optNPositions(96).optNEmbd(32).optNLayer(2)
       .optNHead(4).optEosTokenId(EOS).optPadTokenId(257).optBkspcTokenId(BKSPC).build();
 
+  private static final double ALPHA = Math.log(258.0 / 3.0);
+  private static final double LOOPING_ALPHA = 30;
+
   private static Path checkpoint;
   private static Path onnx;
+  private static Path loopingCheckpoint;
+  private static Path loopingOnnx;
+  private static Path nanCheckpoint;
+  private static Path nanOnnx;
 
   private TestModels() {}
 
   /** The crafted checkpoint directory (created on first use under target/). */
   static synchronized Path checkpoint() {
     if (checkpoint == null) {
-      try {
-        Path dir = Files.createTempDirectory(workDir(), "ckpt-");
-        try (Gpt2Model m = Gpt2Model.create(CONFIG, 11, Device.cpu())) {
-          m.save(dir);
-        }
-        craft(dir.resolve("model.safetensors"));
-        nameByteTokenizer(dir.resolve("config.json"));
-        checkpoint = dir;
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      checkpoint = build(ALPHA, false);
     }
     return checkpoint;
   }
@@ -58,15 +57,63 @@ final class TestModels {
   /** The ONNX export of {@link #checkpoint()}. */
   static synchronized Path onnx() {
     if (onnx == null) {
-      try {
-        Path out = Files.createTempDirectory(workDir(), "onnx-");
-        OnnxExporter.builder(checkpoint(), out).build().export();
-        onnx = out;
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      onnx = export(checkpoint());
     }
     return onnx;
+  }
+
+  /** The looping variant: <bkspc> is the argmax in every state where it is allowed. */
+  static synchronized Path loopingCheckpoint() {
+    if (loopingCheckpoint == null) {
+      loopingCheckpoint = build(LOOPING_ALPHA, false);
+    }
+    return loopingCheckpoint;
+  }
+
+  static synchronized Path loopingOnnx() {
+    if (loopingOnnx == null) {
+      loopingOnnx = export(loopingCheckpoint());
+    }
+    return loopingOnnx;
+  }
+
+  /** The NaN variant: a checkpoint whose logits are all NaN. */
+  static synchronized Path nanCheckpoint() {
+    if (nanCheckpoint == null) {
+      nanCheckpoint = build(ALPHA, true);
+    }
+    return nanCheckpoint;
+  }
+
+  static synchronized Path nanOnnx() {
+    if (nanOnnx == null) {
+      nanOnnx = export(nanCheckpoint());
+    }
+    return nanOnnx;
+  }
+
+  private static Path build(double alpha, boolean nan) {
+    try {
+      Path dir = Files.createTempDirectory(workDir(), "ckpt-");
+      try (Gpt2Model m = Gpt2Model.create(CONFIG, 11, Device.cpu())) {
+        m.save(dir);
+      }
+      craft(dir.resolve("model.safetensors"), alpha, nan);
+      nameByteTokenizer(dir.resolve("config.json"));
+      return dir;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static Path export(Path checkpoint) {
+    try {
+      Path out = Files.createTempDirectory(workDir(), "onnx-");
+      OnnxExporter.builder(checkpoint, out).build().export();
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   static Path workDir() throws IOException {
@@ -75,7 +122,7 @@ final class TestModels {
     return d;
   }
 
-  private static void craft(Path file) throws IOException {
+  private static void craft(Path file, double alpha, boolean nan) throws IOException {
     SafeTensors st = SafeTensors.open(file);
     String wte = name(st, "wte.weight");
     String bias = name(st, "ln_f.bias");
@@ -87,7 +134,9 @@ final class TestModels {
       c[i] = (float) rnd.nextGaussian();
       norm2 += c[i] * c[i];
     }
-    double alpha = Math.log(258.0 / 3.0);
+    if (nan) {
+      c[0] = Float.NaN;
+    }
     float[] row = new float[C];
     for (int i = 0; i < C; i++) {
       row[i] = (float) (alpha * c[i] / norm2);

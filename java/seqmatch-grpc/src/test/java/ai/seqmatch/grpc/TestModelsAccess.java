@@ -13,4 +13,20 @@ public final class TestModelsAccess {
   public static Path onnx() {
     return TestModels.onnx();
   }
+
+  public static Path loopingCheckpoint() {
+    return TestModels.loopingCheckpoint();
+  }
+
+  public static Path loopingOnnx() {
+    return TestModels.loopingOnnx();
+  }
+
+  public static Path nanCheckpoint() {
+    return TestModels.nanCheckpoint();
+  }
+
+  public static Path nanOnnx() {
+    return TestModels.nanOnnx();
+  }
 }

@@ -7,6 +7,7 @@ package ai.seqmatch.onnx;
 
 import ai.seqmatch.sample.FinishReason;
 import ai.seqmatch.sample.GenerationResult;
+import ai.seqmatch.sample.RetypeBans;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 
@@ -22,6 +23,7 @@ final class DecodeRow {
   int backspaces;
   FinishReason finish;
   float[] logits; // (V) of the current state
+  final RetypeBans bans = new RetypeBans(); // the no-retype rule's banned sets (used when it applies)
   private final float[][] keys; // per layer (H, capacity, D)
   private final float[][] values;
   private final int heads;

@@ -4,7 +4,8 @@
  * masked while a row has generated nothing (or with allow_backspace off); a <bkspc> pops the last token,
  * drops the row's last TWO cache entries and re-feeds the new last token at its position, whose logits
  * are those of the shortened state. Finish rules in the native order: eos, stop, max_new_tokens,
- * max_actions (also after a backspace), length. Finished rows leave the batch.
+ * max_actions (also after a backspace), length. Finished rows leave the batch. The no-retype rule (greedy,
+ * or SamplingOptions.noRetype) masks the tokens deleted at the current state (ai.seqmatch.sample.RetypeBans).
  * Ragged rows: past is (B, H, Pmax, D) with each row's live entries first and the attention mask
  * marking them; the new token sits at slot Pmax. Legend: B rows, V actions, H heads, D head_dim.
  * Tested by OrtGeneratorTest (greedy identity with the native Generator, HF fixture, leaks/RSS).
@@ -13,6 +14,7 @@ package ai.seqmatch.onnx;
 
 import ai.onnxruntime.OrtSession;
 import ai.seqmatch.InvalidInputException;
+import ai.seqmatch.ModelOutputException;
 import ai.seqmatch.sample.FinishReason;
 import ai.seqmatch.sample.GenerationHandle;
 import ai.seqmatch.sample.GenerationListener;
@@ -234,15 +236,28 @@ public final class OrtGenerator implements AutoCloseable {
       List<DecodeRow> next = new ArrayList<>(active.size());
       for (DecodeRow r : active) {
         float[] x = r.logits.clone();
-        if (bkspc >= 0 && (!o.allowBackspace() || r.length <= r.promptLength)) {
+        int depth = r.length - r.promptLength; // generated tokens in the state acted on
+        if (bkspc >= 0 && (!o.allowBackspace() || depth == 0)) {
           x[(int) bkspc] = Float.NEGATIVE_INFINITY; // never delete the prompt
         }
-        Sampling.Choice c = Sampling.choose(x, o, o.greedy() ? 0 : Sampling.counterUniform(r.seed, r.numActions));
+        if (o.noRetype()) {
+          r.bans.mask(x, depth);
+        }
+        Sampling.Choice c;
+        try {
+          c = Sampling.choose(x, o, o.greedy() ? 0 : Sampling.counterUniform(r.seed, r.numActions));
+        } catch (ModelOutputException e) {
+          throw e.atRow(r.index);
+        }
         long a = c.action();
         r.record(a, c.logprob());
         boolean overActions = r.numActions >= maxActions;
         if (a == bkspc) {
+          if (depth == 0) { // Sampling never picks a masked action; this guards the cache against a bug
+            throw new IllegalStateException("generate: row " + r.index + ": <bkspc> chosen with nothing generated");
+          }
           long removed = r.tokens[--r.length];
+          r.bans.deleted(depth - 1, removed);
           r.backspaces++;
           r.cached = r.length - 1; // drop the deleted token's entry and the new last one's ...
           if (listener != null) {
@@ -256,6 +271,7 @@ public final class OrtGenerator implements AutoCloseable {
           continue;
         }
         r.tokens[r.length++] = a;
+        r.bans.appended(depth);
         r.cached = r.length - 1;
         if (listener != null) {
           listener.onToken(r.index, a);

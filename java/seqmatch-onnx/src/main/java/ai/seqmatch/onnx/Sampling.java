@@ -4,14 +4,27 @@
  * values >= the k-th), top-p (drop a token once the mass before it reaches top_p), log-softmax, and an
  * inverse-CDF pick with u = counterUniform(row seed, action index). Greedy is exact; a seeded sample can
  * differ from native only when u falls within float rounding of a CDF step. Public because the gRPC step
- * engines make the same choices (one port of sampling.cpp on the Java side). Legend: V actions.
+ * engines make the same choices (one port of sampling.cpp on the Java side). Total, as natively: a masked
+ * (-inf) action is never chosen; NaN/+inf logits or a row with every action masked throw
+ * ModelOutputException; the temperature is clamped to [MIN_TEMPERATURE, MAX_TEMPERATURE] and logits that
+ * would overflow when divided are shifted by their max first. Legend: V actions.
  */
 package ai.seqmatch.onnx;
 
+import ai.seqmatch.ModelOutputException;
 import ai.seqmatch.sample.SamplingOptions;
 import java.util.Arrays;
 
 public final class Sampling {
+  /**
+   * Sampling temperatures are clamped to [1e-6, 1e6] (native kMinTemperature/kMaxTemperature): outside it
+   * float logits / T overflow or underflow and the probabilities turn NaN. At 1e-6 sampling is argmax up to
+   * ties; at 1e6 uniform over the allowed actions to float precision.
+   */
+  public static final double MIN_TEMPERATURE = 1e-6;
+
+  public static final double MAX_TEMPERATURE = 1e6;
+
   private Sampling() {}
 
   /** Uniform in (0, 1) from (seed, counter): splitmix64 with unsigned 64-bit wrap, 53-bit mantissa. */
@@ -31,9 +44,14 @@ public final class Sampling {
     return choose(x, o.greedy(), o.temperature(), o.topK(), o.topP(), u);
   }
 
-  /** {@link #choose(float[], SamplingOptions, double)} with the decoding controls spelled out. */
+  /**
+   * {@link #choose(float[], SamplingOptions, double)} with the decoding controls spelled out.
+   *
+   * @throws ModelOutputException for NaN/+inf logits or no allowed action (callers add the row: {@code atRow})
+   */
   public static Choice choose(float[] x, boolean greedy, double temperature, long topK, double topP, double u) {
     int V = x.length;
+    check(x);
     if (greedy) {
       int best = 0;
       for (int v = 1; v < V; v++) {
@@ -43,10 +61,20 @@ public final class Sampling {
       }
       return new Choice(best, logSoftmaxAt(x, best));
     }
-    float t = (float) temperature;
+    float t = (float) Math.min(Math.max(temperature, MIN_TEMPERATURE), MAX_TEMPERATURE);
+    float[] scaled = new float[V];
+    boolean overflow = false;
     for (int v = 0; v < V; v++) {
-      x[v] = x[v] / t;
+      scaled[v] = x[v] / t; // the plain division while it cannot overflow (seeded samples stay the same)
+      overflow |= scaled[v] == Float.POSITIVE_INFINITY;
     }
+    if (overflow) {
+      float max = max(x); // finite: check passed; every allowed value becomes <= 0, the max exactly 0
+      for (int v = 0; v < V; v++) {
+        scaled[v] = (x[v] - max) / t;
+      }
+    }
+    System.arraycopy(scaled, 0, x, 0, V);
     if (topK > 0 && topK < V) {
       float[] sorted = x.clone();
       Arrays.sort(sorted);
@@ -76,6 +104,21 @@ public final class Sampling {
       }
     }
     return new Choice(a, logp[a]);
+  }
+
+  /** Throws for logits no action can be sampled from: a NaN or +inf, or every action masked. */
+  private static void check(float[] x) {
+    boolean anyAllowed = false;
+    for (int v = 0; v < x.length; v++) {
+      if (Float.isNaN(x[v]) || x[v] == Float.POSITIVE_INFINITY) {
+        throw new ModelOutputException("the model's logits are not finite (" + (Float.isNaN(x[v]) ? "NaN" : "+inf")
+            + ") at action " + v + ". Hint: check the checkpoint's weights for NaN/inf");
+      }
+      anyAllowed |= x[v] > Float.NEGATIVE_INFINITY;
+    }
+    if (!anyAllowed) {
+      throw new ModelOutputException("no action is allowed (every logit is -inf after masking)");
+    }
   }
 
   /** Nucleus filter in place: sort descending, drop a token when the mass before it >= topP. */

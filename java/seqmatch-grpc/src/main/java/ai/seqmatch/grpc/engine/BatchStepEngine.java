@@ -1,11 +1,13 @@
 /*
- * The model-independent half of a StepEngine: row bookkeeping, <bkspc> masking, action choice
+ * The model-independent half of a StepEngine: row bookkeeping, <bkspc> masking, the no-retype rule
+ * (ai.seqmatch.sample.RetypeBans, shared with the ONNX Runtime generator), action choice
  * (ai.seqmatch.onnx.Sampling, the one Java port of sampling.cpp) and finish rules (Row.apply).
  * Subclasses supply the logits: prefill() for a new row's prompt, forward() for the rows whose state
  * changed in the last step.
  */
 package ai.seqmatch.grpc.engine;
 
+import ai.seqmatch.ModelOutputException;
 import ai.seqmatch.onnx.Sampling;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,23 +52,36 @@ abstract class BatchStepEngine implements StepEngine {
     return row;
   }
 
+  /**
+   * One action per runnable row. Actions are chosen for every row before any is applied, so a row whose
+   * logits cannot be sampled (NaN/+inf, nothing allowed) fails alone: it is removed and its
+   * ModelOutputException (row() = the row's id) propagates while the other rows are left untouched, to be
+   * stepped by the next call.
+   */
   @Override
   public List<StepEvent> step() {
     checkOpen();
+    List<Row> runnable = new ArrayList<>();
+    for (Row r : active) {
+      if (!r.paused) {
+        runnable.add(r);
+      }
+    }
+    long[] chosen = new long[runnable.size()];
+    for (int i = 0; i < chosen.length; i++) {
+      Row r = runnable.get(i);
+      try {
+        chosen[i] = choose(r);
+      } catch (ModelOutputException e) {
+        cancel(r);
+        throw e.atRow(r.id());
+      }
+    }
     List<StepEvent> events = new ArrayList<>();
     List<Row> stepped = new ArrayList<>();
-    int bk = (int) info.bkspcTokenId();
-    for (Row r : active) {
-      if (r.paused) {
-        continue;
-      }
-      float[] x = r.logits.clone();
-      if (bk >= 0 && r.backspaceBlocked()) {
-        x[bk] = Float.NEGATIVE_INFINITY; // never delete the prompt
-      }
-      RowParams p = r.params();
-      double u = p.greedy() ? 0 : Sampling.counterUniform(p.seed(), r.numActions);
-      StepEvent e = r.apply(Sampling.choose(x, p.greedy(), p.temperature(), p.topK(), p.topP(), u).action(), info);
+    for (int i = 0; i < chosen.length; i++) {
+      Row r = runnable.get(i);
+      StepEvent e = r.apply(chosen[i], info);
       events.add(e);
       if (e.finish() == null) {
         stepped.add(r);
@@ -84,6 +99,21 @@ abstract class BatchStepEngine implements StepEngine {
       forward(stepped);
     }
     return events;
+  }
+
+  /** The row's next action: <bkspc> masked at the prompt, the no-retype rule where it applies. */
+  private long choose(Row r) {
+    float[] x = r.logits.clone();
+    int bk = (int) info.bkspcTokenId();
+    if (bk >= 0 && r.backspaceBlocked()) {
+      x[bk] = Float.NEGATIVE_INFINITY; // never delete the prompt
+    }
+    RowParams p = r.params();
+    if (p.retypeBanned()) {
+      r.bans.mask(x, r.generatedTokens());
+    }
+    double u = p.greedy() ? 0 : Sampling.counterUniform(p.seed(), r.numActions);
+    return Sampling.choose(x, p.greedy(), p.temperature(), p.topK(), p.topP(), u).action();
   }
 
   @Override

@@ -7,6 +7,7 @@
 package ai.seqmatch.grpc.engine;
 
 import ai.seqmatch.sample.FinishReason;
+import ai.seqmatch.sample.RetypeBans;
 import java.util.Arrays;
 
 /** A row of a running batch; B = batch, V = actions (vocabulary incl. {@code <bkspc>}). */
@@ -24,6 +25,7 @@ public final class Row {
   boolean removed;
   float[] logits; // (V) of the current state; valid while the row is active
   Object cache; // the engine's per-row state (e.g. a KV cache)
+  final RetypeBans bans = new RetypeBans(); // the no-retype rule's banned sets
 
   Row(long id, long[] prompt, RowParams params, int capacity) {
     this.id = id;
@@ -86,10 +88,15 @@ public final class Row {
    * eos → stop → max_new_tokens → max_actions → n_positions; after a {@code <bkspc>} only max_actions.
    */
   StepEvent apply(long action, EngineInfo info) {
+    int depth = length - promptLength; // of the state acted on
     numActions++;
     boolean overActions = numActions >= actionLimit;
     if (action == info.bkspcTokenId()) {
+      if (depth == 0) { // the sampler never picks a masked action; this guards the state against a bug
+        throw new IllegalStateException("row " + id + ": <bkspc> chosen with nothing generated");
+      }
       long removed = tokens[--length];
+      bans.deleted(depth - 1, removed);
       backspaces++;
       finish = overActions ? FinishReason.MAX_ACTIONS : null;
       return new StepEvent(this, true, removed, finish);
@@ -98,6 +105,7 @@ public final class Row {
       tokens = Arrays.copyOf(tokens, tokens.length * 2);
     }
     tokens[length++] = action;
+    bans.appended(depth);
     if (action == info.eosTokenId()) {
       finish = FinishReason.EOS;
     } else if (params.isStop(action)) {

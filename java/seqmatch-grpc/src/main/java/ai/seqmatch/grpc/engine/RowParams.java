@@ -17,21 +17,27 @@ package ai.seqmatch.grpc.engine;
  * @param seed action i of this row draws u = counterUniform(seed, i)
  * @param stopTokenIds ids that finish the row once emitted (kept as its last token)
  * @param allowBackspace whether {@code <bkspc>} may be chosen
+ * @param noRetype the no-retype rule (a token deleted at a state is banned there); greedy implies it
  */
 public record RowParams(long maxNewTokens, long maxActions, boolean greedy, double temperature, long topK,
-    double topP, long seed, long[] stopTokenIds, boolean allowBackspace) {
+    double topP, long seed, long[] stopTokenIds, boolean allowBackspace, boolean noRetype) {
   public RowParams {
     stopTokenIds = stopTokenIds == null ? new long[0] : stopTokenIds.clone();
   }
 
   /** Greedy decoding of up to {@code maxNewTokens} tokens, backspace allowed. */
   public static RowParams greedy(long maxNewTokens) {
-    return new RowParams(maxNewTokens, 0, true, 1.0, 0, 1.0, 0, null, true);
+    return new RowParams(maxNewTokens, 0, true, 1.0, 0, 1.0, 0, null, true, true);
   }
 
   /** Seeded sampling at {@code temperature}, backspace allowed. */
   public static RowParams sampling(long maxNewTokens, double temperature, long seed) {
-    return new RowParams(maxNewTokens, 0, false, temperature, 0, 1.0, seed, null, true);
+    return new RowParams(maxNewTokens, 0, false, temperature, 0, 1.0, seed, null, true, false);
+  }
+
+  /** Whether the no-retype rule applies to this row (greedy always). */
+  public boolean retypeBanned() {
+    return noRetype || greedy;
   }
 
   /** The effective action cap (max_actions 0 means 4 × max_new_tokens, as in the native sampler). */
