@@ -93,6 +93,25 @@ public final class TaskDataset {
     return new Split(train, validation, test);
   }
 
+  /**
+   * {@code n} examples with distinct prompts, drawn without replacement from the task's distribution (an
+   * evaluation set: no prompt counted twice); the same arguments always give the same list.
+   *
+   * @throws InvalidInputException if the task has fewer than {@code n} distinct problems
+   */
+  public static List<TaskExample> distinct(Task task, int n, long seed) {
+    if (n < 0) {
+      throw new InvalidInputException("task data: example count must be >= 0 (got " + n + ")");
+    }
+    Map<String, Long> counts = task.distinctProblems();
+    long total = counts.values().stream().mapToLong(Long::longValue).reduce(0, TaskDataset::saturatingAdd);
+    if (!counts.isEmpty() && n > total) {
+      throw new InvalidInputException("task data: asked for " + n + " distinct prompts, but " + task.describe()
+          + " has only " + total + " distinct problems. Hint: ask for fewer, or a larger task configuration");
+    }
+    return drawHeldOut(task, n, new SplittableRandom(seed), new HashSet<>(), new HashMap<>(), counts, "distinct");
+  }
+
   /** {@code n} distinct prompts not yet held out, skipping draws of a stratum at its cap. */
   private static List<TaskExample> drawHeldOut(Task task, int n, SplittableRandom rng, Set<String> heldOut,
       Map<String, Long> perStratum, Map<String, Long> cap, String what) {
