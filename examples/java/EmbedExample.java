@@ -19,6 +19,7 @@ import ai.seqmatch.sample.SamplingOptions;
 import ai.seqmatch.tasks.AddOrSubInBase;
 import ai.seqmatch.tasks.NoiseCandidates;
 import ai.seqmatch.tasks.TaskDataset;
+import ai.seqmatch.tasks.TaskExample;
 import ai.seqmatch.tokenize.Tokenizer;
 import ai.seqmatch.train.FinishResult;
 import ai.seqmatch.train.ProgressListener;
@@ -38,12 +39,12 @@ public final class EmbedExample {
 
     // 1. Data: 256 arithmetic questions as JSONL, tokenised with the built-in byte tokenizer.
     AddOrSubInBase task = AddOrSubInBase.builder().optBases(2, 5).optDigits(1, 1).build();
-    TaskDataset.write(task, 256, 0, work.resolve("train.jsonl"));
+    List<TaskExample> examples = TaskDataset.write(task, 256, 0, work.resolve("train.jsonl"));
     DataPreparer.builder("byte", 48).addFile(work.resolve("train.jsonl")).optValidationFraction(0.1).build()
         .prepare(work.resolve("data"));
     try (Tokenizer tok = DataPreparer.openTokenizer("byte")) {
-      // Ground-truth noise for the trainer: a wrong digit instead of the right one, then <bkspc>.
-      NoiseCandidates.write(task.groundTruthNoise().orElseThrow().candidates(), tok, work.resolve("noise.json"));
+      // Ground-truth noise for the trainer: another digit of the question's base, then <bkspc>.
+      NoiseCandidates.write(task, examples, tok, work.resolve("noise.json"));
     }
 
     // 2. Train: same JSON config as `seqmatch train` / the native seqmatch-train (docs/TRAINING.md).

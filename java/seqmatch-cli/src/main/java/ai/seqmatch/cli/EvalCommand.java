@@ -57,7 +57,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Evaluate checkpoints without a reference model.",
-        "Task mode: --task NAME checks generated answers exactly on --n prompts drawn with --seed (or on the "
+        "Task mode: --task NAME checks generated answers exactly on --n distinct prompts drawn with --seed (or "
+            + "on the "
             + "prompts of --prompts FILE.jsonl, e.g. a test split from 'seqmatch tasks generate'). A row is "
             + "correct only if it ends with <eos> and passes the checker.",
         "Prompts mode: --prompts FILE (.jsonl with \"prompt\" or \"text\", else one prompt per line) reports "
@@ -180,7 +181,7 @@ final class EvalCommand implements Callable<Integer> {
     if (!problems.isEmpty()) {
       throw new InvalidInputException(String.join("; ", problems));
     }
-    List<TaskExample> rows = prompts != null ? readPrompts(prompts) : TaskDataset.sample(t, n, seed);
+    List<TaskExample> rows = prompts != null ? readPrompts(prompts) : TaskDataset.distinct(t, n, seed);
     if (generations != null) {
       return scoreGenerations(t, rows);
     }

@@ -47,7 +47,8 @@ final class QuickstartCommand implements Callable<Integer> {
       description = "Noise kind: task (ground-truth wrong digit) or uniform (default: ${DEFAULT-VALUE}).")
   String noise;
 
-  @Option(names = "--test", defaultValue = "200", description = "Distinct held-out test prompts (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--test", defaultValue = "200",
+      description = "Distinct held-out test prompts (default: ${DEFAULT-VALUE}).")
   int test;
 
   @Option(names = "--seed", defaultValue = "0", description = "Seed (default: ${DEFAULT-VALUE}).")

@@ -65,7 +65,8 @@ public final class ExperimentCommand implements Callable<Integer> {
         description = "Digits per operand (default: ${DEFAULT-VALUE}).")
     List<Integer> digits = new ArrayList<>();
 
-    @Option(names = "--test", defaultValue = "200", description = "Distinct held-out test prompts (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--test", defaultValue = "200",
+        description = "Distinct held-out test prompts (default: ${DEFAULT-VALUE}).")
     int test;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the data split (default: ${DEFAULT-VALUE}).")

@@ -99,7 +99,8 @@ final class ExperimentReport {
   }
 
   private static String differences(List<PointSummary> points, List<NoiseKind> kinds, List<Double> etas) {
-    StringBuilder md = new StringBuilder("| noise | η | SM − BC | SM − MLE | BC − MLE |\n|---|---|---|---|---|\n");
+    StringBuilder md = new StringBuilder("| noise | η | SM − BC | SM − MLE | BC − MLE |\n"
+        + "|---|---|---|---|---|\n");
     boolean any = false;
     for (NoiseKind k : kinds) {
       for (double eta : etas) {

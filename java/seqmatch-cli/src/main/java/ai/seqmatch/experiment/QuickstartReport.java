@@ -19,7 +19,8 @@ final class QuickstartReport {
     md.append("# SeqMatch quickstart report\n\n");
     md.append(String.format(Locale.ROOT, "Task: %s. Same budget for every method: %d steps of batch %d, GPT-2 "
         + "with %d layers, n_embd %d, %d heads, n_positions %d, AdamW lr %s, seed %d; %d training examples, "
-        + "%d distinct validation and %d distinct test prompts (disjoint from training). BC and SequenceMatch-χ² train on noise-augmented "
+        + "%d distinct validation and %d distinct test prompts (disjoint from training). BC and SequenceMatch-χ² "
+        + "train on noise-augmented "
         + "data (%s noise, η=%s: a wrong token followed by <bkspc>); SequenceMatch (%s) starts after %d steps of "
         + "BC and replays model rollouts. Wall time: %s (this machine).%n%n", r.task().describe(), s.steps(),
         s.batchSize(), s.nLayer(), s.nEmbd(), s.nHead(), s.nPositions(), s.lr(), s.seed(), s.trainExamples(),

@@ -6,7 +6,7 @@
  * id: the prompt's line index in the prompts file (test-prompts.jsonl / test.jsonl); seed: null for greedy
  * decoding, else the sample seed; tokens: the generated ids of the final state (after the prompt, <eos>
  * included when it ended); finish_reason: eos, stop, max_new_tokens, max_actions, ...; backspaces: the <bkspc>
- * actions taken. Each run (seed) must hold every id exactly once. Tested by ExternalGenerationsTest.
+ * actions taken. Each run (seed) must hold every id exactly once. Tested by EvalCommandTest.
  */
 package ai.seqmatch.eval;
 

@@ -7,7 +7,7 @@
  *    "examples": [{"prompt_ids": [...], "alphabet": k}, ...]}   per training example, keyed by its prompt tokens
  * A noise token is drawn uniformly from the alphabet minus the true token, never at <eos>. Every character must
  * be exactly one token of the tokenizer (true for the byte tokenizer and ASCII tasks, and for GPT-2's digits and
- * brackets). Tested by NoiseCandidatesTest.
+ * brackets). Tested by TaskDatasetTest (and TasksCommandTest, ArithmeticExperimentTest).
  */
 package ai.seqmatch.tasks;
 

@@ -4,7 +4,8 @@
  * so it is never the true character. "Ground-truth" noise uses the task's per-example alphabet (for
  * add-or-sub-in-base the digits of the prompt's base); random noise uses UNIFORM, the same for MLE's noisy copies
  * (experiment/NoisyCompletions) and the native trainer (NoiseCandidates writes both alphabets per example for
- * native/src/data/noise.cpp). No noise is drawn at the <eos> position. Tested by NoiseSamplerTest.
+ * native/src/data/noise.cpp). No noise is drawn at the <eos> position. Tested by AddOrSubInBaseTest,
+ * DyckLanguageTest, ArithmeticExperimentTest.
  */
 package ai.seqmatch.tasks;
 

@@ -2,7 +2,7 @@
  * Deterministic task data: N examples of a Task from a seed, as a list or as JSONL lines
  * {"prompt": ..., "completion": ...} (the format DataReader reads), written atomically (temp + rename).
  * Splits (split/writeSplits) are by distinct problem: test and validation hold distinct prompts drawn without
- * replacement from the task's own distribution, stratified by Task.stratum (for add-or-sub-in-base: base and
+ * replacement from the task's own distribution (one pool, shuffled into the two, so both follow it alike), stratified by Task.stratum (for add-or-sub-in-base: base and
  * operand length), at most half of each finite stratum held out, so every test stratum keeps problems for
  * training; train is drawn from the remaining problems only, and a test stratum missing from train is an error.
  * Asking for more distinct held-out prompts than exist is an error naming the counts. Tested by TaskDatasetTest.
@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -74,12 +75,14 @@ public final class TaskDataset {
             + "fewer, or a larger task configuration");
       }
     }
-    SplittableRandom rng = new SplittableRandom(seed);
+    // One held-out pool, then a seeded shuffle into test and validation: both follow the same distribution
+    // (drawing one after the other would leave validation the strata whose caps test had not reached).
     Set<String> heldOutPrompts = new HashSet<>();
-    Map<String, Long> perStratum = new HashMap<>();
-    List<TaskExample> test = drawHeldOut(task, nTest, rng, heldOutPrompts, perStratum, cap, "test");
-    List<TaskExample> validation = drawHeldOut(task, nValidation, rng, heldOutPrompts, perStratum, cap,
-        "validation");
+    List<TaskExample> pool = new ArrayList<>(drawHeldOut(task, nTest + nValidation, new SplittableRandom(seed),
+        heldOutPrompts, new HashMap<>(), cap, "held-out (test + validation)"));
+    Collections.shuffle(pool, new java.util.Random(seed + 1));
+    List<TaskExample> test = pool.subList(0, nTest);
+    List<TaskExample> validation = pool.subList(nTest, pool.size());
     List<TaskExample> train = sample(task, nTrain, seed + 2, heldOutPrompts);
     Set<String> trained = new HashSet<>();
     train.forEach(e -> trained.add(task.stratum(e.prompt())));
@@ -91,6 +94,25 @@ public final class TaskDataset {
       }
     }
     return new Split(train, validation, test);
+  }
+
+  /**
+   * {@code n} examples with distinct prompts, drawn without replacement from the task's distribution (an
+   * evaluation set: no prompt counted twice); the same arguments always give the same list.
+   *
+   * @throws InvalidInputException if the task has fewer than {@code n} distinct problems
+   */
+  public static List<TaskExample> distinct(Task task, int n, long seed) {
+    if (n < 0) {
+      throw new InvalidInputException("task data: example count must be >= 0 (got " + n + ")");
+    }
+    Map<String, Long> counts = task.distinctProblems();
+    long total = counts.values().stream().mapToLong(Long::longValue).reduce(0, TaskDataset::saturatingAdd);
+    if (!counts.isEmpty() && n > total) {
+      throw new InvalidInputException("task data: asked for " + n + " distinct prompts, but " + task.describe()
+          + " has only " + total + " distinct problems. Hint: ask for fewer, or a larger task configuration");
+    }
+    return drawHeldOut(task, n, new SplittableRandom(seed), new HashSet<>(), new HashMap<>(), counts, "distinct");
   }
 
   /** {@code n} distinct prompts not yet held out, skipping draws of a stratum at its cap. */

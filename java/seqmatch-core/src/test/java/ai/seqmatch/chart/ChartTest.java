@@ -71,6 +71,43 @@ class ChartTest {
   }
 
   @Test
+  void errorBarsAreDrawnOnBarsAndLines() throws Exception {
+    Path plain = tmp.resolve("plain.png");
+    Path bars = tmp.resolve("errbars.png");
+    Chart.bars(plain, "a", "acc", List.of("MLE", "BC"), List.of(0.7, 0.5), 1.0);
+    Chart.bars(bars, "a", "acc", List.of("MLE", "BC"), List.of(0.7, 0.5),
+        List.of(new double[] {0.6, 0.8}, new double[] {0.4, 0.6}), 1.0);
+    assertEquals(0, whiskers(ImageIO.read(plain.toFile())));
+    assertEquals(2, whiskers(ImageIO.read(bars.toFile())));
+    Path lines = tmp.resolve("errlines.png");
+    Chart.lines(lines, "t", "x", "y", List.of(new Chart.Series("a", Color.BLACK, false, false,
+        List.of(new double[] {0, 0.5}, new double[] {0.5, 0.5, 0.4, 0.6}, new double[] {1, 0.5}))),
+        new double[] {0, 1});
+    assertEquals(1, whiskers(ImageIO.read(lines.toFile()))); // the ends lie on the frame: only the middle point
+
+  }
+
+  /** Groups of adjacent columns holding a vertical run of 40..200 near-black pixels (the frame is taller). */
+  private static int whiskers(BufferedImage img) {
+    int groups = 0;
+    boolean previous = false;
+    for (int x = 0; x < img.getWidth(); x++) {
+      int run = 0;
+      int best = 0;
+      for (int y = 0; y < img.getHeight(); y++) {
+        int rgb = img.getRGB(x, y);
+        boolean dark = ((rgb >> 16) & 0xff) < 60 && ((rgb >> 8) & 0xff) < 60 && (rgb & 0xff) < 60;
+        run = dark ? run + 1 : 0;
+        best = Math.max(best, run);
+      }
+      boolean hit = best >= 40 && best <= 200;
+      groups += hit && !previous ? 1 : 0;
+      previous = hit;
+    }
+    return groups;
+  }
+
+  @Test
   void ticksAreNice() {
     assertArrayEquals(new double[] {0, 0.2, 0.4, 0.6, 0.8, 1.0}, Chart.ticks(0, 1), 1e-9);
     assertArrayEquals(new double[] {-10, -5, 0, 5, 10, 15, 20, 25, 30, 35}, Chart.ticks(-7, 33), 1e-9);

@@ -163,7 +163,8 @@ class AddOrSubInBaseTest {
   @Test
   void strataAndDistinctCounts() {
     AddOrSubInBase t = AddOrSubInBase.builder().optBases(2, 3).optDigits(1, 2).build();
-    // base 2: operands of 1 digit {0,1}, of 2 digits {10,11}: max length 1: 2·2² = 8; max length 2: 2·(4² − 2²) = 24
+    // base 2: operands of 1 digit {0,1}, of 2 digits {10,11}: max length 1: 2·2² = 8;
+    // max length 2: 2·(4² − 2²) = 24
     // base 3: 1 digit: 3 operands -> 18; 2 digits: 6 more -> 2·(9² − 3²) = 144
     assertEquals(Map.of("base 2, 1 digit", 8L, "base 2, 2 digits", 24L, "base 3, 1 digit", 18L,
         "base 3, 2 digits", 144L), t.distinctProblems());

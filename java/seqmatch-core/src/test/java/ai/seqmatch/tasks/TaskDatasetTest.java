@@ -93,6 +93,16 @@ class TaskDatasetTest {
   }
 
   @Test
+  void distinctDrawsEveryProblemOnceAndNoMore() {
+    Task t = AddOrSubInBase.builder().optBases(2, 3).optDigits(1, 1).build(); // 2·4 + 2·9 = 26 problems
+    List<TaskExample> all = TaskDataset.distinct(t, 26, 5);
+    assertEquals(26, all.stream().map(TaskExample::prompt).distinct().count());
+    InvalidInputException e = assertThrows(InvalidInputException.class, () -> TaskDataset.distinct(t, 27, 5));
+    assertTrue(e.getMessage().contains("asked for 27 distinct prompts") && e.getMessage().contains("only 26"),
+        e.getMessage());
+  }
+
+  @Test
   void tooFewDistinctPromptsIsAClearError() {
     Task t = AddOrSubInBase.builder().optBases(2, 2).optDigits(1, 1).build(); // 8 distinct prompts
     InvalidInputException e = assertThrows(InvalidInputException.class,
