@@ -27,6 +27,11 @@ class InProcessGenerationTest extends AbstractGenerationSuite {
   }
 
   @Override
+  protected StepEngine newNanEngine() {
+    return RecomputeStepEngine.load(TestModels.nanCheckpoint());
+  }
+
+  @Override
   protected ServerBuilder<?> newServerBuilder() {
     name = InProcessServerBuilder.generateName();
     return InProcessServerBuilder.forName(name).directExecutor();

@@ -3,7 +3,8 @@
  * <bkspc> 258) whose weights are crafted so that <bkspc> is common: ln_f.bias = c and wte[<bkspc>] =
  * alpha·c/|c|², which adds about alpha = ln(258/3) to the <bkspc> logit in every state (about 1 action in
  * 4 under temperature 1, and greedy alternates token / <bkspc>). Written once per JVM as a checkpoint
- * (config.json names the byte tokenizer) and as its ONNX export.
+ * (config.json names the byte tokenizer) and as its ONNX export; also a copy whose ln_f.bias is NaN, so
+ * every logit is NaN (a diverged training run's checkpoint), for the server's failure isolation tests.
  */
 package ai.seqmatch.grpc;
 
@@ -34,6 +35,7 @@ final class TestModels {
 
   private static Path checkpoint;
   private static Path onnx;
+  private static Path nanCheckpoint;
 
   private TestModels() {}
 
@@ -69,6 +71,29 @@ final class TestModels {
     return onnx;
   }
 
+  /** {@link #checkpoint()} with NaN in ln_f.bias: every logit of every state is NaN. */
+  static synchronized Path nanCheckpoint() {
+    if (nanCheckpoint == null) {
+      try {
+        Path dir = Files.createTempDirectory(workDir(), "nan-ckpt-");
+        try (var files = Files.list(checkpoint())) {
+          for (Path f : (Iterable<Path>) files::iterator) {
+            Files.copy(f, dir.resolve(f.getFileName()));
+          }
+        }
+        Path weights = dir.resolve("model.safetensors");
+        float[] nan = new float[(int) CONFIG.nEmbd()];
+        java.util.Arrays.fill(nan, Float.NaN);
+        SafeTensors st = SafeTensors.open(weights);
+        write(weights, dataStart(weights) + st.info(name(st, "ln_f.bias")).begin(), nan);
+        nanCheckpoint = dir;
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return nanCheckpoint;
+  }
+
   static Path workDir() throws IOException {
     Path d = Path.of(System.getProperty("seqmatch.grpc.work.dir", "target")).resolve("test-work");
     Files.createDirectories(d);
@@ -92,16 +117,20 @@ final class TestModels {
     for (int i = 0; i < C; i++) {
       row[i] = (float) (alpha * c[i] / norm2);
     }
-    long dataStart;
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-      ch.read(len, 0);
-      dataStart = 8 + len.flip().getLong();
-    }
+    long dataStart = dataStart(file);
     write(file, dataStart + st.info(bias).begin(), c);
     write(file, dataStart + st.info(wte).begin() + BKSPC * C * 4, row);
     if (st.names().contains("lm_head.weight")) { // an untied head carries the logits
       write(file, dataStart + st.info("lm_head.weight").begin() + BKSPC * C * 4, row);
+    }
+  }
+
+  /** Where a safetensors file's data begins: after the 8-byte header length and the JSON header. */
+  private static long dataStart(Path file) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+      ch.read(len, 0);
+      return 8 + len.flip().getLong();
     }
   }
 
