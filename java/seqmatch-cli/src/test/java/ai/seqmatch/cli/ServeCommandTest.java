@@ -6,11 +6,8 @@
  */
 package ai.seqmatch.cli;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPairGenerator;
@@ -19,34 +16,11 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 
 class ServeCommandTest {
+  private static final String SERVE = "seqmatch serve";
+
   @TempDir Path tmp;
-
-  private record Run(int code, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cli = SeqMatchCli.newCommandLine();
-    cli.setOut(new PrintWriter(out, true));
-    cli.setErr(new PrintWriter(err, true));
-    int code = cli.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
-
-  /** Exit 2, one line naming the problem, then the help hint. */
-  private static void assertBadInput(Run r, String... expected) {
-    assertEquals(2, r.code(), r.err());
-    String[] lines = r.err().strip().split("\n");
-    assertEquals(2, lines.length, r.err());
-    assertTrue(lines[0].startsWith("seqmatch serve: "), lines[0]);
-    for (String e : expected) {
-      assertTrue(lines[0].contains(e), "expected '" + e + "' in: " + lines[0]);
-    }
-    assertEquals("Try 'seqmatch serve --help'", lines[1]);
-  }
 
   @Test
   void aTlsKeyThatIsNotTheCertificatesExits2() throws Exception {
@@ -62,20 +36,23 @@ class ServeCommandTest {
     Files.writeString(otherKey, "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder().encodeToString(
         g.generateKeyPair().getPrivate().getEncoded()) + "\n-----END PRIVATE KEY-----\n");
     Path noModel = tmp.resolve("no-such-checkpoint"); // TLS is checked before the model loads
-    assertBadInput(run("serve", "--checkpoint", noModel.toString(), "--port", "0", "--tls-cert", cert.toString(),
-        "--tls-key", otherKey.toString()), "does not match", cert.toString(), otherKey.toString());
+    TrainFixtures.cli("serve", "--checkpoint", noModel.toString(), "--port", "0", "--tls-cert", cert.toString(),
+        "--tls-key", otherKey.toString())
+        .assertBadInput(SERVE, "does not match", cert.toString(), otherKey.toString());
     Path garbage = Files.writeString(tmp.resolve("garbage.pem"), "hello\n");
-    assertBadInput(run("serve", "--checkpoint", noModel.toString(), "--port", "0", "--tls-cert", garbage.toString(),
-        "--tls-key", otherKey.toString()), "--tls-cert " + garbage, "is not a PEM certificate chain");
+    TrainFixtures.cli("serve", "--checkpoint", noModel.toString(), "--port", "0", "--tls-cert", garbage.toString(),
+        "--tls-key", otherKey.toString())
+        .assertBadInput(SERVE, "--tls-cert " + garbage, "is not a PEM certificate chain");
   }
 
   @Test
   void badConnectionFlagsAreReportedTogether() {
-    assertBadInput(run("serve", "--checkpoint", tmp.toString(), "--max-connections", "0", "--idle-timeout", "-1",
-        "--handshake-timeout", "0", "--stalled-stream-timeout", "NaN", "--threads", "-2", "--max-batch", "100000"),
-        "--max-connections must be >= 1 (got 0)", "--idle-timeout must be 0 (off) or a number of seconds",
-        "--handshake-timeout must be a number of seconds in (0, 1e9] (got 0.0)", "--stalled-stream-timeout",
-        "--threads must be >= 0", "--max-batch must be in 1..4096 (got 100000)");
+    TrainFixtures.cli("serve", "--checkpoint", tmp.toString(), "--max-connections", "0", "--idle-timeout", "-1",
+        "--handshake-timeout", "0", "--stalled-stream-timeout", "NaN", "--threads", "-2", "--max-batch", "100000")
+        .assertBadInput(SERVE, "--max-connections must be >= 1 (got 0)",
+            "--idle-timeout must be 0 (off) or a number of seconds",
+            "--handshake-timeout must be a number of seconds in (0, 1e9] (got 0.0)", "--stalled-stream-timeout",
+            "--threads must be >= 0", "--max-batch must be in 1..4096 (got 100000)");
   }
 
   @Test

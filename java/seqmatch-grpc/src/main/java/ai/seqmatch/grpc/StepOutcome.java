@@ -3,7 +3,8 @@
  * for every runnable row; if it throws, the rows whose state it left unchanged are stepped again one at a
  * time (the others paused), so a row whose forward or action choice fails (non-finite logits, say) fails
  * alone and the rest keep their actions. A row the failed step had already advanced cannot be retried
- * (its event was lost), so it fails too. Retrying changes no output: an action depends only on the row's
+ * (its event was lost), so it fails too, and so does a row that takes no action when stepped alone (the
+ * engine removed it as the one that failed). Retrying changes no output: an action depends only on the row's
  * state and (seed, action index), not on the batch (up to float rounding of a batched forward).
  */
 package ai.seqmatch.grpc;
@@ -40,8 +41,6 @@ record StepOutcome(List<StepEvent> events, List<Failed> failed) {
     try {
       return new StepOutcome(engine.step(), List.of());
     } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, "scheduler: a decode step of " + stepping.size() + " rows failed ("
-          + Scheduler.describe(e) + "); stepping its rows one at a time");
       return isolate(engine, stepping, actionsBefore, e);
     }
   }
@@ -60,6 +59,10 @@ record StepOutcome(List<StepEvent> events, List<Failed> failed) {
       }
     }
     List<StepEvent> events = new ArrayList<>();
+    if (!retry.isEmpty()) {
+      LOG.log(System.Logger.Level.WARNING, "scheduler: a decode step of " + stepping.size() + " rows failed ("
+          + Scheduler.describe(first) + "); stepping " + retry.size() + " of them one at a time");
+    }
     for (Session s : retry) {
       engine.setPaused(s.row(), true);
     }
@@ -67,7 +70,11 @@ record StepOutcome(List<StepEvent> events, List<Failed> failed) {
       for (Session s : retry) {
         engine.setPaused(s.row(), false);
         try {
-          events.addAll(engine.step());
+          List<StepEvent> own = engine.step();
+          events.addAll(own);
+          if (own.stream().noneMatch(e -> e.row() == s.row())) { // the engine dropped the row that failed
+            failed.add(new Failed(s, first));
+          }
         } catch (RuntimeException e) {
           failed.add(new Failed(s, e));
         }

@@ -65,7 +65,7 @@ abstract class AbstractGenerationSuite {
   protected ThrottledEngine engine;
   protected SeqMatchServer server;
   protected ManagedChannel channel;
-  private final List<AutoCloseable> extra = new ArrayList<>();
+  protected final List<AutoCloseable> extra = new ArrayList<>(); // closed after each test
 
   /** The engine under test (shared models may be used; the engine itself is closed per test). */
   protected abstract StepEngine newEngine();
@@ -416,23 +416,26 @@ abstract class AbstractGenerationSuite {
     GenerateRequest poisoned = ids(ThrottledEngine.POISON, 72, 105).setMaxNewTokens(16).setSeed(3).build();
     GenerateResponse alone1 = stub().generate(healthy1);
     GenerateResponse alone2 = stub().generate(healthy2);
-    engine.fault = ThrottledEngine.Fault.POISONED_ROWS_THROW;
-    engine.skipSteps = true; // all three rows are in one batch before the first step
-    GenerationGrpc.GenerationFutureStub async = GenerationGrpc.newFutureStub(channel)
-        .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-    var f1 = async.generate(healthy1);
-    var bad = async.generate(poisoned);
-    var f2 = async.generate(healthy2);
-    assertTrue(waitFor(() -> server.activeRows() == 3), "rows admitted: " + server.activeRows());
-    engine.skipSteps = false;
-    assertEquals(alone1, withoutTimes(f1.get(30, TimeUnit.SECONDS), alone1));
-    assertEquals(alone2, withoutTimes(f2.get(30, TimeUnit.SECONDS), alone2));
-    Status failed = Status.fromThrowable(assertThrows(java.util.concurrent.ExecutionException.class,
-        () -> bad.get(30, TimeUnit.SECONDS)).getCause());
-    assertEquals(Status.Code.INTERNAL, failed.getCode(), failed.toString());
-    assertTrue(failed.getDescription().contains("decode step failed")
-        && failed.getDescription().contains("simulated non-finite logits"), failed.getDescription());
-    assertTrue(waitFor(() -> server.activeRows() == 0 && server.inFlight() == 0), "rows not freed");
+    for (ThrottledEngine.Fault fault : List.of(ThrottledEngine.Fault.POISONED_ROWS_THROW,
+        ThrottledEngine.Fault.POISONED_ROWS_REMOVED)) {
+      engine.fault = fault;
+      engine.skipSteps = true; // all three rows are in one batch before the first step
+      GenerationGrpc.GenerationFutureStub async = GenerationGrpc.newFutureStub(channel)
+          .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      var f1 = async.generate(healthy1);
+      var bad = async.generate(poisoned);
+      var f2 = async.generate(healthy2);
+      assertTrue(waitFor(() -> server.activeRows() == 3), "rows admitted: " + server.activeRows());
+      engine.skipSteps = false;
+      assertEquals(alone1, withoutTimes(f1.get(30, TimeUnit.SECONDS), alone1), fault.name());
+      assertEquals(alone2, withoutTimes(f2.get(30, TimeUnit.SECONDS), alone2), fault.name());
+      Status failed = Status.fromThrowable(assertThrows(java.util.concurrent.ExecutionException.class,
+          () -> bad.get(30, TimeUnit.SECONDS)).getCause());
+      assertEquals(Status.Code.INTERNAL, failed.getCode(), fault + ": " + failed);
+      assertTrue(failed.getDescription().contains("decode step failed")
+          && failed.getDescription().contains("simulated non-finite logits"), failed.getDescription());
+      assertTrue(waitFor(() -> server.activeRows() == 0 && server.inFlight() == 0), "rows not freed");
+    }
     engine.fault = ThrottledEngine.Fault.NONE;
     assertServing(channel);
     assertEquals(alone1, withoutTimes(stub().generate(healthy1), alone1));

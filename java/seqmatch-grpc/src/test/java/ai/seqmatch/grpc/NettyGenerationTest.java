@@ -74,16 +74,21 @@ class NettyGenerationTest extends AbstractGenerationSuite {
 
   private static final GenerateRequest SHORT = text("Hi").setMaxNewTokens(4).setSeed(1).build();
 
-  /** A server on {@code e} with these connection limits; closed by the test's extra closers via stop(). */
-  private SeqMatchServer limited(StepEngine e, ConnectionLimits limits) {
-    return SeqMatchServer.builder(NettyTransport.server("127.0.0.1", 0, null, null, 100, limits), e)
+  /** A server with these connection limits on a new engine; both are closed after the test. */
+  private SeqMatchServer limited(ConnectionLimits limits) {
+    StepEngine e = newEngine();
+    SeqMatchServer s = SeqMatchServer.builder(NettyTransport.server("127.0.0.1", 0, null, null, 100, limits), e)
         .optTokenizer(tokenizer).build().start();
+    extra.add(() -> {
+      s.shutdown(Duration.ofSeconds(2));
+      e.close();
+    });
+    return s;
   }
 
   @Test
   void connectionsOverTheLimitAreClosedAtOnce() throws Exception {
-    StepEngine e = newEngine();
-    SeqMatchServer s = limited(e, ConnectionLimits.defaults().withMaxConnections(3)); // 10 s handshake
+    SeqMatchServer s = limited(ConnectionLimits.defaults().withMaxConnections(3)); // 10 s handshake
     List<Socket> held = new ArrayList<>();
     try {
       for (int i = 0; i < 3; i++) {
@@ -111,41 +116,31 @@ class NettyGenerationTest extends AbstractGenerationSuite {
       for (Socket h : held) {
         h.close();
       }
-      s.shutdown(Duration.ofSeconds(2));
-      e.close();
     }
   }
 
   @Test
   void aConnectionThatNeverHandshakesIsClosed() throws Exception {
-    StepEngine e = newEngine();
-    SeqMatchServer s = limited(e, ConnectionLimits.defaults().withMaxConnections(1)
+    SeqMatchServer s = limited(ConnectionLimits.defaults().withMaxConnections(1)
         .withHandshakeTimeout(Duration.ofMillis(300)));
     try (Socket silent = new Socket("127.0.0.1", s.port())) { // sends no HTTP/2 preface
       assertTrue(closedWithin(silent, 20_000), "a connection without a handshake stayed open");
       assertTrue(servesANewClient(s), "its slot did not serve a new client");
-    } finally {
-      s.shutdown(Duration.ofSeconds(2));
-      e.close();
     }
   }
 
   @Test
   void aConnectionWithoutCallsIsClosedAfterTheIdleTimeout() throws Exception {
-    StepEngine e = newEngine();
-    SeqMatchServer s = limited(e, ConnectionLimits.defaults().withMaxConnections(1)
-        .withIdleTimeout(Duration.ofSeconds(1)));
+    SeqMatchServer s = limited(ConnectionLimits.defaults().withMaxConnections(1).withIdleTimeout(Duration.ofSeconds(1)));
     ManagedChannel idle = NettyTransport.channel("127.0.0.1:" + s.port(), null);
     try {
       new SeqMatchClient(idle, null).generate(SHORT, TIMEOUT);
       assertEquals(ConnectivityState.READY, idle.getState(false));
       assertTrue(waitFor(() -> idle.getState(false) == ConnectivityState.IDLE), "the idle connection stayed open");
       assertTrue(servesANewClient(s), "its slot did not serve a new client");
-      assertTrue(waitFor(() -> serves(idle)), "the idle client did not reconnect"); // once the new client's slot is free
+      assertTrue(waitFor(() -> serves(idle)), "the idle client did not reconnect"); // once the other's slot is free
     } finally {
       idle.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-      s.shutdown(Duration.ofSeconds(2));
-      e.close();
     }
   }
 

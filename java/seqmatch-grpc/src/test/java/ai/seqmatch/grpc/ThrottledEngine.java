@@ -22,7 +22,12 @@ final class ThrottledEngine implements StepEngine {
   /** Rows whose prompt starts with this id are poisoned (Fault.POISONED_ROWS_THROW). */
   static final long POISON = 0;
 
-  enum Fault { NONE, POISONED_ROWS_THROW, CRASH, BROKEN }
+  /**
+   * POISONED_ROWS_THROW: a step throws while a poisoned row is runnable, no row moved; POISONED_ROWS_REMOVED:
+   * the same, but the engine first removes the poisoned row (as BatchStepEngine may); CRASH: an Error;
+   * BROKEN: every step and runnableRows() throw.
+   */
+  enum Fault { NONE, POISONED_ROWS_THROW, POISONED_ROWS_REMOVED, CRASH, BROKEN }
 
   /** An Error from the engine: the scheduler must stop (and say so), not go on. */
   static final class SimulatedCrash extends Error {
@@ -95,9 +100,12 @@ final class ThrottledEngine implements StepEngine {
     switch (fault) {
       case CRASH -> throw new SimulatedCrash();
       case BROKEN -> throw new IllegalStateException("simulated broken engine");
-      case POISONED_ROWS_THROW -> { // before any row moves, as an engine that checks every row's logits first
+      case POISONED_ROWS_THROW, POISONED_ROWS_REMOVED -> { // before any row moves, as an engine that checks first
         for (Row r : poisoned) {
           if (!r.isPaused() && r.finishReason() == null) {
+            if (fault == Fault.POISONED_ROWS_REMOVED) {
+              cancel(r);
+            }
             throw new ArithmeticException("simulated non-finite logits in row " + r.id());
           }
         }
