@@ -149,14 +149,14 @@ final class Scheduler implements AutoCloseable {
         } catch (RuntimeException e) { // not a row's failure (those are handled inside): fail what runs
           failedInARow++;
           LOG.log(System.Logger.Level.ERROR, "scheduler: iteration failed (" + describe(e) + "), "
-              + running.size() + " running calls failed", e);
+              + running.size() + " running calls failed");
+          LOG.log(System.Logger.Level.DEBUG, "scheduler: the iteration's failure", e);
           failAll(Status.INTERNAL.withDescription("generate: the server's scheduler failed (" + describe(e) + ")"));
           if (failedInARow >= MAX_FAILED_ITERATIONS) {
             throw new IllegalStateException(failedInARow + " scheduler iterations failed in a row, the last with "
                 + describe(e), e);
           }
           Thread.sleep(10L << failedInARow); // back off: a passing glitch may clear, a broken engine won't
-
         }
       }
     } catch (InterruptedException e) {
