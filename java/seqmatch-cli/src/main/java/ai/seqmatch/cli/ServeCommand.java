@@ -91,7 +91,7 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(names = "--idle-timeout", defaultValue = "300", paramLabel = "SECONDS",
       description = "Close a connection with no call in flight for this long (HTTP/2 GOAWAY: clients reconnect "
-          + "transparently); 0 = never (default: ${DEFAULT-VALUE}).")
+          + "transparently); 0 = never, under 1 counts as 1 (default: ${DEFAULT-VALUE}).")
   double idleSeconds;
 
   @Option(names = "--max-connection-age", defaultValue = "0", paramLabel = "SECONDS",
@@ -102,7 +102,8 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate chain (enables TLS).")
   Path tlsCert;
 
-  @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM PKCS#8 private key.")
+  @Option(names = "--tls-key", paramLabel = "FILE",
+      description = "PEM PKCS#8 private key of the certificate (checked at start-up: a mismatch exits 2).")
   Path tlsKey;
 
   @Option(names = "--auth-token-file", paramLabel = "FILE", description = "Require 'authorization: Bearer <token>' (token = the file's first line).")
