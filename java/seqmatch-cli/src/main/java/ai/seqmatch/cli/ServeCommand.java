@@ -173,7 +173,12 @@ final class ServeCommand implements Callable<Integer> {
       if (token != null) {
         b.optAuthToken(token);
       }
-      SeqMatchServer server = b.build().start();
+      SeqMatchServer server;
+      try {
+        server = b.build().start();
+      } catch (IllegalArgumentException e) { // limits that do not fit this model: name the flag
+        throw new InvalidInputException(e.getMessage().replace("max_batch", "--max-batch"));
+      }
       Thread hook = new Thread(() -> {
         stop.countDown();
         try {

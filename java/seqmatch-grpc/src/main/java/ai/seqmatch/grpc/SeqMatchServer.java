@@ -252,6 +252,17 @@ public final class SeqMatchServer implements AutoCloseable {
         problems.add("tokenizer has more ids than the model's vocabulary (got " + tokenizer.vocabSize() + " > "
             + engine.info().vocabSize() + ")");
       }
+      if (engine != null && limits != null) {
+        // An engine holds per-layer batch tensors of B x n_positions x n_embd floats (the ONNX engine's past
+        // keys/values): they must fit one Java array, or the first full batch fails with a negative size.
+        long perLayer = (long) limits.maxBatch() * engine.info().nPositions() * engine.info().nEmbd();
+        if (perLayer > Integer.MAX_VALUE - 8) {
+          long fits = (Integer.MAX_VALUE - 8) / Math.max(1, engine.info().nPositions() * engine.info().nEmbd());
+          problems.add("max_batch " + limits.maxBatch() + " x n_positions " + engine.info().nPositions()
+              + " x n_embd " + engine.info().nEmbd() + " = " + perLayer + " floats per layer exceeds a Java array "
+              + "(2^31 - 1); " + (fits > 0 ? "lower max_batch to at most " + fits : "not even one row fits"));
+        }
+      }
       if (!problems.isEmpty()) {
         throw new IllegalArgumentException("invalid SeqMatchServer: " + String.join("; ", problems));
       }

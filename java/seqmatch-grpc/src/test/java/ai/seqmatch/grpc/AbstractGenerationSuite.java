@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.Device;
+import ai.seqmatch.grpc.engine.EngineInfo;
 import ai.seqmatch.grpc.engine.StepEngine;
 import ai.seqmatch.grpc.v1.FinishReason;
 import ai.seqmatch.grpc.v1.GenerateEvent;
@@ -439,6 +440,23 @@ abstract class AbstractGenerationSuite {
     engine.fault = ThrottledEngine.Fault.NONE;
     assertServing(channel);
     assertEquals(alone1, withoutTimes(stub().generate(healthy1), alone1));
+  }
+
+  /** A max_batch whose per-layer batch tensors cannot fit a Java array is refused when the server is built. */
+  @Test
+  void aBatchTooLargeForTheModelIsRefusedAtBuild() {
+    EngineInfo huge = new EngineInfo("test", 259, 1 << 16, 2, 4, 4096, -1, TestModels.EOS, TestModels.BKSPC);
+    StepEngine e = new ThrottledEngine(newEngine()) {
+      @Override
+      public EngineInfo info() {
+        return huge;
+      }
+    };
+    IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> SeqMatchServer
+        .builder(newServerBuilder(), e).optLimits(ServerLimits.defaults().withMaxBatch(16)).build());
+    assertTrue(ex.getMessage().contains("max_batch 16 x n_positions 65536 x n_embd 4096")
+        && ex.getMessage().contains("lower max_batch to at most 7"), ex.getMessage());
+    e.close();
   }
 
   /** Usage timings differ between runs; everything else must not. */

@@ -18,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-final class ThrottledEngine implements StepEngine {
+class ThrottledEngine implements StepEngine {
   /** Rows whose prompt starts with this id are poisoned (Fault.POISONED_ROWS_THROW). */
   static final long POISON = 0;
 
