@@ -3,7 +3,7 @@
  * rate-limited log line. By default grpc-java parses a request before any interceptor can see it, closes
  * the call UNKNOWN ("Application error processing RPC") and logs the parse failure's stack trace, per
  * request. guard() moves parsing into the call's listener (ServerInterceptors.useInputStreamMessages),
- * where a parse failure can be caught and answered. Tested by AbstractGenerationSuite.
+ * where a parse failure can be caught and answered. Tested by AbstractReliabilitySuite.
  */
 package ai.seqmatch.grpc;
 

@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
-class InProcessGenerationTest extends AbstractGenerationSuite {
+class InProcessGenerationTest extends AbstractReliabilitySuite {
   private String name;
 
   @Override

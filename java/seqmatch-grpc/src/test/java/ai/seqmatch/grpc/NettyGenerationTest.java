@@ -33,7 +33,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-class NettyGenerationTest extends AbstractGenerationSuite {
+class NettyGenerationTest extends AbstractReliabilitySuite {
   private static OrtModel ort;
 
   @BeforeAll
