@@ -25,7 +25,6 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -159,8 +158,16 @@ final class ClientCommand implements Callable<Integer> {
     } else if (prompt != null) {
       b.setText(prompt);
     } else if (IDS.matcher(promptIds).matches()) {
-      b.setTokenIds(TokenIds.newBuilder().addAllIds(Arrays.stream(promptIds.split(","))
-          .map(s -> Long.parseLong(s.strip())).toList()));
+      List<Long> ids = new ArrayList<>();
+      for (String id : promptIds.split(",")) {
+        try {
+          ids.add(Long.parseLong(id.strip()));
+        } catch (NumberFormatException e) { // digits only, so: too large for a token id
+          problems.add("--prompt-ids[" + ids.size() + "] is not a token id (got " + id.strip() + ")");
+          break;
+        }
+      }
+      b.setTokenIds(TokenIds.newBuilder().addAllIds(ids));
     } else {
       problems.add("--prompt-ids must be comma-separated token ids (got \"" + promptIds + "\")");
     }

@@ -47,6 +47,7 @@ public final class SeqMatchCli implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
+    CliLogging.install();
     System.exit(newCommandLine().execute(args));
   }
 }

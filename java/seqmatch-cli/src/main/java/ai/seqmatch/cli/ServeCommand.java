@@ -3,11 +3,14 @@
  * ONNX Runtime with a per-row KV cache) or, for development, a native checkpoint (--checkpoint DIR, full
  * recompute per step: slow). Prints the bound address, serves until SIGTERM / Ctrl-C, then drains: health
  * NOT_SERVING, new calls refused, calls in flight finish within --drain-timeout, the rest are cancelled.
+ * TLS files are checked before the model loads; connection limits bound the sockets clients can hold; if
+ * the scheduler stops on its own the server drains and exits 1 (docs/RELIABILITY.md).
  */
 package ai.seqmatch.cli;
 
 import ai.seqmatch.InvalidInputException;
 import ai.seqmatch.grpc.BearerAuth;
+import ai.seqmatch.grpc.ConnectionLimits;
 import ai.seqmatch.grpc.NettyTransport;
 import ai.seqmatch.grpc.SeqMatchServer;
 import ai.seqmatch.grpc.ServerLimits;
@@ -16,6 +19,7 @@ import ai.seqmatch.grpc.engine.RecomputeStepEngine;
 import ai.seqmatch.grpc.engine.StepEngine;
 import ai.seqmatch.tokenize.Tokenizer;
 import ai.seqmatch.tokenize.Tokenizers;
+import io.grpc.netty.NettyServerBuilder;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -32,7 +37,11 @@ import picocli.CommandLine.Spec;
     description = {"Serve a model over gRPC (seqmatch.v1.Generation, grpc.health.v1, reflection).",
         "Give --model DIR (an export of 'seqmatch export', ONNX Runtime) or --checkpoint DIR (native, "
             + "development only: recomputes the whole sequence every step).",
-        "Prints 'listening on HOST:PORT'; stops on SIGTERM/Ctrl-C after draining calls in flight."})
+        "Prints 'listening on HOST:PORT'; stops on SIGTERM/Ctrl-C after draining calls in flight.",
+        "Connections: at most --max-connections open (more are closed at once, logged at most every 10 s); a "
+            + "connection must finish its TLS/HTTP/2 handshake within --handshake-timeout and is closed after "
+            + "--idle-timeout without calls.",
+        "Exits 1 if the decode loop stops (health turns NOT_SERVING first), so a supervisor can restart it."})
 final class ServeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -71,10 +80,30 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "0", description = "ONNX Runtime intra-op threads; 0 = its default.")
   int threads;
 
+  @Option(names = "--max-connections", defaultValue = "1000",
+      description = "Open TCP connections at most; more are closed as soon as they are accepted (default: ${DEFAULT-VALUE}).")
+  int maxConnections;
+
+  @Option(names = "--handshake-timeout", defaultValue = "10", paramLabel = "SECONDS",
+      description = "Close a new connection that has not finished its TLS and HTTP/2 handshake by then "
+          + "(default: ${DEFAULT-VALUE}).")
+  double handshakeSeconds;
+
+  @Option(names = "--idle-timeout", defaultValue = "300", paramLabel = "SECONDS",
+      description = "Close a connection with no call in flight for this long (HTTP/2 GOAWAY: clients reconnect "
+          + "transparently); 0 = never, under 1 counts as 1 (default: ${DEFAULT-VALUE}).")
+  double idleSeconds;
+
+  @Option(names = "--max-connection-age", defaultValue = "0", paramLabel = "SECONDS",
+      description = "Ask a connection to close after this long (calls in flight get --drain-timeout to finish); "
+          + "0 = never (default: ${DEFAULT-VALUE}).")
+  double maxAgeSeconds;
+
   @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate chain (enables TLS).")
   Path tlsCert;
 
-  @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM PKCS#8 private key.")
+  @Option(names = "--tls-key", paramLabel = "FILE",
+      description = "PEM PKCS#8 private key of the certificate (checked at start-up: a mismatch exits 2).")
   Path tlsKey;
 
   @Option(names = "--auth-token-file", paramLabel = "FILE", description = "Require 'authorization: Bearer <token>' (token = the file's first line).")
@@ -103,30 +132,53 @@ final class ServeCommand implements Callable<Integer> {
     if (drainSeconds < 0) {
       problems.add("--drain-timeout must be >= 0 (got " + drainSeconds + ")");
     }
+    if (threads < 0) {
+      problems.add("--threads must be >= 0 (got " + threads + "; 0 = ONNX Runtime's default)");
+    }
+    Duration stalled = seconds(problems, "--stalled-stream-timeout", stalledSeconds, true);
     ServerLimits limits = null;
     try {
       limits = ServerLimits.defaults().withMaxBatch(maxBatch).withMaxQueue(queue)
           .withMaxPromptTokens(maxPromptTokens).withMaxNewTokensLimit(maxNewTokensLimit)
-          .withStalledStreamMillis(Math.round(stalledSeconds * 1000));
+          .withStalledStreamMillis(stalled == null ? 0 : stalled.toMillis());
     } catch (IllegalArgumentException e) {
       problems.add(e.getMessage().replace("max_batch", "--max-batch").replace("max_queue", "--queue")
           .replace("max_prompt_tokens", "--max-prompt-tokens").replace("max_new_tokens_limit", "--max-new-tokens-limit")
           .replace("stalled_stream_millis", "--stalled-stream-timeout (in ms)"));
     }
+    Duration handshake = seconds(problems, "--handshake-timeout", handshakeSeconds, false);
+    Duration idle = seconds(problems, "--idle-timeout", idleSeconds, true);
+    Duration maxAge = seconds(problems, "--max-connection-age", maxAgeSeconds, true);
+    if (maxConnections < 1) {
+      problems.add("--max-connections must be >= 1 (got " + maxConnections + ")");
+    }
     if (!problems.isEmpty()) {
       throw new InvalidInputException(String.join("; ", problems));
     }
+    ConnectionLimits connections = ConnectionLimits.defaults().withMaxConnections(maxConnections)
+        .withHandshakeTimeout(handshake).withIdleTimeout(idle)
+        .withMaxConnectionAge(maxAge, Duration.ofSeconds(drainSeconds));
     String token = authTokenFile == null ? null : BearerAuth.readToken(authTokenFile);
+    // TLS files are checked here, before the (slow) model load.
+    NettyServerBuilder transport = NettyTransport.server(host, port, tlsCert, tlsKey, maxStreams, connections);
     Path dir = model != null ? model : checkpoint;
     try (StepEngine engine = model != null ? OrtStepEngine.load(model, threads) : RecomputeStepEngine.load(checkpoint);
         Tokenizer tokenizer = Tokenizers.load(dir).orElse(null)) {
-      SeqMatchServer.Builder b = SeqMatchServer.builder(NettyTransport.server(host, port, tlsCert, tlsKey,
-          maxStreams), engine).optLimits(limits).optTokenizer(tokenizer)
-          .optDrainTimeout(Duration.ofSeconds(drainSeconds));
+      AtomicReference<Throwable> failure = new AtomicReference<>();
+      SeqMatchServer.Builder b = SeqMatchServer.builder(transport, engine).optLimits(limits).optTokenizer(tokenizer)
+          .optDrainTimeout(Duration.ofSeconds(drainSeconds)).optOnSchedulerFailure(cause -> {
+            failure.set(cause);
+            stop.countDown();
+          });
       if (token != null) {
         b.optAuthToken(token);
       }
-      SeqMatchServer server = b.build().start();
+      SeqMatchServer server;
+      try {
+        server = b.build().start();
+      } catch (IllegalArgumentException e) { // limits that do not fit this model: name the flag
+        throw new InvalidInputException(e.getMessage().replace("max_batch", "--max-batch"));
+      }
       Thread hook = new Thread(() -> {
         stop.countDown();
         try {
@@ -150,7 +202,21 @@ final class ServeCommand implements Callable<Integer> {
       } catch (IllegalStateException e) {
         // The JVM is already shutting down (SIGTERM): the hook is running, nothing to remove.
       }
+      if (failure.get() != null) { // exit 1, one line (CliErrors)
+        throw new IllegalStateException("the decode loop stopped (" + failure.get() + "); health was NOT_SERVING. "
+            + "Hint: restart the server; run with --stacktrace to see the cause", failure.get());
+      }
     }
     return 0;
+  }
+
+  /** A duration flag in seconds: finite, >= 0 (> 0 unless {@code zeroAllowed}); null after a problem. */
+  private static Duration seconds(List<String> problems, String flag, double seconds, boolean zeroAllowed) {
+    if (!Double.isFinite(seconds) || seconds < 0 || (!zeroAllowed && seconds == 0) || seconds > 1e9) {
+      problems.add(flag + " must be " + (zeroAllowed ? "0 (off) or " : "") + "a number of seconds in (0, 1e9] (got "
+          + seconds + ")");
+      return null;
+    }
+    return Duration.ofNanos(Math.round(seconds * 1e9));
   }
 }

@@ -23,6 +23,18 @@ final class TrainFixtures {
     String firstErrLine() {
       return err.lines().findFirst().orElse("");
     }
+
+    /** Exit 2, one line naming the problem (every {@code mentions}), then the help hint of {@code command}. */
+    void assertBadInput(String command, String... mentions) {
+      org.junit.jupiter.api.Assertions.assertEquals(2, code, err);
+      String[] lines = err.strip().split("\n");
+      org.junit.jupiter.api.Assertions.assertEquals(2, lines.length, err);
+      org.junit.jupiter.api.Assertions.assertTrue(lines[0].startsWith(command + ": "), lines[0]);
+      for (String m : mentions) {
+        org.junit.jupiter.api.Assertions.assertTrue(lines[0].contains(m), "expected '" + m + "' in: " + lines[0]);
+      }
+      org.junit.jupiter.api.Assertions.assertEquals("Try '" + command + " --help'", lines[1]);
+    }
   }
 
   static Run cli(String... args) {

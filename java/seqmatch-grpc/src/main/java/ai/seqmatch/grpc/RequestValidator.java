@@ -19,6 +19,13 @@ final class RequestValidator {
   static final int MAX_STOP_SEQUENCES = 16;
   static final int MAX_STOP_SEQUENCE_CHARS = 256;
   static final int MAX_STOP_TOKEN_IDS = 64;
+  /**
+   * Accepted sampling temperatures (unless greedy). Logits are divided by the temperature in float32:
+   * outside this range they overflow to ±inf or flush to 0 for ordinary logit scales, and the sampling
+   * distribution turns NaN; [1e-4, 1e4] already spans "argmax" to "uniform" for any trained model.
+   */
+  static final double MIN_TEMPERATURE = 1e-4;
+  static final double MAX_TEMPERATURE = 1e4;
 
   /** A request ready for the scheduler. */
   record Prepared(long[] prompt, RowParams params, List<String> stopSequences, boolean commitOnly) {}
@@ -44,12 +51,16 @@ final class RequestValidator {
     }
     long maxActionsLimit = 4L * limits.maxNewTokensLimit();
     if (r.getMaxActions() < 0 || r.getMaxActions() > maxActionsLimit) {
-      problems.add("max_actions must be in 0.." + maxActionsLimit + " (got " + r.getMaxActions()
-          + "; 0 = 4 x max_new_tokens)");
+      problems.add("max_actions must be 0 (= 4 x max_new_tokens) or in max_new_tokens.." + maxActionsLimit + " (got "
+          + r.getMaxActions() + ")");
+    } else if (r.getMaxActions() != 0 && r.getMaxActions() < maxNew && maxNew >= 1) {
+      problems.add("max_actions must be 0 (= 4 x max_new_tokens) or >= max_new_tokens " + maxNew
+          + (r.getMaxNewTokens() == 0 ? " (the default)" : "") + " (got " + r.getMaxActions()
+          + "): every token is an action, so fewer could never reach max_new_tokens");
     }
     double temperature = r.hasTemperature() ? r.getTemperature() : 1.0;
-    if (!r.getGreedy() && !(temperature > 0 && Double.isFinite(temperature))) {
-      problems.add("temperature must be finite and > 0 (got " + temperature + "). Hint: set greedy for argmax");
+    if (!r.getGreedy() && !(temperature >= MIN_TEMPERATURE && temperature <= MAX_TEMPERATURE)) { // NaN fails too
+      problems.add("temperature must be in [1e-4, 1e4] (got " + temperature + "). Hint: set greedy for argmax");
     }
     if (r.getTopK() < 0) {
       problems.add("top_k must be >= 0 (got " + r.getTopK() + "; 0 = off)");

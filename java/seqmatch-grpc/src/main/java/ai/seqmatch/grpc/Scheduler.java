@@ -7,6 +7,12 @@
  * A stream whose client reads nothing keeps its row paused; after ServerLimits.stalledStreamMillis the
  * call fails with RESOURCE_EXHAUSTED and the row is freed, so stalled clients cannot hold every slot.
  * Model work never runs on Netty's event loop or gRPC's executor.
+ *
+ * Failure isolation (docs/RELIABILITY.md): a failure in one row (the engine throws for it, its events
+ * break the text stream, its call cannot be written) fails that call with INTERNAL and frees its row;
+ * the others go on. A step that throws is retried row by row (StepOutcome). If the loop itself stops
+ * (an Error, or MAX_FAILED_ITERATIONS failed iterations in a row) every queued and new request fails at
+ * once with UNAVAILABLE and the listener is told, so health turns NOT_SERVING.
  */
 package ai.seqmatch.grpc;
 
@@ -20,9 +26,12 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 final class Scheduler implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Scheduler.class.getName());
+  /** Failed loop iterations in a row after which the engine is taken as broken and the loop stops. */
+  static final int MAX_FAILED_ITERATIONS = 8;
 
   private final StepEngine engine;
   private final int maxBatch;
@@ -31,16 +40,20 @@ final class Scheduler implements AutoCloseable {
   private final BlockingQueue<Runnable> commands = new LinkedBlockingQueue<>();
   private final List<Session> running = new ArrayList<>(); // scheduler thread only
   private final Thread thread;
+  private final Consumer<Throwable> onFailure; // told once if the loop stops on its own
   private volatile boolean draining;
   private volatile boolean stopping;
+  private volatile Throwable failure; // why the loop stopped on its own; null while it runs or after close()
+  private volatile boolean terminated; // the loop has ended: nothing queued from now on is ever served
   private volatile int activeRows;
   private volatile int inFlight;
 
-  Scheduler(StepEngine engine, ServerLimits limits) {
+  Scheduler(StepEngine engine, ServerLimits limits, Consumer<Throwable> onFailure) {
     this.engine = engine;
     this.maxBatch = limits.maxBatch();
     this.stalledNanos = TimeUnit.MILLISECONDS.toNanos(limits.stalledStreamMillis());
     this.waiting = new ArrayBlockingQueue<>(Math.max(1, limits.maxQueue()));
+    this.onFailure = onFailure;
     this.thread = new Thread(this::loop, "seqmatch-scheduler");
     this.thread.setDaemon(true);
   }
@@ -49,17 +62,29 @@ final class Scheduler implements AutoCloseable {
     thread.start();
   }
 
-  /** Queues a session; false when the queue is full. Throws UNAVAILABLE while draining. */
+  /** Queues a session; false when the queue is full. Throws UNAVAILABLE while draining or once stopped. */
   boolean submit(Session s) {
-    if (draining) {
-      throw Status.UNAVAILABLE.withDescription("server is shutting down. Hint: retry on another replica")
-          .asRuntimeException();
-    }
+    checkAccepting();
     if (!waiting.offer(s)) {
       return false;
     }
+    if (terminated && waiting.remove(s)) { // the loop ended after the check: nobody would serve it
+      checkAccepting();
+    }
     post(() -> { }); // wake the loop
     return true;
+  }
+
+  private void checkAccepting() {
+    Throwable f = failure;
+    if (f != null) {
+      throw Status.UNAVAILABLE.withDescription("generate: the server's scheduler stopped (" + describe(f)
+          + "), health is NOT_SERVING. Hint: retry on another replica").asRuntimeException();
+    }
+    if (draining || terminated) {
+      throw Status.UNAVAILABLE.withDescription("server is shutting down. Hint: retry on another replica")
+          .asRuntimeException();
+    }
   }
 
   /** Runs {@code r} on the scheduler thread before the next step. */
@@ -90,6 +115,11 @@ final class Scheduler implements AutoCloseable {
     return inFlight + waiting.size();
   }
 
+  /** Why the loop stopped on its own, or null while it serves (or after a normal close). */
+  Throwable failure() {
+    return failure;
+  }
+
   /** Refuses new requests from now on (UNAVAILABLE); running and queued ones go on. */
   void drain() {
     draining = true;
@@ -109,39 +139,79 @@ final class Scheduler implements AutoCloseable {
   }
 
   private void loop() {
+    Throwable cause = null;
+    int failedInARow = 0;
     try {
       while (!stopping) {
-        Runnable c = engine.runnableRows() > 0 || (!waiting.isEmpty() && running.size() < maxBatch)
-            ? commands.poll() : commands.poll(50, TimeUnit.MILLISECONDS);
-        while (c != null) {
-          c.run();
-          c = commands.poll();
+        try {
+          iterate();
+          failedInARow = 0;
+        } catch (RuntimeException e) { // not a row's failure (those are handled inside): fail what runs
+          failedInARow++;
+          LOG.log(System.Logger.Level.ERROR, "scheduler: iteration failed (" + describe(e) + "), "
+              + running.size() + " running calls failed");
+          LOG.log(System.Logger.Level.DEBUG, "scheduler: the iteration's failure", e);
+          failAll(Status.INTERNAL.withDescription("generate: the server's scheduler failed (" + describe(e) + ")"));
+          if (failedInARow >= MAX_FAILED_ITERATIONS) {
+            throw new IllegalStateException(failedInARow + " scheduler iterations failed in a row, the last with "
+                + describe(e), e);
+          }
+          Thread.sleep(10L << failedInARow); // back off: a passing glitch may clear, a broken engine won't
         }
-        failStalled();
-        admit();
-        // Published before the step too, which may take long: readers must see the rows just admitted.
-        activeRows = engine.activeRows();
-        inFlight = running.size();
-        if (engine.runnableRows() > 0) {
-          step();
-        }
-        activeRows = engine.activeRows();
-        inFlight = running.size();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } catch (Throwable t) { // an Error, or the engine is broken: stop, and say so
+      cause = t;
     } finally {
-      Status down = Status.UNAVAILABLE.withDescription("server stopped before the request finished");
-      for (Session s : running) {
-        s.fail(down);
+      if (cause != null) {
+        LOG.log(System.Logger.Level.ERROR, "scheduler: stopped (" + describe(cause) + "); the server is "
+            + "NOT_SERVING and every request fails with UNAVAILABLE", cause);
+        tellFailure(cause); // health first: nobody sees a call refused, or failure(), while health says SERVING
+        failure = cause; // from now on submit() refuses (a request queued meanwhile is failed below)
+        failAll(Status.INTERNAL.withDescription("generate: the server's scheduler stopped (" + describe(cause) + ")"));
       }
-      running.clear();
+      terminated = true;
+      Status down = cause != null
+          ? Status.UNAVAILABLE.withDescription("generate: the server's scheduler stopped (" + describe(cause)
+              + "). Hint: retry on another replica")
+          : Status.UNAVAILABLE.withDescription("server stopped before the request finished");
+      failAll(down);
       for (Session s; (s = waiting.poll()) != null; ) {
         s.fail(down);
       }
       activeRows = 0;
       inFlight = 0;
     }
+  }
+
+  private void tellFailure(Throwable cause) {
+    if (onFailure != null) {
+      try {
+        onFailure.accept(cause);
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.ERROR, "scheduler: the failure listener failed (" + describe(e) + ")", e);
+      }
+    }
+  }
+
+  private void iterate() throws InterruptedException {
+    Runnable c = engine.runnableRows() > 0 || (!waiting.isEmpty() && running.size() < maxBatch)
+        ? commands.poll() : commands.poll(50, TimeUnit.MILLISECONDS);
+    while (c != null) {
+      c.run();
+      c = commands.poll();
+    }
+    failStalled();
+    admit();
+    // Published before the step too, which may take long: readers must see the rows just admitted.
+    activeRows = engine.activeRows();
+    inFlight = running.size();
+    if (engine.runnableRows() > 0) {
+      step();
+    }
+    activeRows = engine.activeRows();
+    inFlight = running.size();
   }
 
   private void admit() {
@@ -159,8 +229,9 @@ final class Scheduler implements AutoCloseable {
       } catch (InvalidInputException e) {
         s.fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
       } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.ERROR, "prefill failed", e);
-        s.fail(Status.INTERNAL.withDescription("generate: prefill failed (" + e.getMessage() + ")"));
+        LOG.log(System.Logger.Level.ERROR, "scheduler: prefill failed (" + describe(e) + ")");
+        LOG.log(System.Logger.Level.DEBUG, "scheduler: the prefill's failure", e);
+        s.fail(Status.INTERNAL.withDescription("generate: prefill failed (" + describe(e) + ")"));
       }
     }
   }
@@ -180,30 +251,27 @@ final class Scheduler implements AutoCloseable {
     }
   }
 
+  /** One decode step; a step that throws is retried row by row, so only the failing rows' calls fail. */
   private void step() {
-    List<StepEvent> events;
-    try {
-      events = engine.step();
-    } catch (RuntimeException e) {
-      // The batch state is unknown after a failed forward: fail every running call, keep serving.
-      LOG.log(System.Logger.Level.ERROR, "decode step failed", e);
-      for (Session s : running) {
-        engine.cancel(s.row());
-        s.fail(Status.INTERNAL.withDescription("generate: decode step failed (" + e.getMessage() + ")"));
-      }
-      running.clear();
-      return;
+    StepOutcome outcome = StepOutcome.run(engine, running);
+    for (StepOutcome.Failed f : outcome.failed()) {
+      failRow(f.session(), Status.INTERNAL.withDescription("generate: decode step failed (" + describe(f.cause())
+          + ")"), f.cause());
     }
     List<Session> touched = new ArrayList<>();
-    for (StepEvent e : events) {
+    for (StepEvent e : outcome.events()) {
       Session s = sessionOf(e);
-      if (s == null) {
+      if (s == null || s.isDone()) {
         continue;
       }
-      if (s.onEvent(e, engine)) {
-        engine.cancel(s.row()); // a stop sequence: the row leaves before the next step
+      try {
+        if (s.onEvent(e, engine)) {
+          engine.cancel(s.row()); // a stop sequence or a broken row: it leaves before the next step
+        }
+        touched.add(s);
+      } catch (RuntimeException ex) {
+        failRow(s, Status.INTERNAL.withDescription("generate: decode step failed (" + describe(ex) + ")"), ex);
       }
-      touched.add(s);
     }
     for (Session s : touched) {
       flush(s);
@@ -225,19 +293,51 @@ final class Scheduler implements AutoCloseable {
    * most one buffer of events and one row.
    */
   private void flush(Session s) {
-    boolean pause = s.drain();
-    if (s.isDone()) {
-      remove(s);
-    } else if (s.row() != null && s.row().finishReason() == null && s.row().isPaused() != pause) {
-      engine.setPaused(s.row(), pause);
-      s.pausedSinceNanos = pause ? Math.max(1, System.nanoTime()) : 0;
+    try {
+      boolean pause = s.drain();
+      if (s.isDone()) {
+        remove(s);
+      } else if (s.row() != null && s.row().finishReason() == null && s.row().isPaused() != pause) {
+        engine.setPaused(s.row(), pause);
+        s.pausedSinceNanos = pause ? Math.max(1, System.nanoTime()) : 0;
+      }
+    } catch (RuntimeException e) {
+      failRow(s, Status.INTERNAL.withDescription("generate: cannot write the response (" + describe(e) + ")"), e);
     }
   }
 
-  private void remove(Session s) {
-    if (s.row() != null) {
-      engine.cancel(s.row());
+  /** Fails one call, frees its row and keeps serving everyone else. */
+  private void failRow(Session s, Status status, Throwable cause) {
+    LOG.log(System.Logger.Level.ERROR, "scheduler: request failed, its row freed, serving goes on ("
+        + status.getDescription() + ")");
+    LOG.log(System.Logger.Level.DEBUG, "scheduler: the request's failure", cause); // the trace, if asked for
+    s.fail(status);
+    remove(s);
+  }
+
+  private void failAll(Status status) {
+    for (Session s : new ArrayList<>(running)) {
+      s.fail(status);
+      remove(s);
     }
+  }
+
+  /** Frees the row; a failing engine.cancel is logged (the row is forgotten either way). */
+  private void remove(Session s) {
     running.remove(s);
+    if (s.row() != null) {
+      try {
+        engine.cancel(s.row());
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.ERROR, "scheduler: cannot free a row (" + describe(e) + ")", e);
+      }
+    }
+  }
+
+  /** "Type: message" for logs and statuses (never a stack trace). */
+  static String describe(Throwable t) {
+    String m = t.getMessage();
+    return t.getClass().getSimpleName() + (m == null || m.isBlank() ? "" : ": " + m.strip().lines().findFirst()
+        .orElse(""));
   }
 }

@@ -3,7 +3,9 @@
  * seqmatch.v1.Generation, grpc.health.v1 (SERVING once started, NOT_SERVING while draining) and server
  * reflection (v1). Threads: Netty's event loops do I/O only; a small fixed executor runs handlers
  * (validation, tokenization); the scheduler thread owns the engine (Scheduler). shutdown() drains:
- * new calls are refused, calls in flight finish, then shutdownNow() after the timeout.
+ * new calls are refused, calls in flight finish, then shutdownNow() after the timeout. If the scheduler
+ * stops on its own (docs/RELIABILITY.md), health turns NOT_SERVING and every new call fails UNAVAILABLE.
+ * Malformed request messages are answered INVALID_ARGUMENT (MalformedRequests).
  * The engine and tokenizer stay the caller's to close, after the server.
  */
 package ai.seqmatch.grpc;
@@ -26,6 +28,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /** Build with {@code SeqMatchServer.builder(serverBuilder, engine)}; start(); close() drains. */
 public final class SeqMatchServer implements AutoCloseable {
@@ -40,19 +43,27 @@ public final class SeqMatchServer implements AutoCloseable {
   private boolean stopped;
 
   private SeqMatchServer(Builder b) {
-    this.scheduler = new Scheduler(b.engine, b.limits);
+    Consumer<Throwable> onFailure = b.onSchedulerFailure;
+    this.scheduler = new Scheduler(b.engine, b.limits, cause -> {
+      health.setStatus("", ServingStatus.NOT_SERVING);
+      health.setStatus(SERVICE, ServingStatus.NOT_SERVING);
+      if (onFailure != null) {
+        onFailure.accept(cause);
+      }
+    });
     this.drainTimeout = b.drainTimeout;
     this.executor = b.executor ? Executors.newFixedThreadPool(b.handlerThreads, daemon("seqmatch-grpc-handler"))
         : null;
-    ServerServiceDefinition generation = new GenerationService(scheduler, b.engine.info(), b.tokenizer, b.limits)
-        .bindService();
-    ServerServiceDefinition reflection = ProtoReflectionServiceV1.newInstance().bindService();
+    ServerServiceDefinition generation = MalformedRequests.guard(
+        new GenerationService(scheduler, b.engine.info(), b.tokenizer, b.limits).bindService());
+    ServerServiceDefinition reflection = MalformedRequests.guard(ProtoReflectionServiceV1.newInstance().bindService());
     if (b.authToken != null) { // health stays open for load balancers and probes
       generation = ServerInterceptors.intercept(generation, BearerAuth.serverInterceptor(b.authToken));
       reflection = ServerInterceptors.intercept(reflection, BearerAuth.serverInterceptor(b.authToken));
     }
     ServerBuilder<?> sb = b.serverBuilder.addService(generation).addService(reflection)
-        .addService(health.getHealthService()).maxInboundMessageSize(b.limits.maxInboundMessageBytes());
+        .addService(MalformedRequests.guard(health.getHealthService().bindService()))
+        .maxInboundMessageSize(b.limits.maxInboundMessageBytes());
     if (executor != null) {
       sb.executor(executor);
     }
@@ -94,6 +105,11 @@ public final class SeqMatchServer implements AutoCloseable {
   /** Requests queued or running. */
   public int inFlight() {
     return scheduler.inFlight();
+  }
+
+  /** Why the scheduler stopped on its own (the server is then NOT_SERVING), or null while it serves. */
+  public Throwable schedulerFailure() {
+    return scheduler.failure();
   }
 
   /**
@@ -159,6 +175,7 @@ public final class SeqMatchServer implements AutoCloseable {
     private Duration drainTimeout = Duration.ofSeconds(30);
     private boolean executor = true;
     private int handlerThreads = 2;
+    private Consumer<Throwable> onSchedulerFailure;
 
     private Builder(ServerBuilder<?> serverBuilder, StepEngine engine) {
       this.serverBuilder = serverBuilder;
@@ -184,6 +201,15 @@ public final class SeqMatchServer implements AutoCloseable {
 
     public Builder optDrainTimeout(Duration timeout) {
       this.drainTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Told (on the scheduler thread, once) if the scheduler stops on its own, after health turned
+     * NOT_SERVING: e.g. to shut the process down so a supervisor restarts it.
+     */
+    public Builder optOnSchedulerFailure(Consumer<Throwable> listener) {
+      this.onSchedulerFailure = listener;
       return this;
     }
 
@@ -225,6 +251,17 @@ public final class SeqMatchServer implements AutoCloseable {
       if (tokenizer != null && engine != null && tokenizer.vocabSize() > engine.info().vocabSize()) {
         problems.add("tokenizer has more ids than the model's vocabulary (got " + tokenizer.vocabSize() + " > "
             + engine.info().vocabSize() + ")");
+      }
+      if (engine != null && limits != null) {
+        // An engine holds per-layer batch tensors of B x n_positions x n_embd floats (the ONNX engine's past
+        // keys/values): they must fit one Java array, or the first full batch fails with a negative size.
+        long perLayer = (long) limits.maxBatch() * engine.info().nPositions() * engine.info().nEmbd();
+        if (perLayer > Integer.MAX_VALUE - 8) {
+          long fits = (Integer.MAX_VALUE - 8) / Math.max(1, engine.info().nPositions() * engine.info().nEmbd());
+          problems.add("max_batch " + limits.maxBatch() + " x n_positions " + engine.info().nPositions()
+              + " x n_embd " + engine.info().nEmbd() + " = " + perLayer + " floats per layer exceeds a Java array "
+              + "(2^31 - 1); " + (fits > 0 ? "lower max_batch to at most " + fits : "not even one row fits"));
+        }
       }
       if (!problems.isEmpty()) {
         throw new IllegalArgumentException("invalid SeqMatchServer: " + String.join("; ", problems));

@@ -26,16 +26,25 @@ public record ServerLimits(int maxBatch, int maxQueue, int maxPromptTokens, int 
     return new ServerLimits(16, 64, 1024, 1024, 64, 1 << 20, 256, 60_000);
   }
 
+  /**
+   * Upper bounds that keep every size the server derives from a limit (engine buffers B·H·P·D, the
+   * admission queue's array, 4 × max_new_tokens actions) far inside int range and allocatable.
+   */
+  static final int MAX_BATCH = 4096;
+  static final int MAX_QUEUE = 1 << 20;
+  static final int MAX_TOKENS = 1 << 20;
+  static final int MAX_STREAM_BUFFER_EVENTS = 1 << 20;
+
   /** Throws IllegalArgumentException naming every bad limit. */
   public ServerLimits {
     List<String> problems = new ArrayList<>();
-    check(problems, "max_batch", maxBatch, 1);
-    check(problems, "max_queue", maxQueue, 0);
-    check(problems, "max_prompt_tokens", maxPromptTokens, 1);
-    check(problems, "max_new_tokens_limit", maxNewTokensLimit, 1);
-    check(problems, "default_max_new_tokens", defaultMaxNewTokens, 1);
-    check(problems, "max_inbound_message_bytes", maxInboundMessageBytes, 1024);
-    check(problems, "stream_buffer_events", streamBufferEvents, 1);
+    check(problems, "max_batch", maxBatch, 1, MAX_BATCH);
+    check(problems, "max_queue", maxQueue, 0, MAX_QUEUE);
+    check(problems, "max_prompt_tokens", maxPromptTokens, 1, MAX_TOKENS);
+    check(problems, "max_new_tokens_limit", maxNewTokensLimit, 1, MAX_TOKENS);
+    check(problems, "default_max_new_tokens", defaultMaxNewTokens, 1, MAX_TOKENS);
+    check(problems, "max_inbound_message_bytes", maxInboundMessageBytes, 1024, Integer.MAX_VALUE);
+    check(problems, "stream_buffer_events", streamBufferEvents, 1, MAX_STREAM_BUFFER_EVENTS);
     if (stalledStreamMillis < 0) {
       problems.add("stalled_stream_millis must be >= 0 (got " + stalledStreamMillis + ")");
     }
@@ -48,9 +57,10 @@ public record ServerLimits(int maxBatch, int maxQueue, int maxPromptTokens, int 
     }
   }
 
-  private static void check(List<String> problems, String name, int value, int min) {
-    if (value < min) {
-      problems.add(name + " must be >= " + min + " (got " + value + ")");
+  private static void check(List<String> problems, String name, int value, int min, int max) {
+    if (value < min || value > max) {
+      problems.add(name + " must be " + (max == Integer.MAX_VALUE ? ">= " + min : "in " + min + ".." + max) + " (got "
+          + value + ")");
     }
   }
 

@@ -83,7 +83,10 @@ final class Session {
     return closed || cancelled;
   }
 
-  /** Handles one action of this session's row; returns true if the session asks the engine to stop it. */
+  /**
+   * Handles one action of this session's row; returns true if the session asks the engine to stop it.
+   * Throws IllegalStateException for an action that breaks the stream (a <bkspc> with nothing generated).
+   */
   boolean onEvent(StepEvent e, StepEngine engine) {
     if (firstActionNanos == 0) {
       firstActionNanos = System.nanoTime();
@@ -95,6 +98,10 @@ final class Session {
     boolean stopHit = false;
     if (e.backspace()) {
       TextStream.Edit edit = text.backspace();
+      if (edit == null) { // the scheduler fails this row alone (Scheduler.step)
+        throw new IllegalStateException("the engine chose <bkspc> with no generated token to delete (a masked "
+            + "action: are the model's logits finite?)");
+      }
       if (!deferTokens && stream != null) {
         emit(GenerateEvent.newBuilder().setBackspace(BackspaceEvent.newBuilder().setCount(1)
             .setDeleteChars(edit.deleteChars()).addDeletedIds(e.token())).build());
@@ -212,10 +219,14 @@ final class Session {
       return;
     }
     closed = true;
-    if (stream != null) {
-      stream.onError(status.asRuntimeException());
-    } else {
-      unary.onError(status.asRuntimeException());
+    try {
+      if (stream != null) {
+        stream.onError(status.asRuntimeException());
+      } else {
+        unary.onError(status.asRuntimeException());
+      }
+    } catch (RuntimeException e) { // the call went away meanwhile: nobody is left to tell
+      System.getLogger(Session.class.getName()).log(System.Logger.Level.DEBUG, "cannot close a failed call", e);
     }
   }
 

@@ -38,7 +38,14 @@ final class TextStream {
     return known ? apply(decoder.push(id)) : Edit.NONE;
   }
 
+  /**
+   * Deletes the last generated token's text; null (no change) when no generated token is left to delete,
+   * which a correct engine never asks for (the prompt is never deleted): the caller fails that row.
+   */
   Edit backspace() {
+    if (pushed.isEmpty()) {
+      return null;
+    }
     return pushed.pop() ? apply(decoder.backspace()) : Edit.NONE;
   }
 

@@ -3,7 +3,9 @@
  * loopback Netty socket (NettyGenerationTest: port 0, OrtStepEngine), as grpc-java's AbstractInteropTest:
  * unary and streaming results equal the native sampler; applied events reproduce the final ids and text;
  * commit_only; stop sequences; every validation error names its field; cancellation and deadlines free
- * the row; RESOURCE_EXHAUSTED on overload; health, reflection, auth; graceful drain. Bounded waits only.
+ * the row; RESOURCE_EXHAUSTED on overload; health, reflection, auth; graceful drain. Failure isolation
+ * and hardening tests extend it (AbstractReliabilitySuite). Bounded waits only; steps are gated by
+ * ThrottledEngine, never timed.
  */
 package ai.seqmatch.grpc;
 
@@ -14,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.Device;
+import ai.seqmatch.grpc.engine.EngineInfo;
 import ai.seqmatch.grpc.engine.StepEngine;
 import ai.seqmatch.grpc.v1.FinishReason;
 import ai.seqmatch.grpc.v1.GenerateEvent;
@@ -29,6 +32,7 @@ import ai.seqmatch.sample.SamplingOptions;
 import ai.seqmatch.tokenize.ByteTokenizer;
 import ai.seqmatch.tokenize.Tokenizer;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.ServerBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -61,7 +65,7 @@ abstract class AbstractGenerationSuite {
   protected ThrottledEngine engine;
   protected SeqMatchServer server;
   protected ManagedChannel channel;
-  private final List<AutoCloseable> extra = new ArrayList<>();
+  protected final List<AutoCloseable> extra = new ArrayList<>(); // closed after each test
 
   /** The engine under test (shared models may be used; the engine itself is closed per test). */
   protected abstract StepEngine newEngine();
@@ -220,6 +224,11 @@ abstract class AbstractGenerationSuite {
         Map.entry("max_new_tokens must be in 1..1024", text("x").setMaxNewTokens(5000).build()),
         Map.entry("max_actions", text("x").setMaxActions(-2).build()),
         Map.entry("temperature", text("x").setTemperature(0).build()),
+        Map.entry("temperature must be in [1e-4, 1e4] (got NaN)", text("x").setTemperature(Double.NaN).build()),
+        Map.entry("temperature must be in [1e-4, 1e4] (got 1.0E-39)", text("x").setTemperature(1e-39).build()),
+        Map.entry("temperature must be in [1e-4, 1e4] (got 1.0E39)", text("x").setTemperature(1e39).build()),
+        Map.entry("max_actions must be 0 (= 4 x max_new_tokens) or >= max_new_tokens 10",
+            text("x").setMaxNewTokens(10).setMaxActions(3).build()),
         Map.entry("top_k", text("x").setTopK(-1).build()),
         Map.entry("top_p", text("x").setTopP(1.5).build()),
         Map.entry("stop_sequences[0]", text("x").addStopSequences("").build()),

@@ -18,12 +18,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
-class InProcessGenerationTest extends AbstractGenerationSuite {
+class InProcessGenerationTest extends AbstractReliabilitySuite {
   private String name;
 
   @Override
   protected StepEngine newEngine() {
     return new RecomputeStepEngine(model);
+  }
+
+  @Override
+  protected StepEngine newNanEngine() {
+    return RecomputeStepEngine.load(TestModels.nanCheckpoint());
   }
 
   @Override

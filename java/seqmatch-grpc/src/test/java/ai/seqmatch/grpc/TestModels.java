@@ -141,16 +141,20 @@ final class TestModels {
     for (int i = 0; i < C; i++) {
       row[i] = (float) (alpha * c[i] / norm2);
     }
-    long dataStart;
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-      ch.read(len, 0);
-      dataStart = 8 + len.flip().getLong();
-    }
+    long dataStart = dataStart(file);
     write(file, dataStart + st.info(bias).begin(), c);
     write(file, dataStart + st.info(wte).begin() + BKSPC * C * 4, row);
     if (st.names().contains("lm_head.weight")) { // an untied head carries the logits
       write(file, dataStart + st.info("lm_head.weight").begin() + BKSPC * C * 4, row);
+    }
+  }
+
+  /** Where a safetensors file's data begins: after the 8-byte header length and the JSON header. */
+  private static long dataStart(Path file) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+      ch.read(len, 0);
+      return 8 + len.flip().getLong();
     }
   }
 

@@ -1,7 +1,9 @@
 /*
  * A StepEngine decorator that sleeps before each step, or holds every step until released, so tests can
  * keep rows in flight for as long as they need without racing the model (a row that finishes early would
- * make an "is it still running?" check flaky on a loaded machine).
+ * make an "is it still running?" check flaky on a loaded machine). It also injects faults (Fault): a step
+ * that throws while a poisoned row (prompt starting with POISON) is runnable, as an engine does for a row
+ * with non-finite logits; an Error that stops the scheduler; an engine whose every call fails.
  */
 package ai.seqmatch.grpc;
 
@@ -11,12 +13,35 @@ import ai.seqmatch.grpc.engine.RowParams;
 import ai.seqmatch.grpc.engine.StepEngine;
 import ai.seqmatch.grpc.engine.StepEvent;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-final class ThrottledEngine implements StepEngine {
+class ThrottledEngine implements StepEngine {
+  /** Rows whose prompt starts with this id are poisoned (Fault.POISONED_ROWS_THROW). */
+  static final long POISON = 0;
+
+  /**
+   * POISONED_ROWS_THROW: a step throws while a poisoned row is runnable, no row moved; POISONED_ROWS_REMOVED:
+   * the same, but the engine first removes the poisoned row (as BatchStepEngine may); CRASH: an Error;
+   * BROKEN: every step and runnableRows() throw.
+   */
+  enum Fault { NONE, POISONED_ROWS_THROW, POISONED_ROWS_REMOVED, CRASH, BROKEN }
+
+  /** An Error from the engine: the scheduler must stop (and say so), not go on. */
+  static final class SimulatedCrash extends Error {
+    SimulatedCrash() {
+      super("simulated engine crash");
+    }
+  }
+
   private final StepEngine inner;
+  private final Set<Row> poisoned = ConcurrentHashMap.newKeySet();
   volatile long stepDelayMillis;
+  volatile Fault fault = Fault.NONE;
+  /** While set, steps take no action and return at once, so the scheduler keeps admitting rows. */
+  volatile boolean skipSteps;
   private volatile CountDownLatch gate; // non-null while steps are held
 
   /** Steps block from now on until {@link #release()} (or 30 s, so a broken test cannot hang the suite). */
@@ -43,7 +68,11 @@ final class ThrottledEngine implements StepEngine {
 
   @Override
   public Row add(long[] prompt, RowParams params) {
-    return inner.add(prompt, params);
+    Row r = inner.add(prompt, params);
+    if (prompt[0] == POISON) {
+      poisoned.add(r);
+    }
+    return r;
   }
 
   @Override
@@ -60,11 +89,35 @@ final class ThrottledEngine implements StepEngine {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    if (skipSteps) {
+      try {
+        Thread.sleep(1);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return List.of();
+    }
+    switch (fault) {
+      case CRASH -> throw new SimulatedCrash();
+      case BROKEN -> throw new IllegalStateException("simulated broken engine");
+      case POISONED_ROWS_THROW, POISONED_ROWS_REMOVED -> { // before any row moves, as an engine that checks first
+        for (Row r : poisoned) {
+          if (!r.isPaused() && r.finishReason() == null) {
+            if (fault == Fault.POISONED_ROWS_REMOVED) {
+              cancel(r);
+            }
+            throw new ArithmeticException("simulated non-finite logits in row " + r.id());
+          }
+        }
+      }
+      default -> { }
+    }
     return inner.step();
   }
 
   @Override
   public void cancel(Row row) {
+    poisoned.remove(row);
     inner.cancel(row);
   }
 
@@ -80,6 +133,9 @@ final class ThrottledEngine implements StepEngine {
 
   @Override
   public int runnableRows() {
+    if (fault == Fault.BROKEN) {
+      throw new IllegalStateException("simulated broken engine");
+    }
     return inner.runnableRows();
   }
 

@@ -1,7 +1,9 @@
 /*
  * TLS over loopback Netty: a self-signed certificate made at test time with the JDK's keytool (always
  * present with a JDK), its key exported to PEM PKCS#8 from the PKCS12 store; the client trusts the cert.
- * A plaintext client against the TLS port fails with UNAVAILABLE.
+ * A plaintext client against the TLS port fails with UNAVAILABLE. A key that is not the certificate's,
+ * garbage, PKCS#1 and missing files are refused when the server is built (issue 14: a mismatched pair
+ * used to start, then fail every handshake silently), with one line naming the files.
  */
 package ai.seqmatch.grpc;
 
@@ -10,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.Device;
+import ai.seqmatch.InvalidInputException;
 import ai.seqmatch.grpc.engine.RecomputeStepEngine;
 import ai.seqmatch.grpc.v1.GenerateRequest;
 import ai.seqmatch.model.Gpt2Model;
@@ -20,11 +23,13 @@ import io.grpc.StatusRuntimeException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -53,6 +58,46 @@ class TlsTest {
         plain.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         server.shutdown(Duration.ofSeconds(2));
       }
+    }
+  }
+
+  @Test
+  void aKeyThatIsNotTheCertificatesIsRefusedAtStartUp() throws Exception {
+    Path[] a = selfSigned(Files.createTempDirectory(TestModels.workDir(), "tls-a-"));
+    Path[] b = selfSigned(Files.createTempDirectory(TestModels.workDir(), "tls-b-"));
+    InvalidInputException ex = assertThrows(InvalidInputException.class,
+        () -> NettyTransport.server("127.0.0.1", 0, a[0], b[1], 10));
+    assertTrue(ex.getMessage().contains("does not match") && ex.getMessage().contains(a[0].toString())
+        && ex.getMessage().contains(b[1].toString()), ex.getMessage());
+    assertEquals(1, ex.getMessage().lines().count());
+
+    Path ec = a[0].resolveSibling("ec-key.pem"); // a valid PKCS#8 key of another algorithm
+    KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+    g.initialize(256);
+    Files.writeString(ec, pem("PRIVATE KEY", g.generateKeyPair().getPrivate().getEncoded()));
+    ex = assertThrows(InvalidInputException.class, () -> NettyTransport.server("127.0.0.1", 0, a[0], ec, 10));
+    assertTrue(ex.getMessage().contains("is not a RSA private key"), ex.getMessage());
+  }
+
+  @Test
+  void unreadableOrGarbageFilesAreRefusedNamingTheFile() throws Exception {
+    Path[] ok = selfSigned(Files.createTempDirectory(TestModels.workDir(), "tls-c-"));
+    Path dir = ok[0].getParent();
+    Path garbage = Files.writeString(dir.resolve("garbage.pem"), "not a certificate\n");
+    Path pkcs1 = Files.writeString(dir.resolve("rsa.pem"), "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n"
+        + "-----END RSA PRIVATE KEY-----\n");
+    Path missing = dir.resolve("missing.pem");
+    Map<String, Path[]> cases = Map.of(
+        "--tls-cert " + garbage + " is not a PEM certificate chain", new Path[] {garbage, ok[1]},
+        "--tls-key " + garbage + " is not a PEM PKCS#8 private key", new Path[] {ok[0], garbage},
+        "a PKCS#1 / SEC1 key", new Path[] {ok[0], pkcs1},
+        "--tls-cert " + missing + ": cannot read it (no such file)", new Path[] {missing, ok[1]},
+        "--tls-key " + dir + ": cannot read it", new Path[] {ok[0], dir});
+    for (Map.Entry<String, Path[]> c : cases.entrySet()) {
+      InvalidInputException ex = assertThrows(InvalidInputException.class,
+          () -> NettyTransport.server("127.0.0.1", 0, c.getValue()[0], c.getValue()[1], 10));
+      assertTrue(ex.getMessage().contains(c.getKey()), "expected '" + c.getKey() + "' in: " + ex.getMessage());
+      assertEquals(1, ex.getMessage().lines().count(), ex.getMessage());
     }
   }
 
