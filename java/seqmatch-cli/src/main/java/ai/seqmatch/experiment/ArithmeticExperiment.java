@@ -138,12 +138,27 @@ public final class ArithmeticExperiment {
       Path results, Path json, Path chart) {}
 
   public static Result run(Grid g, Consumer<String> log) {
+    return run(g, Shard.ALL, log);
+  }
+
+  /**
+   * Runs the grid, or only {@code shard}'s part of it; a shard writes no report (its result is null): the
+   * same command without --shard, once every shard is done, reuses all runs and writes it.
+   */
+  public static Result run(Grid g, Shard shard, Consumer<String> log) {
     long t0 = System.nanoTime();
     Task task = g.task();
     List<RunSpec> specs = g.specs();
     MethodComparison.Settings settings = settings(g);
     log.accept("experiment arithmetic: " + task.describe() + "; " + specs.size() + " runs of " + g.steps()
-        + " steps (" + g.seeds() + " training seeds) into " + g.out());
+        + " steps (" + g.seeds() + " training seeds) into " + g.out()
+        + (shard.isAll() ? "" : "; shard " + shard.index() + "/" + shard.count()));
+    if (!shard.isAll()) {
+      new MethodComparison(task, g.out(), settings, log).run(specs, shard);
+      log.accept("shard " + shard.index() + "/" + shard.count() + " done; once every shard is, the same command "
+          + "without --shard writes the report");
+      return null;
+    }
     List<RunResult> runs = new ArrayList<>();
     for (RunResult r : new MethodComparison(task, g.out(), settings, log).run(specs)) {
       runs.add(r);

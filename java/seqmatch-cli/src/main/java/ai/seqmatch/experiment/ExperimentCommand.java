@@ -108,15 +108,25 @@ public final class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object at the end (progress goes to stderr).")
     boolean json;
 
+    @Option(names = "--shard", paramLabel = "I/N",
+        description = "Train only runs i, i+N, i+2N, ... of the grid (several processes or machines sharing --out); "
+            + "rerun without --shard when all are done to write the report.")
+    String shard;
+
     @Override
     public Integer call() {
       ArithmeticExperiment.Grid grid = grid();
+      Shard part = shard == null ? Shard.ALL : Shard.parse(shard);
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter progress = json ? spec.commandLine().getErr() : out;
-      ArithmeticExperiment.Result r = ArithmeticExperiment.run(grid, line -> {
+      ArithmeticExperiment.Result r = ArithmeticExperiment.run(grid, part, line -> {
         progress.println(line);
         progress.flush();
       });
+      if (r == null) {
+        out.flush();
+        return 0;
+      }
       if (json) {
         ObjectNode j = JsonNodeFactory.instance.objectNode();
         j.put("task", r.task().describe()).put("steps", grid.steps()).put("seconds", r.seconds())

@@ -33,6 +33,7 @@ import ai.seqmatch.train.TrainingLoop;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -56,6 +57,8 @@ public final class MethodComparison {
   /** Written next to the splits: the test prompts as token ids, for generation elsewhere. */
   public static final String TEST_PROMPTS = "test-prompts.jsonl";
   private TaskDataset.Split split;
+  /** Written last in data/: the split's description, so an identical split is not written again. */
+  static final String DATA_MARKER = "SPLIT";
   private Path dataDir;
 
   /** Model and budget shared by every run. */
@@ -134,12 +137,20 @@ public final class MethodComparison {
       dataDir = outDir.resolve("data");
       TaskDataset.Split sp = TaskDataset.split(task, s.trainExamples(), s.validationExamples(), s.testExamples(),
           s.seed());
-      TaskDataset.Splits files = TaskDataset.writeSplits(sp, dataDir);
-      prepare(files.train(), dataDir.resolve("clean"));
-      prepare(files.validation(), dataDir.resolve("validation"));
-      try (Tokenizer tok = byteTokenizer()) {
-        NoiseCandidates.write(task, sp.train(), tok, dataDir.resolve("noise.json"));
-        writePrompts(sp.test(), tok, dataDir.resolve(TEST_PROMPTS));
+      // The split is deterministic; its files are written once and marked with what made them, so
+      // several processes (experiment --shard) share data/ without rewriting it under a running trainer.
+      String made = task.describe() + "; train " + s.trainExamples() + ", validation " + s.validationExamples()
+          + ", test " + s.testExamples() + ", seed " + s.seed() + "\n";
+      Path marker = dataDir.resolve(DATA_MARKER);
+      if (!made.equals(readIfPresent(marker))) {
+        TaskDataset.Splits files = TaskDataset.writeSplits(sp, dataDir);
+        prepare(files.train(), dataDir.resolve("clean"));
+        prepare(files.validation(), dataDir.resolve("validation"));
+        try (Tokenizer tok = byteTokenizer()) {
+          NoiseCandidates.write(task, sp.train(), tok, dataDir.resolve("noise.json"));
+          writePrompts(sp.test(), tok, dataDir.resolve(TEST_PROMPTS));
+        }
+        ExperimentReport.writeAtomically(marker, made);
       }
       split = sp;
     }
@@ -148,15 +159,37 @@ public final class MethodComparison {
 
   /** Trains (or reuses) and evaluates every spec in order; progress shows the run index and an ETA. */
   public List<RunResult> run(List<RunSpec> specs) {
+    return run(specs, Shard.ALL);
+  }
+
+  /**
+   * Like {@link #run(List)}, for this shard's specs only (index % count == shard): several processes or
+   * machines share one output directory, each training its part; a final run without a shard reuses them all.
+   */
+  public List<RunResult> run(List<RunSpec> specs, Shard shard) {
     prepareData();
-    List<RunResult> results = new ArrayList<>();
-    Progress progress = new Progress(log, specs.size(), s.steps());
+    List<RunSpec> mine = new ArrayList<>();
     for (int i = 0; i < specs.size(); i++) {
-      RunSpec spec = specs.get(i);
+      if (shard.owns(i)) {
+        mine.add(specs.get(i));
+      }
+    }
+    List<RunResult> results = new ArrayList<>();
+    Progress progress = new Progress(log, mine.size(), s.steps());
+    for (int i = 0; i < mine.size(); i++) {
+      RunSpec spec = mine.get(i);
       progress.begin(i, spec);
       results.add(runOne(spec, progress));
     }
     return results;
+  }
+
+  private static String readIfPresent(Path file) {
+    try {
+      return Files.isRegularFile(file) ? Files.readString(file) : null;
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   private RunResult runOne(RunSpec spec, Progress progress) {

@@ -81,6 +81,32 @@ class ArithmeticExperimentTest {
   }
 
   @Test
+  void shardsSplitTheRunsAndTheUnshardedCallReusesThemAll() throws Exception {
+    Path out = tmp.resolve("sharded");
+    String[] grid = {"experiment", "arithmetic", "--out", out.toString(), "--eta", "0,0.1", "--noise", "task",
+        "--steps", "2", "--test", "6", "--train", "200", "--validation", "6", "--seeds", "1", "--sample-seeds", "1"};
+    java.util.Set<String> trained = new java.util.HashSet<>();
+    for (String shard : List.of("0/2", "1/2")) {
+      List<String> args = new java.util.ArrayList<>(List.of(grid));
+      args.addAll(List.of("--shard", shard));
+      CliRun r = CliRun.of(args.toArray(String[]::new));
+      assertEquals(0, r.code(), r.err());
+      assertEquals(0, r.out().split("reusing", -1).length - 1, r.out()); // the data is shared, no run twice
+      assertTrue(r.out().contains("shard " + shard + " done"), r.out());
+      try (var dirs = Files.list(out.resolve("runs"))) {
+        dirs.filter(d -> Files.isRegularFile(d.resolve(RunResult.FILE))).forEach(d -> trained.add(d.toString()));
+      }
+    }
+    assertEquals(5, trained.size()); // MLE, SM at 0; MLE, BC, SM at 0.1
+    assertTrue(!Files.exists(out.resolve("RESULTS.md")), "a shard writes no report");
+    CliRun all = CliRun.of(grid);
+    assertEquals(0, all.code(), all.err());
+    assertEquals(5, all.out().split("reusing", -1).length - 1, all.out());
+    assertTrue(Files.isRegularFile(out.resolve("RESULTS.md")));
+    CliRun.of(grid[0], grid[1], "--shard", "2/2").assertUsageError("seqmatch experiment arithmetic", "--shard");
+  }
+
+  @Test
   void specsCoverTheGrid() {
     ArithmeticExperiment.Grid g = new ArithmeticExperiment.Grid(tmp, List.of(0.0, 0.1, 0.2),
         List.of(NoiseKind.TASK, NoiseKind.UNIFORM), 2, 10, 1, 1, 10, 10, 0, SequenceMatchSettings.DEFAULT);
