@@ -127,12 +127,16 @@ final class TrainFixtures {
    * PRESET = -Dseqmatch.cmake.preset (default cpu-release).
    */
   static Path nativeBinary() {
-    String override = System.getProperty("seqmatch.train.binary");
+    return nativeTool("seqmatch-train", System.getProperty("seqmatch.train.binary"));
+  }
+
+  /** A native tool of build/PRESET/native (or {@code override} when set). */
+  static Path nativeTool(String name, String override) {
     String preset = System.getProperty("seqmatch.cmake.preset", "cpu-release");
     Path p = override != null ? Path.of(override) : repoRoot().resolve("build").resolve(preset)
-        .resolve("native").resolve("seqmatch-train");
+        .resolve("native").resolve(name);
     if (!Files.isExecutable(p)) {
-      fail("native trainer binary not found at " + p + ". Hint: build it with 'cmake --preset " + preset
+      fail("native binary " + name + " not found at " + p + ". Hint: build it with 'cmake --preset " + preset
           + " && cmake --build --preset " + preset + "' (or set -Dseqmatch.train.binary=PATH)");
     }
     return p;
