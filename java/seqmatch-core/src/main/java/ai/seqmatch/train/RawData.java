@@ -84,8 +84,13 @@ public record RawData(List<Path> files, String tokenizer, int seqLen, double val
 
   /** A preparer for these inputs. */
   public DataPreparer preparer() {
+    return preparer(line -> {});
+  }
+
+  /** A preparer for these inputs that reports progress on large inputs to {@code log}. */
+  public DataPreparer preparer(java.util.function.Consumer<String> log) {
     DataPreparer.Builder b = DataPreparer.builder(tokenizer, seqLen).optValidationFraction(validationFraction)
-        .optSeed(seed).optBadLinePolicy(badLines);
+        .optSeed(seed).optBadLinePolicy(badLines).optProgress(log);
     files.forEach(b::addFile);
     return b.build();
   }
