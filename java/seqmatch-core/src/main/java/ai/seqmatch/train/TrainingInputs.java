@@ -11,6 +11,7 @@ import ai.seqmatch.data.DataPreparer;
 import ai.seqmatch.data.PreparedFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -82,8 +83,15 @@ public record TrainingInputs(TrainConfig config, Map<String, Path> checkpointFil
       if (f.isPresent()) {
         Path source = dataDir != null && Files.isRegularFile(dataDir.resolve(f.get())) ? dataDir.resolve(f.get())
             : Path.of(f.get());
-        if (Files.isRegularFile(source) && !Path.of(f.get()).isAbsolute()) {
-          files.put(f.get(), source);
+        if (Files.isRegularFile(source)) {
+          String inside = f.get();
+          Path rel = Path.of(inside).normalize();
+          if (rel.isAbsolute() || rel.startsWith("..")) {
+            // A checkpoint may only name files inside itself (Tokenizers.fromSpec): copy it in under a plain name.
+            inside = DataPreparer.TOKENIZER_JSON;
+            c = c.with("model.tokenizer", ((ObjectNode) spec.get().deepCopy()).put("file", inside));
+          }
+          files.put(inside, source);
         }
       }
     }
