@@ -170,6 +170,13 @@ public final class HfTokenizer implements Tokenizer {
     if (System.getenv("RUST_FLAVOR") == null && System.getProperty("RUST_FLAVOR") == null) {
       System.setProperty("RUST_FLAVOR", "cpu");
     }
+    // DJL's usage tracking (Ec2Utils.callHome) otherwise opens an HTTP connection to the EC2 metadata
+    // address 169.254.169.254 on the first tokenizer load: a network request no user asked for, and a
+    // connect timeout's delay off EC2. Found by Jazzer's SSRF detector (TokenizerFuzzTest). The user may
+    // still opt in (env or -D OPT_OUT_TRACKING=false).
+    if (System.getenv("OPT_OUT_TRACKING") == null && System.getProperty("OPT_OUT_TRACKING") == null) {
+      System.setProperty("OPT_OUT_TRACKING", "true");
+    }
     try {
       // No BOS/EOS, no truncation (DJL truncates to 512 by default), no padding: callers chunk themselves.
       return HuggingFaceTokenizer.newInstance(
