@@ -6,7 +6,8 @@
  * (Tokenizers.withSeqMatchSpecials), the vocabulary a model trained on the data must have. Preparation
  * streams (ExampleStream into SmtokWriter): memory does not grow with the corpus. Publication is safe
  * against a kill at any point (PreparedFiles): the old prepare.json goes first, each file is renamed
- * into place whole, the new prepare.json comes last. Tested by StreamingPrepareTest and PrepareCommandTest.
+ * into place whole, the new prepare.json comes last; temp files a killed run left are removed at the next
+ * start. Tested by StreamingPrepareTest and PrepareCommandTest.
  */
 package ai.seqmatch.data;
 
@@ -124,6 +125,7 @@ public final class DataPreparer {
     try {
       Files.createDirectories(dir);
       Files.deleteIfExists(dir.resolve(REPORT)); // unpublish first: a kill from here on leaves no report
+      removeStaleTemps(dir);
     } catch (IOException e) {
       throw new UncheckedIOException("prepare: cannot write " + dir + ": " + e.getMessage(), e);
     }
@@ -210,6 +212,19 @@ public final class DataPreparer {
   private static ObjectNode counts(ObjectMapper mapper, String file, SmtokWriter.Summary s) {
     return mapper.createObjectNode().put("file", file).put("examples", s.examples()).put("tokens", s.tokens())
         .put("target_tokens", s.targetTokens());
+  }
+
+  /** Temp files a killed prepare left in {@code dir} (named after the files written here, ending ".tmp"). */
+  private static void removeStaleTemps(Path dir) throws IOException {
+    try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        String name = f.getFileName().toString();
+        if (name.endsWith(".tmp") && java.util.stream.Stream.of(TRAIN, VALIDATION, TOKENIZER_JSON, REPORT)
+            .anyMatch(name::startsWith)) {
+          Files.deleteIfExists(f);
+        }
+      }
+    }
   }
 
   static void writeAtomically(Path file, String text) throws IOException {

@@ -234,6 +234,7 @@ class StreamingPrepareTest {
     byte[] oldTrain = Files.readAllBytes(dir.resolve("train.smtok"));
     // A new prepare into the same directory dies at line 3, after writing examples from lines 1-2.
     Files.writeString(good, "{\"text\": \"" + "ijklmnop ".repeat(50) + "\"}\n{\"text\": \"x y z w v u t\"}\n{oops\n");
+    Files.writeString(dir.resolve("train.smtok.ids-123.tmp"), "left by a prepare killed earlier");
     DataPreparer second = DataPreparer.builder("byte", 8).addFile(good).optBadLinePolicy(BadLinePolicy.FAIL).build();
     InvalidInputException e = assertThrows(InvalidInputException.class, () -> second.prepare(dir));
     assertTrue(e.getMessage().startsWith(good + ":3: invalid JSON"), e.getMessage());

@@ -56,7 +56,8 @@ class RequestValidatorFuzzTest {
     if (!p.params().greedy()) {
       double t = p.params().temperature();
       // The engines divide float32 logits (|logit| up to ~1e4 in practice) by T.
-      check(t > 0 && Float.isFinite((float) (1e4 / t)) && (float) t > 0, "temperature " + t);
+      check(t > 0 && (float) t > 0 && Float.isFinite((float) t) && Float.isFinite((float) (1e4 / t)),
+          "temperature " + t);
     }
   }
 
