@@ -25,7 +25,11 @@ import picocli.CommandLine.Spec;
             + "one plain-text document. Text is cut into --seq-len chunks; a pair is one example whose prompt "
             + "is not trained on.",
         "Writes DIR/train.smtok, DIR/validation.smtok, DIR/prepare.json (tokenizer, vocabulary incl. "
-            + "<eos>/<pad>/<bkspc>, counts, skipped lines) and DIR/tokenizer.json (a copy, for a HF tokenizer)."})
+            + "<eos>/<pad>/<bkspc>, counts, skipped lines, each file's size and CRC-32C) and DIR/tokenizer.json "
+            + "(a copy, for a HF tokenizer).",
+        "Streams: memory stays bounded whatever the input size; progress (rate, time left) goes to stderr every "
+            + "few seconds. prepare.json is written last, so an interrupted run never looks complete, and train "
+            + "refuses a file that no longer matches it."})
 final class PrepareCommand implements Callable<Integer> {
   enum BadLines { skip, fail }
 
@@ -66,6 +70,11 @@ final class PrepareCommand implements Callable<Integer> {
     DataPreparer.Builder b = DataPreparer.builder(tokenizer, seqLen).optValidationFraction(validationFraction)
         .optSeed(seed).optBadLinePolicy(badLines == BadLines.fail ? BadLinePolicy.FAIL : BadLinePolicy.SKIP);
     inputs.forEach(b::addFile);
+    PrintWriter err = spec.commandLine().getErr();
+    b.optProgress(line -> {
+      err.println(line);
+      err.flush();
+    });
     DataPreparer preparer;
     try {
       preparer = b.build();
@@ -74,7 +83,6 @@ final class PrepareCommand implements Callable<Integer> {
           .replace("seq_len", "--seq-len").replace("validationFraction", "--validation-fraction"), e);
     }
     ObjectNode report = preparer.prepare(out);
-    PrintWriter err = spec.commandLine().getErr();
     JsonNode skipped = report.path("skipped_lines");
     for (int i = 0; i < Math.min(SKIPPED_SHOWN, skipped.size()); i++) {
       err.println("prepare: skipped " + skipped.get(i).asText());

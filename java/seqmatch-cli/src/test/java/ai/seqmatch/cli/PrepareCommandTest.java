@@ -85,4 +85,22 @@ class PrepareCommandTest {
         "--out", tmp.toString());
     assertEquals(2, policy.code());
   }
+
+  @Test
+  void trainRefusesAPreparedFileThatNoLongerMatchesItsReport() throws Exception {
+    Path in = Files.writeString(tmp.resolve("in.txt"), "some text to prepare, long enough for chunks. ".repeat(40));
+    Path data = tmp.resolve("data");
+    assertEquals(0, cli("prepare", "--input", in.toString(), "--seq-len", "16", "--out", data.toString()).code());
+    // What a prepare killed between writing train.smtok and prepare.json used to leave: other data under
+    // the old report.
+    Path other = tmp.resolve("other");
+    assertEquals(0, cli("prepare", "--input", in.toString(), "--seq-len", "8", "--out", other.toString()).code());
+    Files.copy(other.resolve("train.smtok"), data.resolve("train.smtok"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Path config = Files.writeString(tmp.resolve("train.json"), "{\"out_dir\": \"" + tmp.resolve("run")
+        + "\", \"max_steps\": 1, \"data\": {\"train\": \"" + data.resolve("train.smtok") + "\"}}");
+    TrainFixtures.Run r = cli("train", "--config", config.toString());
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.firstErrLine().startsWith("seqmatch train: data " + data.resolve("train.smtok") + ": does not match "
+        + data.resolve("prepare.json")), r.err());
+  }
 }

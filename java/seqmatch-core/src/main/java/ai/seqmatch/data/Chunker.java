@@ -9,6 +9,7 @@ import ai.seqmatch.tokenize.Tokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Tokenises and cuts rows into Examples of exactly {@code seqLen} tokens (text) or at most seqLen (pairs).
@@ -16,7 +17,8 @@ import java.util.List;
  * <p>Text: stream = doc1 EOS doc2 EOS ... (EOS omitted if the tokenizer has none). Each chunk is BOS plus
  * the next seqLen - 1 stream tokens when the tokenizer has a BOS (every chunk then starts in a known
  * state, as a model sees at generation time), else the next seqLen tokens. The incomplete tail of the
- * stream is dropped: padding it would train on padding. Chunks never overlap.
+ * stream is dropped: padding it would train on padding. Chunks never overlap. A {@link Window} cuts a
+ * stream fed in pieces, holding less than one chunk.
  *
  * <p>Pairs: prompt = start + tokens(prompt), where start is BOS, or EOS when there is no BOS (GPT-2's
  * convention: a text begins after an end of text), so even an empty prompt gives the model a position to
@@ -50,14 +52,61 @@ public final class Chunker {
 
   /** Fixed-length chunks of {@code stream} (see class comment). */
   public List<Example> chunks(long[] stream) {
-    SpecialTokens sp = tokenizer.specials();
-    long[] prefix = sp.hasBos() ? new long[] {sp.bos()} : new long[0];
-    int body = seqLen - prefix.length;
-    List<Example> out = new ArrayList<>(stream.length / body);
-    for (int start = 0; start + body <= stream.length; start += body) {
-      out.add(new Example(prefix, Arrays.copyOfRange(stream, start, start + body)));
-    }
+    List<Example> out = new ArrayList<>();
+    Window w = window(out::add);
+    w.add(stream);
     return out;
+  }
+
+  /** An incremental cutter that hands each chunk to {@code out} as soon as it is complete. */
+  public Window window(Consumer<Example> out) {
+    return new Window(out);
+  }
+
+  /**
+   * Cuts a token stream fed piece by piece into the chunks {@link #chunks} gives for the whole stream;
+   * it holds fewer than seqLen tokens between calls, so memory does not grow with the stream.
+   */
+  public final class Window {
+    private final long[] prefix;
+    private final long[] body;
+    private final Consumer<Example> out;
+    private int n;
+
+    private Window(Consumer<Example> out) {
+      SpecialTokens sp = tokenizer.specials();
+      this.prefix = sp.hasBos() ? new long[] {sp.bos()} : new long[0];
+      this.body = new long[seqLen - prefix.length];
+      this.out = out;
+    }
+
+    /** Appends {@code ids} to the stream. */
+    public void add(long[] ids) {
+      for (int i = 0; i < ids.length; ) {
+        int take = Math.min(body.length - n, ids.length - i);
+        System.arraycopy(ids, i, body, n, take);
+        n += take;
+        i += take;
+        if (n == body.length) {
+          out.accept(new Example(prefix, body));
+          n = 0;
+        }
+      }
+    }
+
+    /** Appends a document: its ids, then EOS (when the tokenizer has one). */
+    public void addDocument(long[] ids) {
+      add(ids);
+      endDocument();
+    }
+
+    /** Appends the EOS that ends a document (when the tokenizer has one). */
+    public void endDocument() {
+      long eos = tokenizer.specials().eos();
+      if (eos != SpecialTokens.NONE) {
+        add(new long[] {eos});
+      }
+    }
   }
 
   /** The Example of a pair, or null when the reader's policy skipped it. */

@@ -1,9 +1,13 @@
 /*
  * `seqmatch prepare` as an API: text / JSONL files -> DIR/train.smtok, DIR/validation.smtok,
- * DIR/prepare.json (tokenizer spec, vocabulary incl. SeqMatch's specials, counts, skipped lines) and,
- * for a Hugging Face tokenizer, DIR/tokenizer.json (a copy, so DIR is self-contained). The ids come from
- * the tokenizer extended with <eos>/<pad>/<bkspc> (Tokenizers.withSeqMatchSpecials), the vocabulary a
- * model trained on the data must have. Tested by DataPreparerTest and PrepareCommandTest.
+ * DIR/prepare.json (tokenizer spec, vocabulary incl. SeqMatch's specials, counts, skipped lines, and the
+ * size and CRC-32C of each file) and, for a Hugging Face tokenizer, DIR/tokenizer.json (a copy, so DIR is
+ * self-contained). The ids come from the tokenizer extended with <eos>/<pad>/<bkspc>
+ * (Tokenizers.withSeqMatchSpecials), the vocabulary a model trained on the data must have. Preparation
+ * streams (ExampleStream into SmtokWriter): memory does not grow with the corpus. Publication is safe
+ * against a kill at any point (PreparedFiles): the old prepare.json goes first, each file is renamed
+ * into place whole, the new prepare.json comes last; temp files a killed run left are removed at the next
+ * start. Tested by StreamingPrepareTest and PrepareCommandTest.
  */
 package ai.seqmatch.data;
 
@@ -24,6 +28,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Prepares token data for training: {@code DataPreparer.builder("byte", 256).addFile(f).build().prepare(dir)}.
@@ -45,6 +50,7 @@ public final class DataPreparer {
   private final double validationFraction;
   private final long seed;
   private final BadLinePolicy policy;
+  private final Consumer<String> log;
 
   private DataPreparer(Builder b) {
     this.tokenizer = b.tokenizer;
@@ -53,6 +59,7 @@ public final class DataPreparer {
     this.validationFraction = b.validationFraction;
     this.seed = b.seed;
     this.policy = b.policy;
+    this.log = b.log;
   }
 
   /**
@@ -84,41 +91,63 @@ public final class DataPreparer {
   /**
    * True if {@code dir} already holds data prepared by these exact settings from inputs of the same
    * size and modification time (so a resumed or repeated run does not tokenise again).
+   *
+   * @throws InvalidInputException if it does, but a file differs from what its prepare.json lists
    */
   public boolean isPreparedIn(Path dir) {
     Path report = dir.resolve(REPORT);
     if (!Files.isRegularFile(report) || !Files.isRegularFile(dir.resolve(TRAIN))) {
       return false;
     }
+    JsonNode written;
     try {
       ObjectMapper mapper = new ObjectMapper();
+      written = mapper.readTree(report.toFile());
       // Compared as parsed text: a tree built in memory holds longs where the parsed file holds ints.
-      return mapper.readTree(report.toFile()).path("settings").equals(mapper.readTree(settings().toString()));
+      if (!written.path("settings").equals(mapper.readTree(settings().toString())) || !PreparedFiles.listed(written)) {
+        return false;
+      }
     } catch (IOException e) {
       return false; // unreadable report: prepare again (it is rewritten atomically)
     }
+    PreparedFiles.verify(dir, written);
+    return true;
   }
 
   /**
-   * Tokenises, chunks and splits the files into {@code dir}.
+   * Tokenises, chunks and splits the files into {@code dir}, streaming.
    *
    * @return the report also written to DIR/prepare.json
    * @throws InvalidInputException for unreadable inputs, bad lines under FAIL, or no training examples
    */
   public ObjectNode prepare(Path dir) {
     ObjectMapper mapper = new ObjectMapper();
-    try (Tokenizer tok = openTokenizer(tokenizer)) {
-      Dataset.Builder db = Dataset.builder(tok, seqLen).optValidationFraction(validationFraction).optSeed(seed)
-          .optBadLinePolicy(policy);
-      files.forEach(db::addFile);
-      Dataset data = db.build();
-      if (data.train().isEmpty()) {
-        throw new InvalidInputException("data: no training examples from " + files + " (" + data.skipped().size()
+    try {
+      Files.createDirectories(dir);
+      Files.deleteIfExists(dir.resolve(REPORT)); // unpublish first: a kill from here on leaves no report
+      removeStaleTemps(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("prepare: cannot write " + dir + ": " + e.getMessage(), e);
+    }
+    try (Tokenizer tok = openTokenizer(tokenizer);
+        SmtokWriter trainOut = SmtokWriter.open(dir.resolve(TRAIN));
+        SmtokWriter validationOut = SmtokWriter.open(dir.resolve(VALIDATION))) {
+      DataReader reader = new DataReader(policy);
+      long total = 0;
+      for (Path f : files) {
+        total += Files.isRegularFile(f) ? Files.size(f) : 0;
+      }
+      ExampleStream.run(files, tok, seqLen, validationFraction, seed, reader, new Progress(total, log, System::nanoTime),
+          trainOut::add, validationOut::add);
+      if (trainOut.examples() == 0) {
+        throw new InvalidInputException("data: no training examples from " + files + " (" + reader.skippedCount()
             + " lines skipped). Hint: a text must hold more than --seq-len " + seqLen + " tokens; lower --seq-len");
       }
-      Files.createDirectories(dir);
-      SmtokWriter.write(dir.resolve(TRAIN), data.train());
-      SmtokWriter.write(dir.resolve(VALIDATION), data.validation());
+      SmtokWriter.Summary train = trainOut.commit();
+      SmtokWriter.Summary validation = validationOut.commit();
+      ObjectNode checksums = mapper.createObjectNode();
+      PreparedFiles.put(checksums, TRAIN, train.bytes(), train.crc32c());
+      PreparedFiles.put(checksums, VALIDATION, validation.bytes(), validation.crc32c());
       ObjectNode spec = mapper.createObjectNode();
       if (tokenizer.equals("byte")) {
         spec.put("type", "byte");
@@ -127,8 +156,15 @@ public final class DataPreparer {
             : Path.of(tokenizer);
         Path copy = dir.resolve(TOKENIZER_JSON);
         if (!Files.exists(copy) || !Files.isSameFile(source, copy)) {
-          Files.copy(source, copy, StandardCopyOption.REPLACE_EXISTING);
+          Path tmp = Files.createTempFile(dir, TOKENIZER_JSON + ".", ".tmp");
+          try {
+            Files.copy(source, tmp, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(tmp, copy, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+          } finally {
+            Files.deleteIfExists(tmp);
+          }
         }
+        PreparedFiles.put(checksums, TOKENIZER_JSON, Files.size(copy), PreparedFiles.crc32c(copy));
         spec.put("type", "hf").put("file", TOKENIZER_JSON);
       }
       ObjectNode report = mapper.createObjectNode();
@@ -139,12 +175,13 @@ public final class DataPreparer {
       report.putObject("special_ids").put("bos", sp.bos()).put("eos", sp.eos()).put("pad", sp.pad())
           .put("bkspc", sp.bkspc());
       report.put("seq_len", seqLen);
-      report.set("train", counts(mapper, TRAIN, data.train()));
-      report.set("validation", counts(mapper, VALIDATION, data.validation()));
-      report.put("skipped", data.skipped().size());
+      report.set("train", counts(mapper, TRAIN, train));
+      report.set("validation", counts(mapper, VALIDATION, validation));
+      report.put("skipped", reader.skippedCount());
       ArrayNode listed = report.putArray("skipped_lines");
-      data.skipped().stream().limit(MAX_SKIPPED_LISTED).forEach(listed::add);
+      reader.skipped().stream().limit(MAX_SKIPPED_LISTED).forEach(listed::add);
       report.set("settings", settings());
+      report.set(PreparedFiles.KEY, checksums);
       writeAtomically(dir.resolve(REPORT), mapper.writerWithDefaultPrettyPrinter().writeValueAsString(report));
       return report;
     } catch (IOException e) {
@@ -172,15 +209,22 @@ public final class DataPreparer {
     return s;
   }
 
-  private static ObjectNode counts(ObjectMapper mapper, String file, List<Example> examples) {
-    long tokens = 0;
-    long targets = 0;
-    for (Example e : examples) {
-      tokens += e.length();
-      targets += e.length() - SmtokWriter.promptLength(e);
+  private static ObjectNode counts(ObjectMapper mapper, String file, SmtokWriter.Summary s) {
+    return mapper.createObjectNode().put("file", file).put("examples", s.examples()).put("tokens", s.tokens())
+        .put("target_tokens", s.targetTokens());
+  }
+
+  /** Temp files a killed prepare left in {@code dir} (named after the files written here, ending ".tmp"). */
+  private static void removeStaleTemps(Path dir) throws IOException {
+    try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        String name = f.getFileName().toString();
+        if (name.endsWith(".tmp") && java.util.stream.Stream.of(TRAIN, VALIDATION, TOKENIZER_JSON, REPORT)
+            .anyMatch(name::startsWith)) {
+          Files.deleteIfExists(f);
+        }
+      }
     }
-    return mapper.createObjectNode().put("file", file).put("examples", examples.size()).put("tokens", tokens)
-        .put("target_tokens", targets);
   }
 
   static void writeAtomically(Path file, String text) throws IOException {
@@ -199,8 +243,16 @@ public final class DataPreparer {
       this.seqLen = seqLen;
     }
 
+    private Consumer<String> log = line -> {};
+
     @Override
     Builder self() {
+      return this;
+    }
+
+    /** Where progress lines of a long preparation go (rate and time left, every few seconds); default none. */
+    public Builder optProgress(Consumer<String> log) {
+      this.log = log;
       return this;
     }
 

@@ -6,15 +6,14 @@
 package ai.seqmatch.data;
 
 import ai.seqmatch.tokenize.Tokenizer;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Train and validation examples. The split never cuts a row: with two or more text documents whole
- * documents are assigned (each split chunked from its own stream); with a single document (one text
- * file) its chunks are assigned by index; pairs are assigned row by row. Same files, fraction and seed
- * give the same split. Does not own the tokenizer.
+ * Train and validation examples, in memory (for a corpus of any size, DataPreparer streams the same
+ * examples to .smtok files). The split (Split, ExampleStream) never cuts a row: JSONL text rows are
+ * assigned whole (each side chunked from its own stream), pairs row by row, and the chunks of plain-text
+ * files one by one. Same files, fraction and seed give the same split. Does not own the tokenizer.
  */
 public final class Dataset {
   private final List<Example> train;
@@ -76,48 +75,11 @@ public final class Dataset {
     public Dataset build() {
       validate();
       DataReader reader = new DataReader(policy);
-      List<Row.Text> docs = new ArrayList<>();
-      List<Row.Pair> pairs = new ArrayList<>();
-      for (Path f : files) {
-        for (Row r : reader.read(f)) {
-          if (r instanceof Row.Text t) {
-            docs.add(t);
-          } else {
-            pairs.add((Row.Pair) r);
-          }
-        }
-      }
-      Chunker chunker = new Chunker(tokenizer, seqLen);
       List<Example> train = new ArrayList<>();
       List<Example> val = new ArrayList<>();
-      splitText(chunker, docs, train, val);
-      boolean[] valPair = Shuffle.validationMask(pairs.size(), validationFraction, seed + 1);
-      for (int i = 0; i < pairs.size(); i++) {
-        Example e = chunker.pair(pairs.get(i), reader);
-        if (e != null) {
-          (valPair[i] ? val : train).add(e);
-        }
-      }
+      ExampleStream.run(files, tokenizer, seqLen, validationFraction, seed, reader, Progress.silent(), train::add,
+          val::add);
       return new Dataset(train, val, reader.skipped(), tokenizer.vocabSize());
-    }
-
-    private void splitText(Chunker chunker, List<Row.Text> docs, List<Example> train, List<Example> val) {
-      if (docs.size() == 1) { // one stream: split its chunks by index
-        List<Example> chunks = chunker.chunks(chunker.stream(docs));
-        boolean[] isVal = Shuffle.validationMask(chunks.size(), validationFraction, seed);
-        for (int i = 0; i < chunks.size(); i++) {
-          (isVal[i] ? val : train).add(chunks.get(i));
-        }
-        return;
-      }
-      boolean[] isVal = Shuffle.validationMask(docs.size(), validationFraction, seed);
-      List<Row.Text> trainDocs = new ArrayList<>();
-      List<Row.Text> valDocs = new ArrayList<>();
-      for (int i = 0; i < docs.size(); i++) {
-        (isVal[i] ? valDocs : trainDocs).add(docs.get(i));
-      }
-      train.addAll(chunker.chunks(chunker.stream(trainDocs)));
-      val.addAll(chunker.chunks(chunker.stream(valDocs)));
     }
 
     private void validate() {

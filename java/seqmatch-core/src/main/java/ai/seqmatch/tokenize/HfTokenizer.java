@@ -24,6 +24,8 @@ public final class HfTokenizer implements Tokenizer {
   private static final Set<String> BOS_NAMES = Set.of("<s>", "<bos>", "<|begin_of_text|>", "<|startoftext|>");
   private static final Set<String> EOS_NAMES = Set.of("</s>", "<eos>", "<|endoftext|>", "<|end_of_text|>");
   private static final Set<String> PAD_NAMES = Set.of("<pad>", "[PAD]", "<|pad|>");
+  /** Largest vocabulary accepted (2^24; real ones are below 2^19): a bound before arrays are sized by it. */
+  static final int MAX_ID = 1 << 24;
 
   private final HuggingFaceTokenizer djl;
   private final Path file;
@@ -68,7 +70,7 @@ public final class HfTokenizer implements Tokenizer {
     if (!vocab.isObject() && !vocab.isArray()) {
       throw bad(tokenizerJson, "no model.vocab object or array", "a Hugging Face tokenizer.json");
     }
-    int size = maxId(vocab, root.path("added_tokens")) + 1;
+    int size = maxId(tokenizerJson, vocab, root.path("added_tokens")) + 1;
     String[] tokens = new String[size];
     boolean[] special = new boolean[size];
     if (vocab.isObject()) {
@@ -168,12 +170,22 @@ public final class HfTokenizer implements Tokenizer {
     if (System.getenv("RUST_FLAVOR") == null && System.getProperty("RUST_FLAVOR") == null) {
       System.setProperty("RUST_FLAVOR", "cpu");
     }
+    // DJL's usage tracking (Ec2Utils.callHome) otherwise opens an HTTP connection to the EC2 metadata
+    // address 169.254.169.254 on the first tokenizer load: a network request no user asked for, and a
+    // connect timeout's delay off EC2. Found by Jazzer's SSRF detector (TokenizerFuzzTest). The user may
+    // still opt in (env or -D OPT_OUT_TRACKING=false).
+    if (System.getenv("OPT_OUT_TRACKING") == null && System.getProperty("OPT_OUT_TRACKING") == null) {
+      System.setProperty("OPT_OUT_TRACKING", "true");
+    }
     try {
       // No BOS/EOS, no truncation (DJL truncates to 512 by default), no padding: callers chunk themselves.
       return HuggingFaceTokenizer.newInstance(
           file, Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
     } catch (IOException | RuntimeException e) {
-      throw new InvalidInputException("tokenizer: cannot load " + file + ": " + e.getMessage()
+      // The Rust parser's message names the JSON path that failed; bounded so no large excerpt is quoted.
+      String why = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+      throw new InvalidInputException("tokenizer: cannot load " + file + ": "
+          + (why.length() > 160 ? why.substring(0, 160) + "..." : why)
           + ". Hint: the file must be a Hugging Face tokenizer.json", e);
     }
   }
@@ -185,22 +197,49 @@ public final class HfTokenizer implements Tokenizer {
     try {
       return new ObjectMapper().readTree(file.toFile());
     } catch (IOException e) {
-      throw new InvalidInputException("tokenizer: cannot parse " + file + ": "
-          + e.getMessage().lines().findFirst().orElse("") + ". Hint: the file must be a Hugging Face tokenizer.json", e);
+      throw new InvalidInputException("tokenizer: cannot parse " + file + ": " + jsonError(e)
+          + ". Hint: the file must be a Hugging Face tokenizer.json", e);
     }
   }
 
-  private static int maxId(JsonNode vocab, JsonNode added) {
+  /**
+   * Where a JSON parse failed, without the parser's message: Jackson quotes the offending text, and the
+   * file may be one a hostile config pointed us at (its contents must not reach an error message).
+   */
+  static String jsonError(IOException e) {
+    if (e instanceof com.fasterxml.jackson.core.JsonProcessingException j && j.getLocation() != null) {
+      return "not valid JSON (line " + j.getLocation().getLineNr() + ", column " + j.getLocation().getColumnNr() + ")";
+    }
+    return e instanceof com.fasterxml.jackson.core.JsonProcessingException ? "not valid JSON"
+        : "cannot read (" + e.getClass().getSimpleName() + ")";
+  }
+
+  /** The largest id, after checking every id is an integer in [0, MAX_ID) (arrays are sized by it). */
+  private static int maxId(Path file, JsonNode vocab, JsonNode added) {
     int max = vocab.isArray() ? vocab.size() - 1 : -1;
     if (vocab.isObject()) {
       for (JsonNode id : vocab) {
-        max = Math.max(max, id.asInt());
+        max = Math.max(max, checkId(file, id, "model.vocab"));
       }
     }
+    if (!added.isMissingNode() && !added.isArray()) {
+      throw bad(file, "added_tokens is not an array", "a list of {\"id\": ..., \"content\": ...}");
+    }
     for (JsonNode t : added) {
-      max = Math.max(max, t.path("id").asInt());
+      max = Math.max(max, checkId(file, t.path("id"), "added_tokens"));
+    }
+    if (max >= MAX_ID) {
+      throw bad(file, "vocabulary of " + (max + 1L) + " entries", "at most " + MAX_ID);
     }
     return max;
+  }
+
+  private static int checkId(Path file, JsonNode id, String field) {
+    if (!id.isIntegralNumber() || !id.canConvertToInt() || id.asInt() < 0 || id.asInt() >= MAX_ID) {
+      throw bad(file, "a token id in " + field + " is not an integer in [0, " + MAX_ID + ")",
+          "ids 0, 1, ... of the vocabulary");
+    }
+    return id.asInt();
   }
 
   private static SpecialTokens guessSpecials(String[] tokens, boolean[] special) {

@@ -52,7 +52,11 @@ public final class Tokenizers {
 
   /**
    * A tokenizer from a spec object: {@code {"type": "byte"}} or {@code {"type": "hf", "file":
-   * "tokenizer.json"}} with {@code file} relative to {@code baseDir}.
+   * "tokenizer.json"}} with {@code file} relative to {@code baseDir} and confined to it: a checkpoint is
+   * data someone else may have written, so its config must not make us read files elsewhere (an absolute
+   * path, or "../" leaving the directory, is an error naming the field; paths a user types on the command
+   * line go through {@link #load} and are not confined). Checked lexically, so a checkpoint directory whose
+   * tokenizer.json is a symbolic link (as in the Hugging Face cache) still loads.
    *
    * @param config the checkpoint's config.json, for special-token ids; may be null
    */
@@ -67,7 +71,7 @@ public final class Tokenizers {
           throw new CheckpointException("tokenizer spec in " + baseDir.resolve("config.json")
               + ": type \"hf\" needs a \"file\" (got " + spec + "). Hint: e.g. \"file\": \"tokenizer.json\"");
         }
-        Path path = baseDir.resolve(file);
+        Path path = confined(baseDir, file);
         if (!Files.isRegularFile(path)) {
           throw new CheckpointException("tokenizer: cannot load " + path + ": no such file (named by "
               + baseDir.resolve("config.json") + "). Hint: copy the tokenizer.json into the checkpoint");
@@ -103,6 +107,25 @@ public final class Tokenizers {
     return names.isEmpty() ? base : new ExtendedTokenizer(base, names.toArray(new String[0]), sp);
   }
 
+  /** {@code baseDir/file}, or an error if {@code file} is absolute or leaves {@code baseDir}. */
+  private static Path confined(Path baseDir, String file) {
+    String field = "field \"seqmatch.tokenizer.file\" in " + baseDir.resolve("config.json");
+    String shown = file.length() > 200 ? file.substring(0, 200) + "..." : file;
+    Path rel;
+    try {
+      rel = Path.of(file);
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new CheckpointException(field + ": not a valid path (got \"" + shown.replace("\0", "\\0") + "\")");
+    }
+    Path base = baseDir.toAbsolutePath().normalize();
+    Path path = base.resolve(rel).normalize();
+    if (rel.isAbsolute() || !path.startsWith(base) || path.equals(base)) {
+      throw new CheckpointException(field + ": must name a file inside the checkpoint directory (got \"" + shown
+          + "\"). Hint: copy the tokenizer.json into the checkpoint and name it relatively, e.g. \"tokenizer.json\"");
+    }
+    return path;
+  }
+
   private static Tokenizer loadHf(Path file, JsonNode config) {
     if (config == null) {
       return HfTokenizer.load(file);
@@ -125,8 +148,8 @@ public final class Tokenizers {
     try {
       return new ObjectMapper().readTree(file.toFile());
     } catch (IOException e) {
-      throw new CheckpointException("tokenizer: cannot parse " + file + ": "
-          + e.getMessage().lines().findFirst().orElse("") + ". Hint: config.json must be valid JSON", e);
+      throw new CheckpointException("tokenizer: cannot parse " + file + ": " + HfTokenizer.jsonError(e)
+          + ". Hint: config.json must be valid JSON", e);
     }
   }
 }

@@ -73,19 +73,36 @@ public record RawData(List<Path> files, String tokenizer, int seqLen, double val
     if (!fraction.isMissingNode() && !fraction.isNumber()) {
       throw bad(config, "field 'data.validation_fraction' has the wrong type (got " + fraction + ")");
     }
+    long seqLenValue = seqLen.isMissingNode() ? defaultSeqLen : seqLen.asInt();
+    if (seqLenValue < 2 || seqLenValue > Integer.MAX_VALUE) {
+      throw bad(config, "field '" + (seqLen.isMissingNode() ? "model.n_positions" : "data.seq_len")
+          + "' gives a sequence length of " + seqLenValue + " (expected 2.." + Integer.MAX_VALUE + ")");
+    }
+    if (!fraction.isMissingNode() && !(fraction.asDouble() >= 0 && fraction.asDouble() < 1)) {
+      throw bad(config, "field 'data.validation_fraction' must be in [0, 1) (got " + fraction + ")");
+    }
+    JsonNode tok = data.path("tokenizer");
+    if (!tok.isMissingNode() && !(tok.isTextual() && !tok.asText().isBlank())) {
+      throw bad(config, "field 'data.tokenizer' must be \"byte\" or a tokenizer.json path (got " + tok + ")");
+    }
     String policy = data.path("bad_lines").asText("skip");
     if (!policy.equals("skip") && !policy.equals("fail")) {
       throw bad(config, "field 'data.bad_lines' must be skip or fail (got '" + policy + "')");
     }
-    return Optional.of(new RawData(files, tokenizer, seqLen.isMissingNode() ? (int) defaultSeqLen : seqLen.asInt(),
+    return Optional.of(new RawData(files, tokenizer, (int) seqLenValue,
         fraction.isMissingNode() ? 0.1 : fraction.asDouble(), data.path("seed").asLong(0),
         BadLinePolicy.valueOf(policy.toUpperCase(Locale.ROOT))));
   }
 
   /** A preparer for these inputs. */
   public DataPreparer preparer() {
+    return preparer(line -> {});
+  }
+
+  /** A preparer for these inputs that reports progress on large inputs to {@code log}. */
+  public DataPreparer preparer(java.util.function.Consumer<String> log) {
     DataPreparer.Builder b = DataPreparer.builder(tokenizer, seqLen).optValidationFraction(validationFraction)
-        .optSeed(seed).optBadLinePolicy(badLines);
+        .optSeed(seed).optBadLinePolicy(badLines).optProgress(log);
     files.forEach(b::addFile);
     return b.build();
   }

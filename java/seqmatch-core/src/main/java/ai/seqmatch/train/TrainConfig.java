@@ -77,7 +77,7 @@ public final class TrainConfig {
   public TrainConfig withOverride(String assignment) {
     int eq = assignment.indexOf('=');
     if (eq <= 0) {
-      throw new InvalidInputException("override '" + assignment + "': expected key=value");
+      throw new InvalidInputException("override '" + shown(assignment) + "': expected key=value");
     }
     String value = assignment.substring(eq + 1);
     JsonNode v;
@@ -92,6 +92,11 @@ public final class TrainConfig {
     return with(assignment.substring(0, eq), v);
   }
 
+  /** {@code s} with line breaks escaped, so an error quoting it stays one line (found by TrainConfigFuzzTest). */
+  private static String shown(String s) {
+    return s.replace("\r", "\\r").replace("\n", "\\n");
+  }
+
   /** A copy with the dotted {@code path} set to {@code value}. */
   public TrainConfig with(String path, JsonNode value) {
     ObjectNode copy = root.deepCopy();
@@ -102,8 +107,8 @@ public final class TrainConfig {
       if (next == null || next.isNull()) {
         next = node.putObject(parts[i]);
       } else if (!next.isObject()) {
-        throw new InvalidInputException("override '" + path + "': '" + parts[i] + "' is not a section (got "
-            + next + ")");
+        throw new InvalidInputException("override '" + shown(path) + "': '" + shown(parts[i])
+            + "' is not a section (got " + next + ")");
       }
       node = (ObjectNode) next;
     }

@@ -1,14 +1,17 @@
 /*
  * Turns a user's config into what the native trainer runs on: raw inputs (RawData) are prepared into
- * <out_dir>/data (reused when inputs and settings are unchanged, e.g. on --resume), and the tokenizer
+ * <out_dir>/data (reused when inputs and settings are unchanged, e.g. on --resume; a prepared file that no
+ * longer matches the checksum in its prepare.json is an error naming it), and the tokenizer
  * the checkpoints should carry is worked out, with the file to copy into each of them
  * (CheckpointFilesListener). Tested by TrainCommandTest.
  */
 package ai.seqmatch.train;
 
 import ai.seqmatch.data.DataPreparer;
+import ai.seqmatch.data.PreparedFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -40,7 +43,7 @@ public record TrainingInputs(TrainConfig config, Map<String, Path> checkpointFil
     Path dataDir = null;
     if (raw.isPresent()) {
       dataDir = c.outDir().resolve("data");
-      DataPreparer preparer = raw.get().preparer();
+      DataPreparer preparer = raw.get().preparer(log);
       if (preparer.isPreparedIn(dataDir)) {
         log.accept("prepare: reusing " + dataDir + " (same inputs and settings)");
       } else {
@@ -53,9 +56,13 @@ public record TrainingInputs(TrainConfig config, Map<String, Path> checkpointFil
     } else {
       Optional<Path> beside = c.get("data.train").map(n -> Path.of(n.asText()).toAbsolutePath().getParent());
       if (beside.isPresent() && Files.isRegularFile(beside.get().resolve(DataPreparer.REPORT))) {
-        dataDir = beside.get(); // data from `seqmatch prepare`: its tokenizer is known
+        dataDir = beside.get(); // data from `seqmatch prepare`: its tokenizer is known, its files checksummed
+        JsonNode report = readJson(dataDir.resolve(DataPreparer.REPORT));
+        if (PreparedFiles.listed(report)) {
+          PreparedFiles.verify(dataDir, report);
+        }
         if (c.get("model.tokenizer").isEmpty() && c.modelInit().equals("scratch")) {
-          c = c.with("model.tokenizer", readJson(dataDir.resolve(DataPreparer.REPORT)).path("tokenizer").deepCopy());
+          c = c.with("model.tokenizer", report.path("tokenizer").deepCopy());
         }
       }
     }
@@ -76,8 +83,15 @@ public record TrainingInputs(TrainConfig config, Map<String, Path> checkpointFil
       if (f.isPresent()) {
         Path source = dataDir != null && Files.isRegularFile(dataDir.resolve(f.get())) ? dataDir.resolve(f.get())
             : Path.of(f.get());
-        if (Files.isRegularFile(source) && !Path.of(f.get()).isAbsolute()) {
-          files.put(f.get(), source);
+        if (Files.isRegularFile(source)) {
+          String inside = f.get();
+          Path rel = Path.of(inside).normalize();
+          if (rel.isAbsolute() || rel.startsWith("..")) {
+            // A checkpoint may only name files inside itself (Tokenizers.fromSpec): copy it in under a plain name.
+            inside = DataPreparer.TOKENIZER_JSON;
+            c = c.with("model.tokenizer", ((ObjectNode) spec.get().deepCopy()).put("file", inside));
+          }
+          files.put(inside, source);
         }
       }
     }

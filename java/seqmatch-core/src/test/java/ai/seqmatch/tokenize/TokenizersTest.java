@@ -91,4 +91,45 @@ class TokenizersTest {
       }
     }
   }
+
+  @Test
+  void aTokenizerFileNamedByConfigStaysInsideTheCheckpoint() throws Exception {
+    Path secret = Files.writeString(dir.resolve("secret.txt"), "root:x:0:0:hunter2:/root:/bin/bash\n");
+    Path ckpt = Files.createDirectories(dir.resolve("run").resolve("ckpt"));
+    for (String file : new String[] {"../../secret.txt", secret.toString(), "sub/../../../secret.txt", "."}) {
+      Files.writeString(ckpt.resolve("config.json"), "{\"seqmatch\": {\"tokenizer\": {\"type\": \"hf\", \"file\": "
+          + new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(file) + "}}}");
+      CheckpointException e = assertThrows(CheckpointException.class, () -> Tokenizers.load(ckpt));
+      assertTrue(e.getMessage().startsWith("field \"seqmatch.tokenizer.file\" in " + ckpt.resolve("config.json")
+          + ": must name a file inside the checkpoint directory"), e.getMessage());
+      assertTrue(!e.getMessage().contains("hunter2"), e.getMessage());
+    }
+    // Even a real tokenizer.json outside the directory is refused when config.json names it absolutely...
+    Files.writeString(ckpt.resolve("config.json"), "{\"seqmatch\": {\"tokenizer\": {\"type\": \"hf\", \"file\": \""
+        + HfTokenizerTest.GPT2.toAbsolutePath() + "\"}}}");
+    assertThrows(CheckpointException.class, () -> Tokenizers.load(ckpt));
+    // ...while a symbolic link inside it (as the Hugging Face cache lays out snapshots) is followed, and the
+    // same file passed directly (a path the user typed) loads.
+    Files.createSymbolicLink(ckpt.resolve("tokenizer.json"), HfTokenizerTest.GPT2.toAbsolutePath());
+    Files.writeString(ckpt.resolve("config.json"), "{\"seqmatch\": {\"tokenizer\": {\"type\": \"hf\", \"file\": "
+        + "\"./tokenizer.json\"}}}");
+    try (Tokenizer t = Tokenizers.load(ckpt).orElseThrow(); Tokenizer u = Tokenizers.load(HfTokenizerTest.GPT2).orElseThrow()) {
+      assertEquals(u.vocabSize(), t.vocabSize());
+    }
+  }
+
+  @Test
+  void errorsNeverQuoteTheFileTheyCouldNotParse() throws Exception {
+    Path notJson = Files.writeString(dir.resolve("tokenizer.json"), "root:x:0:0:hunter2:/root:/bin/bash\n");
+    Exception e = assertThrows(ai.seqmatch.InvalidInputException.class, () -> Tokenizers.load(notJson));
+    assertTrue(e.getMessage().contains("not valid JSON (line 1, column") && !e.getMessage().contains("root")
+        && !e.getMessage().contains("hunter2"), e.getMessage());
+    Path config = Files.writeString(dir.resolve("config.json"), "{\"seqmatch\": hunter2}");
+    e = assertThrows(CheckpointException.class, () -> Tokenizers.load(dir));
+    assertTrue(e.getMessage().contains(config + ": not valid JSON") && !e.getMessage().contains("hunter2"),
+        e.getMessage());
+    Path hugeId = Files.writeString(dir.resolve("huge.json"), "{\"model\": {\"vocab\": {\"a\": 2000000000}}}");
+    e = assertThrows(ai.seqmatch.InvalidInputException.class, () -> Tokenizers.load(hugeId));
+    assertTrue(e.getMessage().contains("a token id in model.vocab is not an integer in [0, 16777216)"), e.getMessage());
+  }
 }
