@@ -145,6 +145,14 @@ public final class ArithmeticExperiment {
    * Runs the grid, or only {@code shard}'s part of it; a shard writes no report (its result is null): the
    * same command without --shard, once every shard is done, reuses all runs and writes it.
    */
+  /** Writes the grid's data and run configs only (see MethodComparison#plan); returns the config files. */
+  public static List<Path> plan(Grid g, Consumer<String> log) {
+    List<Path> configs = new MethodComparison(g.task(), g.out(), settings(g), log).plan(g.specs());
+    log.accept("experiment arithmetic: " + configs.size() + " run configs and data in " + g.out()
+        + "; train them elsewhere with scripts/gpu/run_task_grid.sh " + g.out());
+    return configs;
+  }
+
   public static Result run(Grid g, Shard shard, Consumer<String> log) {
     long t0 = System.nanoTime();
     Task task = g.task();

@@ -113,9 +113,20 @@ public final class ExperimentCommand implements Callable<Integer> {
             + "rerun without --shard when all are done to write the report.")
     String shard;
 
+    @Option(names = "--plan-only",
+        description = "Write the data and every run's train_config.json, train nothing (for a machine without a "
+            + "JVM: scripts/gpu/run_task_grid.sh).")
+    boolean planOnly;
+
     @Override
     public Integer call() {
       ArithmeticExperiment.Grid grid = grid();
+      if (planOnly) {
+        PrintWriter out = spec.commandLine().getOut();
+        ArithmeticExperiment.plan(grid, line -> out.println(line));
+        out.flush();
+        return 0;
+      }
       Shard part = shard == null ? Shard.ALL : Shard.parse(shard);
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter progress = json ? spec.commandLine().getErr() : out;

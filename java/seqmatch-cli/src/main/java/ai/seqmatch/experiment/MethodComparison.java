@@ -184,6 +184,22 @@ public final class MethodComparison {
     return results;
   }
 
+  /**
+   * Writes data/ and every spec's runs/&lt;id&gt;/train_config.json without training: the inputs of a machine
+   * without a JVM (scripts/gpu/run_task_grid.sh). Returns the config files.
+   */
+  public List<Path> plan(List<RunSpec> specs) {
+    prepareData();
+    List<Path> configs = new ArrayList<>();
+    for (RunSpec spec : specs) {
+      Path runDir = outDir.resolve("runs").resolve(spec.id());
+      Path file = runDir.resolve("train_config.json");
+      writeConfig(config(spec, runDir), file);
+      configs.add(file);
+    }
+    return configs;
+  }
+
   private static String readIfPresent(Path file) {
     try {
       return Files.isRegularFile(file) ? Files.readString(file) : null;
