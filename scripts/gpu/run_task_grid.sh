@@ -40,7 +40,7 @@ one_run() {
   local r="$1" prompts="$dir/data/test-prompts.jsonl"
   [[ -f "$r/generations.jsonl" ]] && return 0
   local out_dir
-  out_dir="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["out_dir"])' "$r/train_config.json")"
+  out_dir="$(sed -n 's/^ *"out_dir" *: *"\(.*\)",\{0,1\}$/\1/p' "$r/train_config.json")"  # no python needed here
   OMP_NUM_THREADS=1 "$build/native/seqmatch-train" --config "$r/train_config.json" --quiet --set device="$device" \
     > "$r/native-train.log" 2>&1 || { echo "FAILED $r (see $r/native-train.log)"; return 1; }
   local gen=("$build/native/seqmatch-generate" --checkpoint "$out_dir/final" --prompts "$prompts"
