@@ -17,7 +17,7 @@ public final class NativeErrors {
   static final String CHECKPOINT_PREFIX = "checkpoint";
 
   static final String[] INVALID_INPUT_PREFIXES = {
-    "invalid", "input", "sampling:", "generate:", "config", "data", "noise", "resume", "override"};
+    "invalid", "input", "sampling:", "generate:", "config", "data", "noise", "resume", "override", "out_dir"};
 
   /** Calls {@code call}, mapping a native error to the matching {@link SeqMatchException}. */
   public static <T> T call(Supplier<T> call) {
