@@ -173,6 +173,24 @@ TEST(RunDirectory, LatestNamesACompleteCheckpointWhenTheDiskFills) {
   resumed.step();
 }
 
+TEST(Resume, ATruncatedOptimizerStateIsNamed) {
+  auto dir = temp_dir("resume-truncated");
+  auto c = mle_run(dir);
+  {
+    st::Run run(c);
+    run.step();
+  }
+  const auto file = fs::path(c.out_dir) / "checkpoints" / "step-0000001" / "optimizer.pt";
+  fs::resize_file(file, fs::file_size(file) / 2);
+  st::Run run(c);
+  const auto msg = error_of([&] { run.resume("latest"); });
+  EXPECT_EQ(msg.rfind("checkpoint " + c.out_dir + "/checkpoints/step-0000001/optimizer.pt: unreadable, "
+                      "truncated or not this model's optimizer state (", 0),
+            0u)
+      << msg;
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+}
+
 TEST(Resume, ADifferentConfigIsRefusedListingTheFields) {
   auto dir = temp_dir("resume-config");
   auto c = mle_run(dir);

@@ -72,7 +72,15 @@ void Trainer::resume(const std::string& dir) {
       p.value().copy_(theirs[p.key()]);
     }
   }
-  torch::load(*optimizer_, dir + "/optimizer.pt", device_);
+  try {
+    torch::load(*optimizer_, dir + "/optimizer.pt", device_);
+  } catch (const c10::Error& e) {
+    // libtorch's text names zip internals ("failed finding central directory"): say which file.
+    std::string why = e.what_without_backtrace();
+    why = why.substr(0, why.find('\n'));
+    SM_CHECK(false, "checkpoint ", dir, "/optimizer.pt: unreadable, truncated or not this model's "
+             "optimizer state (", why, ")");
+  }
   replay_.load(dir + "/replay.bin");
   step_ = state["step"].get<int64_t>();
   loader_->restore(state["epoch"].get<int64_t>(), state["index"].get<int64_t>());
