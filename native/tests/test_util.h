@@ -3,6 +3,8 @@
 #pragma once
 
 #include <c10/util/Exception.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -30,6 +32,30 @@ inline std::string error_of(const std::function<void()>& f) {
   }
   return "";
 }
+
+// Fault injection for write paths: while alive, every write past `bytes` in any file fails with
+// EFBIG (the kernel's RLIMIT_FSIZE; SIGXFSZ is ignored so the write fails, not the process), as
+// on a disk that fills up mid-file.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    ::getrlimit(RLIMIT_FSIZE, &saved_);
+    old_handler_ = ::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit r = saved_;
+    r.rlim_cur = bytes;
+    ::setrlimit(RLIMIT_FSIZE, &r);
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &saved_);
+    ::signal(SIGXFSZ, old_handler_);
+  }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+
+ private:
+  struct rlimit saved_ {};
+  sighandler_t old_handler_;
+};
 
 }  // namespace testing
 }  // namespace seqmatch

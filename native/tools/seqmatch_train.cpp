@@ -1,27 +1,36 @@
 // seqmatch-train: the native training binary. Same config format and same core (train/run.h)
 // as `seqmatch train`, without a JVM:
-//   seqmatch-train --config FILE [--set key=value ...] [--resume DIR|latest] [--quiet]
+//   seqmatch-train --config FILE [--set key=value ...] [--resume DIR|latest]
+//                  [--allow-config-change a,b] [--quiet]
 // Prints a progress line (step, loss terms, tokens/s, phase split, ETA) every log_every steps;
-// metrics go to <out_dir>/metrics.jsonl. Exit codes: 0 ok, 1 runtime failure, 2 bad input.
+// metrics go to <out_dir>/metrics.jsonl. Exit codes: 0 ok, 1 runtime failure, 2 bad input:
+// everything that fails before the first step (config, overrides, data, init checkpoint,
+// out_dir lock, resume) is the user's to fix and exits 2, with the line `seqmatch train` prints.
 #include <c10/util/Exception.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "train/resume_check.h"
 #include "train/run.h"
 #include "train/train_config.h"
 
 namespace {
 
 const char* kUsage =
-    "usage: seqmatch-train --config FILE [--set key=value ...] [--resume DIR|latest] [--quiet]\n"
+    "usage: seqmatch-train --config FILE [--set key=value ...] [--resume DIR|latest]\n"
+    "                      [--allow-config-change FIELD,...] [--quiet]\n"
     "  --config FILE     training configuration (JSON; docs/TRAINING.md)\n"
     "  --set key=value   override a field, e.g. --set optim.lr=1e-3 --set max_steps=200\n"
     "  --resume DIR      continue from a checkpoint directory, or 'latest' in out_dir\n"
+    "  --allow-config-change FIELD,...\n"
+    "                    with --resume: fields that may differ from the checkpoint's config\n"
+    "                    (max_steps, optim.lr, ...; docs/TRAINING.md \"Resuming\")\n"
     "  --quiet           no progress lines\n";
 
 std::string eta(double seconds) {
@@ -34,7 +43,7 @@ std::string eta(double seconds) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string config_path, resume;
+  std::string config_path, resume, allow_changes;
   std::vector<std::string> overrides;
   bool quiet = false;
   for (int i = 1; i < argc; ++i) {
@@ -49,6 +58,7 @@ int main(int argc, char** argv) {
     if (a == "--config") config_path = value("--config");
     else if (a == "--set") overrides.push_back(value("--set"));
     else if (a == "--resume") resume = value("--resume");
+    else if (a == "--allow-config-change") allow_changes = value("--allow-config-change");
     else if (a == "--quiet") quiet = true;
     else if (a == "--help" || a == "-h") { std::cout << kUsage; return 0; }
     else {
@@ -60,16 +70,27 @@ int main(int argc, char** argv) {
     std::cerr << "seqmatch-train: --config is required\n" << kUsage;
     return 2;
   }
+  if (!allow_changes.empty() && resume.empty()) {
+    std::cerr << "seqmatch-train: --allow-config-change needs --resume\n" << kUsage;
+    return 2;
+  }
+  // Set-up: any failure here is bad input (exit 2). nlohmann and std errors are caught too,
+  // so no input can end in std::terminate.
+  std::unique_ptr<seqmatch::train::Run> setup;
   seqmatch::train::TrainConfig config;
   try {
     config = seqmatch::train::load_train_config(config_path, overrides);
+    setup = std::make_unique<seqmatch::train::Run>(config);
+    setup->resume(resume, seqmatch::train::split_field_list(allow_changes));
   } catch (const c10::Error& e) {
     std::cerr << "seqmatch-train: " << e.what_without_backtrace() << "\n";
     return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "seqmatch-train: " << e.what() << "\n";
+    return 2;
   }
   try {
-    seqmatch::train::Run run(config);
-    run.resume(resume);
+    seqmatch::train::Run& run = *setup;
     const auto t0 = std::chrono::steady_clock::now();
     const int64_t first = run.trainer().steps_done();
     double fwd = 0, bwd = 0, roll = 0, total = 0;

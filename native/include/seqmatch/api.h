@@ -140,10 +140,13 @@ std::string generation_finish_reason(Generation* generation, int64_t row);
 class Trainer;
 
 // Parses and validates the config ("config <origin>: ..." errors name the field), builds the
-// model, loads the prepared data.
+// model, loads the prepared data. Holds an exclusive lock on out_dir until trainer_free
+// ("out_dir ...: in use by another training (pid ...)" if taken).
 Trainer* trainer_create(const std::string& config_json, const std::string& origin);
 // "" = fresh; a checkpoint directory; or "latest" (<out_dir>/checkpoints/latest).
-void trainer_resume(Trainer* trainer, const std::string& from);
+// allow_changes: comma-separated config fields that may differ from the checkpoint's
+// ("resume: ..." error listing the differences otherwise; docs/TRAINING.md "Resuming").
+void trainer_resume(Trainer* trainer, const std::string& from, const std::string& allow_changes);
 bool trainer_finished(Trainer* trainer);
 int64_t trainer_steps_done(Trainer* trainer);
 int64_t trainer_max_steps(Trainer* trainer);

@@ -99,6 +99,7 @@ Model* model_create(const ModelSpec& spec, int64_t seed, const std::string& devi
     m->config.gpt2.vocab_size(spec.vocab_size).n_positions(spec.n_positions).n_embd(spec.n_embd)
         .n_layer(spec.n_layer).n_head(spec.n_head).layer_norm_epsilon(spec.layer_norm_epsilon);
     m->config.tokens = {spec.bos_token_id, spec.eos_token_id, spec.pad_token_id, spec.bkspc_token_id};
+    model::check_sizes(m->config.gpt2, "invalid model config", "");
     model::validate_tokens(m->config.tokens, spec.vocab_size);
     torch::manual_seed(static_cast<uint64_t>(seed));
     m->gpt2 = model::GPT2(m->config.gpt2);

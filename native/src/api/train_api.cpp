@@ -1,6 +1,7 @@
 // The training half of the facade behind include/seqmatch/api.h: a shell over train::Run so
 // the Java front end drives exactly the loop the native binary drives.
 #include "api/handles.h"
+#include "train/resume_check.h"
 #include "train/run.h"
 
 namespace seqmatch {
@@ -30,8 +31,8 @@ Trainer* trainer_create(const std::string& config_json, const std::string& origi
   });
 }
 
-void trainer_resume(Trainer* trainer, const std::string& from) {
-  guarded([&] { check_trainer(trainer).resume(from); });
+void trainer_resume(Trainer* trainer, const std::string& from, const std::string& allow_changes) {
+  guarded([&] { check_trainer(trainer).resume(from, train::split_field_list(allow_changes)); });
 }
 
 bool trainer_finished(Trainer* trainer) {

@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "util/check.h"
 
@@ -38,6 +39,19 @@ void require_value(const nlohmann::json& j, const std::string& path, const char*
 
 }  // namespace
 
+void check_sizes(const GPT2Options& o, const std::string& where, const std::string& prefix) {
+  for (auto [name, value, limit] : {std::tuple<const char*, int64_t, int64_t>{"vocab_size", o.vocab_size(), SizeLimits::vocab_size},
+                                    {"n_positions", o.n_positions(), SizeLimits::n_positions},
+                                    {"n_embd", o.n_embd(), SizeLimits::n_embd},
+                                    {"n_layer", o.n_layer(), SizeLimits::n_layer},
+                                    {"n_head", o.n_head(), SizeLimits::n_head}}) {
+    SM_CHECK(value > 0 && value <= limit, where, ": field '", prefix, name, "' must be in [1, ", limit,
+             "] (got ", value, ")");
+  }
+  SM_CHECK(o.n_embd() % o.n_head() == 0, where, ": ", prefix, "n_embd must be a multiple of ",
+           prefix, "n_head (got n_embd=", o.n_embd(), ", n_head=", o.n_head(), ")");
+}
+
 void validate_tokens(const SpecialTokens& t, int64_t vocab_size) {
   for (auto [name, id] : {std::pair<const char*, int64_t>{"bos", t.bos}, {"eos", t.eos},
                           {"pad", t.pad}, {"bkspc", t.bkspc}}) {
@@ -66,6 +80,7 @@ ModelConfig read_config(const std::string& path) {
       .n_embd(required_int(j, path, "n_embd"))
       .n_layer(required_int(j, path, "n_layer"))
       .n_head(required_int(j, path, "n_head"));
+  check_sizes(c.gpt2, "checkpoint " + path, "");
   if (j.contains("n_inner") && !j["n_inner"].is_null()) {
     require_value(j, path, "n_inner", 4 * c.gpt2.n_embd());
   }
@@ -74,9 +89,6 @@ ModelConfig read_config(const std::string& path) {
              "checkpoint ", path, ": field 'layer_norm_epsilon' must be a positive number");
     c.gpt2.layer_norm_epsilon(j["layer_norm_epsilon"].get<double>());
   }
-  SM_CHECK(c.gpt2.n_embd() % c.gpt2.n_head() == 0, "checkpoint ", path,
-           ": n_embd must be a multiple of n_head (got n_embd=", c.gpt2.n_embd(),
-           ", n_head=", c.gpt2.n_head(), ")");
   c.tokens.bos = optional_token(j, path, "bos_token_id");
   c.tokens.eos = optional_token(j, path, "eos_token_id");
   c.tokens.pad = optional_token(j, path, "pad_token_id");

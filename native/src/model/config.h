@@ -26,6 +26,17 @@ struct ModelConfig {
 // Parses and validates config.json; errors name the file and field.
 ModelConfig read_config(const std::string& path);
 std::string config_to_json(const ModelConfig& config);
+// Sane upper limits on the sizes, checked before anything is allocated: a typo such as
+// n_layer 1e6 must be an error naming the field, not minutes of allocation. `where` starts the
+// message ("checkpoint DIR/config.json", "config FILE"), `prefix` qualifies field names ("model.").
+struct SizeLimits {
+  static constexpr int64_t vocab_size = int64_t(1) << 24;   // largest real vocabularies: ~256k
+  static constexpr int64_t n_positions = int64_t(1) << 20;
+  static constexpr int64_t n_embd = int64_t(1) << 16;
+  static constexpr int64_t n_layer = 1024;
+  static constexpr int64_t n_head = int64_t(1) << 12;
+};
+void check_sizes(const GPT2Options& o, const std::string& where, const std::string& prefix);
 // Checks the special-token ids fit the vocabulary.
 void validate_tokens(const SpecialTokens& t, int64_t vocab_size);
 

@@ -14,6 +14,17 @@
 namespace seqmatch {
 namespace model {
 
+// One tensor's header entry: what the file promises, checked against the file size.
+struct TensorInfo {
+  torch::ScalarType dtype;
+  std::vector<int64_t> shape;
+  uint64_t begin = 0, end = 0;  // byte range within the data section
+};
+
+// The header alone (reads at most 8 + 100 MB, allocates no tensor), so callers can check
+// shapes against a config before allocating anything. Errors name the file and tensor.
+std::map<std::string, TensorInfo> read_safetensors_header(const std::string& path);
+
 // All tensors of a file, on CPU, in their stored dtype. Errors name the file and tensor.
 std::map<std::string, torch::Tensor> read_safetensors(const std::string& path);
 

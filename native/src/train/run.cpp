@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "model/checkpoint.h"
+#include "train/resume_check.h"
+#include "util/atomic_dir.h"
 #include "util/check.h"
 
 namespace seqmatch {
@@ -14,21 +16,36 @@ namespace train {
 
 namespace fs = std::filesystem;
 
-Run::Run(TrainConfig config) : trainer_(config), out_dir_(config.out_dir) {
-  fs::create_directories(fs::path(out_dir_) / "checkpoints");
-  std::ofstream(fs::path(out_dir_) / "config.resolved.json") << config.to_json().dump(2) << "\n";
+Run::Run(TrainConfig config) : lock_(config.out_dir), trainer_(config), out_dir_(config.out_dir) {
+  const auto checkpoints = fs::path(out_dir_) / "checkpoints";
+  fs::create_directories(checkpoints);
+  // Under the lock no other writer is active here: whatever .tmp-/.old- entries exist were
+  // left by a killed run.
+  util::recover_atomic_writes(checkpoints.string());
+  util::recover_atomic_writes(out_dir_, "final");
+  util::recover_atomic_writes(out_dir_, "config.resolved.json");
+  util::recover_atomic_writes(out_dir_, "metrics.jsonl");
+  util::write_file_atomically((fs::path(out_dir_) / "config.resolved.json").string(),
+                              config.to_json().dump(2) + "\n");
 }
 
-void Run::resume(const std::string& resume_from) {
+void Run::resume(const std::string& resume_from, const std::vector<std::string>& allow_changes) {
   if (resume_from.empty()) return;
   std::string dir = resume_from;
   if (resume_from == "latest") {
-    std::ifstream in(fs::path(out_dir_) / "checkpoints" / "latest");
-    SM_CHECK(in.good(), "resume: no checkpoint recorded in ", out_dir_, "/checkpoints/latest");
+    const auto pointer = fs::path(out_dir_) / "checkpoints" / "latest";
+    std::ifstream in(pointer);
+    SM_CHECK(in.good(), "resume: no checkpoint recorded in ", pointer.string());
     std::string name;
     std::getline(in, name);
+    SM_CHECK(!name.empty() && name.find('/') == std::string::npos && name != "." && name != "..",
+             "resume: ", pointer.string(), " does not name a checkpoint (got '", name, "')");
     dir = (fs::path(out_dir_) / "checkpoints" / name).string();
+    SM_CHECK(fs::is_regular_file(fs::path(dir) / "trainer_state.json"), "resume: ", pointer.string(),
+             " names ", dir, ", which is not a complete checkpoint");
   }
+  const auto state = read_trainer_state(dir);
+  if (state.contains("config")) check_resume_config(state["config"], trainer_.config(), allow_changes, dir);
   trainer_.resume(dir);
   // Metrics written after the checkpoint by the interrupted run are dropped, so the log
   // reads as one uninterrupted run.
@@ -40,22 +57,23 @@ void Run::resume(const std::string& resume_from) {
     if (j.is_object() && j.value("step", int64_t(0)) <= trainer_.steps_done()) kept << line << "\n";
   }
   in.close();
-  std::ofstream(path, std::ios::trunc) << kept.str();
+  util::write_file_atomically(path.string(), kept.str());
 }
 
 void Run::log(const nlohmann::json& line) {
-  std::ofstream out(fs::path(out_dir_) / "metrics.jsonl", std::ios::app);
+  const auto path = fs::path(out_dir_) / "metrics.jsonl";
+  std::ofstream out(path, std::ios::app);
   out << line.dump() << "\n";
+  out.flush();
+  SM_CHECK(out.good(), "cannot append to ", path.string(), " (disk full?)");
 }
 
 std::string Run::checkpoint(const std::string& name) {
   const auto dir = fs::path(out_dir_) / "checkpoints" / name;
   trainer_.save(dir.string());
-  // Point "latest" at it atomically (temp + rename).
-  const auto latest = fs::path(out_dir_) / "checkpoints" / "latest";
-  const auto tmp = latest.string() + ".tmp";
-  std::ofstream(tmp) << name << "\n";
-  fs::rename(tmp, latest);
+  // Only now, with the directory complete and published, does "latest" move to it; if this
+  // write fails (disk full) "latest" still names the previous complete checkpoint.
+  util::write_file_atomically((fs::path(out_dir_) / "checkpoints" / "latest").string(), name + "\n");
   return dir.string();
 }
 

@@ -4,14 +4,19 @@
 // "val_loss" in the eval lines is Trainer::evaluate's token-only validation NLL (comparable across
 // objectives, equal to Java's ModelPerplexity.evaluateExamples).
 // Checkpoints: <out_dir>/checkpoints/step-NNNNNNN, and <out_dir>/checkpoints/latest names
-// the newest. Test: ctest -R test_train
+// the newest complete one (a one-line file replaced atomically after the checkpoint directory
+// is published, util/atomic_dir.h). A Run holds an exclusive lock on out_dir (util/dir_lock.h)
+// from construction to destruction, and first cleans what killed writers left behind.
+// Test: ctest -R test_train
 #pragma once
 
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <vector>
 
 #include "train/trainer.h"
+#include "util/dir_lock.h"
 
 namespace seqmatch {
 namespace train {
@@ -20,7 +25,9 @@ class Run {
  public:
   explicit Run(TrainConfig config);
   // resume_from: "" (fresh), a checkpoint directory, or "latest" (<out_dir>/checkpoints/latest).
-  void resume(const std::string& resume_from);
+  // The checkpoint's config must equal this run's except for bookkeeping fields and the
+  // changeable fields named in allow_changes (train/resume_check.h).
+  void resume(const std::string& resume_from, const std::vector<std::string>& allow_changes = {});
 
   bool finished() const { return trainer_.steps_done() >= trainer_.config().max_steps; }
   // {"train": metrics, "eval": {...}?, "checkpoint": dir?}
@@ -33,6 +40,7 @@ class Run {
   void log(const nlohmann::json& line);
   std::string checkpoint(const std::string& name);
 
+  util::DirLock lock_;  // first member: taken before the trainer loads anything
   Trainer trainer_;
   std::string out_dir_;
 };

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "model/config.h"
 #include "util/check.h"
 
 namespace seqmatch {
@@ -48,7 +49,9 @@ class Reader {
   // Every key present must have been asked for.
   void reject_unknown() {
     for (auto it = root_.begin(); it != root_.end(); ++it) {
-      if (it.value().is_object() && known_.count(it.key())) {
+      if (known_.count(it.key()) && it.key() != "") {
+        SM_CHECK(it.value().is_object(), "config ", origin_, ": field '", it.key(),
+                 "' must be an object (got ", it.value().dump(), ")");
         for (auto jt = it.value().begin(); jt != it.value().end(); ++jt) {
           SM_CHECK(known_[it.key()].count(jt.key()), "config ", origin_, ": unknown field '",
                    it.key(), ".", jt.key(), "'");
@@ -149,24 +152,43 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& origi
         "must be >= 1 with objective sequence_match and replay.model_rows > 0 (got 0): "
         "nothing would fill the replay buffer. Hint: set replay.model_rows = 0 to train without replay");
   }
+  if (c.init == "scratch") {  // a checkpoint's sizes are checked against its weights when loaded
+    model::GPT2Options o;
+    o.vocab_size(c.vocab_size).n_positions(c.n_positions).n_embd(c.n_embd).n_layer(c.n_layer).n_head(c.n_head);
+    model::check_sizes(o, "config " + origin, "model.");
+  }
   bad(c.amp == "auto" || c.amp == "bf16" || c.amp == "off", "amp", "must be auto, bf16 or off");
   return c;
 }
 
 void apply_override(nlohmann::json& j, const std::string& assignment) {
+  // Every failure is one line naming the assignment, worded as TrainConfig.withOverride (Java) words it.
   const auto eq = assignment.find('=');
   SM_CHECK(eq != std::string::npos && eq > 0, "override '", assignment, "': expected key=value");
   const std::string path = assignment.substr(0, eq), value = assignment.substr(eq + 1);
   auto parsed = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
   nlohmann::json v = parsed.is_discarded() ? nlohmann::json(value) : parsed;
-  nlohmann::json* node = &j;
-  std::stringstream ss(path);
-  std::string part;
   std::vector<std::string> parts;
-  while (std::getline(ss, part, '.')) parts.push_back(part);
+  for (size_t begin = 0;;) {
+    const size_t dot = path.find('.', begin);
+    parts.push_back(path.substr(begin, dot == std::string::npos ? std::string::npos : dot - begin));
+    if (dot == std::string::npos) break;
+    begin = dot + 1;
+  }
+  for (const auto& part : parts) {
+    SM_CHECK(!part.empty(), "override '", assignment, "': empty key in '", path, "'");
+  }
+  SM_CHECK(j.is_object(), "override '", assignment, "': the config is not a JSON object");
+  nlohmann::json* node = &j;
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
-    if (!node->contains(parts[i])) (*node)[parts[i]] = nlohmann::json::object();
-    node = &(*node)[parts[i]];
+    auto it = node->find(parts[i]);
+    if (it == node->end() || it->is_null()) {
+      node = &((*node)[parts[i]] = nlohmann::json::object());
+      continue;
+    }
+    SM_CHECK(it->is_object(), "override '", assignment, "': '", parts[i], "' is not a section (got ",
+             it->dump(), ")");
+    node = &*it;
   }
   (*node)[parts.back()] = v;
 }
@@ -178,6 +200,7 @@ TrainConfig load_train_config(const std::string& path, const std::vector<std::st
   ss << in.rdbuf();
   auto j = nlohmann::json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
   SM_CHECK(!j.is_discarded(), "config ", path, ": not valid JSON");
+  SM_CHECK(j.is_object(), "config ", path, ": not a JSON object");
   for (const auto& o : overrides) apply_override(j, o);
   return parse_train_config(j, path);
 }

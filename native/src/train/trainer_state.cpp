@@ -2,10 +2,13 @@
 // (AdamW moments and step counts), replay.bin and trainer_state.json (step, data position,
 // config). Written atomically; resume restores every piece, so on CPU a resumed run is
 // bit-identical to an uninterrupted one (all other randomness is keyed by the step).
+#include <cstdio>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "model/checkpoint.h"
+#include "train/resume_check.h"
 #include "train/trainer.h"
 #include "util/atomic_dir.h"
 #include "util/check.h"
@@ -13,10 +16,31 @@
 namespace seqmatch {
 namespace train {
 
+namespace {
+
+// torch::save(optimizer, path) cannot fail cleanly: on a full disk libtorch 1.13 notices only in
+// the zip writer's destructor and throws from it (std::terminate). So libtorch writes through a
+// callback that always reports success, and the failure is recorded and raised here.
+void save_optimizer(const torch::optim::Optimizer& optimizer, const std::string& path) {
+  torch::serialize::OutputArchive archive;
+  optimizer.save(archive);
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "wb"), &std::fclose);
+  SM_CHECK(f != nullptr, "checkpoint ", path, ": cannot create file");
+  bool ok = true;
+  archive.save_to([&](const void* data, size_t n) -> size_t {
+    ok = ok && std::fwrite(data, 1, n, f.get()) == n;
+    return n;
+  });
+  ok = std::fflush(f.get()) == 0 && ok;
+  SM_CHECK(ok, "checkpoint ", path, ": write failed (disk full?)");
+}
+
+}  // namespace
+
 void Trainer::save(const std::string& dir) {
   util::write_dir_atomically(dir, [&](const std::string& tmp) {
     model::write_model_files(model_, model_config_, tmp);
-    torch::save(*optimizer_, tmp + "/optimizer.pt");
+    save_optimizer(*optimizer_, tmp + "/optimizer.pt");
     replay_.save(tmp + "/replay.bin");
     nlohmann::json state = {{"format_version", 1},
                             {"step", step_},
@@ -35,14 +59,7 @@ void Trainer::save(const std::string& dir) {
 }
 
 void Trainer::resume(const std::string& dir) {
-  std::ifstream in(dir + "/trainer_state.json");
-  SM_CHECK(in.good(), "checkpoint ", dir, ": no trainer_state.json (not a training checkpoint?)");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto state = nlohmann::json::parse(ss.str(), nullptr, false);
-  SM_CHECK(state.is_object() && state.contains("step") && state.contains("epoch") &&
-               state.contains("index"),
-           "checkpoint ", dir, ": trainer_state.json is corrupt");
+  const auto state = read_trainer_state(dir);
   auto ckpt = model::load_checkpoint(dir, torch::kCPU);
   auto mine = model_->named_parameters();
   auto theirs = ckpt.model->named_parameters();
@@ -55,7 +72,15 @@ void Trainer::resume(const std::string& dir) {
       p.value().copy_(theirs[p.key()]);
     }
   }
-  torch::load(*optimizer_, dir + "/optimizer.pt", device_);
+  try {
+    torch::load(*optimizer_, dir + "/optimizer.pt", device_);
+  } catch (const c10::Error& e) {
+    // libtorch's text names zip internals ("failed finding central directory"): say which file.
+    std::string why = e.what_without_backtrace();
+    why = why.substr(0, why.find('\n'));
+    SM_CHECK(false, "checkpoint ", dir, "/optimizer.pt: unreadable, truncated or not this model's "
+             "optimizer state (", why, ")");
+  }
   replay_.load(dir + "/replay.bin");
   step_ = state["step"].get<int64_t>();
   loader_->restore(state["epoch"].get<int64_t>(), state["index"].get<int64_t>());

@@ -54,6 +54,12 @@ final class TrainCommand implements Callable<Integer> {
       description = "Continue from a checkpoint directory, or 'latest' in out_dir.")
   String resume;
 
+  @Option(names = "--allow-config-change", split = ",", paramLabel = "FIELD",
+      description = "With --resume: config fields that may differ from the checkpoint's (max_steps, optim.lr, "
+          + "optim.min_lr, optim.warmup_steps, optim.weight_decay, optim.grad_clip, data.validation, device, amp). "
+          + "Any other difference is an error.")
+  List<String> allowConfigChanges = new ArrayList<>();
+
   @Option(names = "--data-text", arity = "1..*", paramLabel = "FILE",
       description = "Train on these text/JSONL files instead of the config's data (sets data.text).")
   List<Path> dataText = new ArrayList<>();
@@ -102,7 +108,7 @@ final class TrainCommand implements Callable<Integer> {
     }
     try (Trainer trainer = Trainer.create(inputs.config())) {
       if (resume != null) {
-        trainer.resume(resume);
+        trainer.resume(resume, allowConfigChanges);
       }
       FinishResult result = TrainingLoop.run(trainer, listeners, initialEval);
       if (json) {
@@ -121,6 +127,9 @@ final class TrainCommand implements Callable<Integer> {
     }
     if (seqLen != null && seqLen < 2) {
       problems.add("--seq-len must be >= 2 (got " + seqLen + ")");
+    }
+    if (!allowConfigChanges.isEmpty() && resume == null) {
+      problems.add("--allow-config-change needs --resume");
     }
     if (resume != null && resume.isBlank()) {
       problems.add("--resume needs a checkpoint directory or 'latest'");

@@ -81,6 +81,41 @@ class SeqMatchCliTest {
     assertEquals(0, run("inspect", dir.toString()).code());
   }
 
+  /** Peak resident set of this process (VmHWM), in bytes. */
+  private static long peakRss() throws java.io.IOException {
+    for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith("VmHWM:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+      }
+    }
+    throw new IllegalStateException("no VmHWM in /proc/self/status");
+  }
+
+  @Test
+  void inspectRejectsHugeConfigSizesBeforeAllocating() throws Exception {
+    Path dir = tmp.resolve("huge");
+    ModelConfig config = ModelConfig.builder(40).optNPositions(16).optNEmbd(16).optNLayer(1).optNHead(2).build();
+    try (Gpt2Model model = Gpt2Model.create(config, 3, Device.cpu())) {
+      model.save(dir);
+    }
+    Path file = dir.resolve("config.json");
+    ObjectMapper json = new ObjectMapper();
+    com.fasterxml.jackson.databind.node.ObjectNode c =
+        (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(file.toFile());
+    long before = peakRss();
+    // vocab_size 1e7 x n_embd 16 floats = 640 MB if the model were built before the weights are checked.
+    java.nio.file.Files.writeString(file, c.put("vocab_size", 10_000_000).toString());
+    Run r = run("inspect", dir.toString());
+    assertUsageError(r, "seqmatch inspect");
+    assertTrue(r.errLines()[0].contains("vocab_size, n_embd = [10000000, 16] do not match tensor "
+        + "'transformer.wte.weight' [40, 16]"), r.err());
+    java.nio.file.Files.writeString(file, c.put("vocab_size", 40).put("n_positions", 100_000_000).toString());
+    r = run("inspect", dir.toString());
+    assertUsageError(r, "seqmatch inspect");
+    assertTrue(r.errLines()[0].endsWith("field 'n_positions' must be in [1, 1048576] (got 100000000)"), r.err());
+    assertTrue(peakRss() - before < 200L << 20, "peak RSS grew by " + ((peakRss() - before) >> 20) + " MB");
+  }
+
   @Test
   void inspectMissingCheckpointIsBadInput() {
     Run r = run("inspect", tmp.resolve("missing").toString());

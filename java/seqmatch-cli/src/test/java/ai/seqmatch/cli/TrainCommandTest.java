@@ -161,6 +161,74 @@ class TrainCommandTest {
   }
 
   @Test
+  void badOverridesGiveTheSameLineAndExit2FromBothFrontEnds() throws Exception {
+    Path data = TrainFixtures.preparedData(tmp);
+    Path config = TrainFixtures.smConfig(tmp, data, "overrides", tmp.resolve("overrides"));
+    String[][] cases = {
+        {"max_steps.x=1", "override 'max_steps.x=1': 'max_steps' is not a section (got 20)"},
+        {"max_steps", "override 'max_steps': expected key=value"},
+        {"optim..lr=1", "override 'optim..lr=1': empty key in 'optim..lr'"},
+        {"optim.lrr=1", "config " + config + ": unknown field 'optim.lrr'"},
+        {"max_steps=ten", "config " + config + ": field 'max_steps' has the wrong type (got \"ten\")"},
+        {"optim.lr=[1,", "config " + config + ": field 'optim.lr' has the wrong type (got \"[1,\")"},
+        {"optim=3", "config " + config + ": field 'optim' must be an object (got 3)"},
+    };
+    for (String[] c : cases) {
+      TrainFixtures.Run j = cli("train", "--config", config.toString(), "--set", c[0], "--quiet");
+      assertEquals(2, j.code(), c[0] + ": " + j.err());
+      assertEquals("seqmatch train: " + c[1], j.firstErrLine(), c[0]);
+      TrainFixtures.Run n = TrainFixtures.runNative("--config", config.toString(), "--set", c[0], "--quiet");
+      assertEquals(2, n.code(), c[0] + ": " + n.out());
+      assertEquals("seqmatch-train: " + c[1], n.out().lines().findFirst().orElse(""), c[0]);
+    }
+  }
+
+  @Test
+  void secondTrainingOnTheSameOutDirIsRefusedNamingTheHolder() throws Exception {
+    Path data = TrainFixtures.preparedData(tmp);
+    Path out = tmp.resolve("locked");
+    Path config = TrainFixtures.smConfig(tmp, data, "locked", out);
+    try (Trainer holder = Trainer.create(TrainConfig.load(config))) {
+      String expected = "out_dir " + out + ": in use by another training (pid " + ProcessHandle.current().pid()
+          + " on host ";
+      TrainFixtures.Run j = cli("train", "--config", config.toString(), "--quiet");
+      assertEquals(2, j.code(), j.err());
+      assertTrue(j.firstErrLine().startsWith("seqmatch train: " + expected), j.err());
+      TrainFixtures.Run n = TrainFixtures.runNative("--config", config.toString(), "--quiet");
+      assertEquals(2, n.code(), n.out());
+      assertTrue(n.out().startsWith("seqmatch-train: " + expected), n.out());
+      assertEquals(0, holder.stepsDone());
+    }
+    assertEquals(0, cli("train", "--config", config.toString(), "--set", "max_steps=1", "--quiet", "--no-chart")
+        .code());
+  }
+
+  @Test
+  void resumeWithADifferentConfigIsRefusedUnlessAllowed() throws Exception {
+    Path data = TrainFixtures.preparedData(tmp);
+    Path out = tmp.resolve("changed");
+    Path config = TrainFixtures.smConfig(tmp, data, "changed", out);
+    assertEquals(0, cli("train", "--config", config.toString(), "--set", "max_steps=2", "--quiet", "--no-chart")
+        .code());
+    TrainFixtures.Run seed = cli("train", "--config", config.toString(), "--set", "max_steps=2", "--set", "seed=9",
+        "--resume", "latest", "--quiet");
+    assertEquals(2, seed.code(), seed.err());
+    assertTrue(seed.firstErrLine().contains("was trained with a different config: seed 7 -> 9"), seed.err());
+    TrainFixtures.Run more = cli("train", "--config", config.toString(), "--set", "max_steps=4", "--resume",
+        "latest", "--quiet");
+    assertEquals(2, more.code(), more.err());
+    assertTrue(more.firstErrLine().contains("max_steps 2 -> 4. Hint: --allow-config-change max_steps"), more.err());
+    TrainFixtures.Run nativeMore = TrainFixtures.runNative("--config", config.toString(), "--set", "max_steps=4",
+        "--resume", "latest", "--quiet");
+    assertEquals(2, nativeMore.code(), nativeMore.out());
+    assertEquals(more.firstErrLine().replace("seqmatch train: ", "seqmatch-train: "),
+        nativeMore.out().lines().findFirst().orElse(""));
+    assertEquals(0, cli("train", "--config", config.toString(), "--set", "max_steps=4", "--resume", "latest",
+        "--allow-config-change", "max_steps", "--quiet", "--no-chart").code());
+    assertEquals(4, TrainFixtures.trainLines(out).size());
+  }
+
+  @Test
   void rawTextFromHuggingFaceInitGivesAGeneratableFinalModel() throws Exception {
     Path corpus = TrainFixtures.corpus(tmp);
     Path out = tmp.resolve("raw");
@@ -187,7 +255,8 @@ class TrainCommandTest {
 
     // A second run with the same inputs reuses the prepared data.
     TrainFixtures.Run again = cli("train", "--config", config.toString(), "--data-text", corpus.toString(),
-        "--tokenizer", "byte", "--seq-len", "24", "--set", "max_steps=4", "--resume", "latest");
+        "--tokenizer", "byte", "--seq-len", "24", "--set", "max_steps=4", "--resume", "latest",
+        "--allow-config-change", "max_steps");
     assertEquals(0, again.code(), again.err());
     assertTrue(again.out().contains("prepare: reusing"), again.out());
   }

@@ -74,7 +74,13 @@ public final class SafeTensors {
         e.getValue().properties().forEach(m -> metadata.put(m.getKey(), m.getValue().asText()));
         continue;
       }
-      tensors.put(e.getKey(), parseEntry(file, e.getKey(), e.getValue(), dataSize));
+      String name = e.getKey();
+      for (int i = 0; i < name.length(); i++) { // names are quoted in one-line errors: no control characters
+        if (Character.isISOControl(name.charAt(i))) {
+          throw error(file, "a tensor name holds control character " + (int) name.charAt(i) + " at position " + i);
+        }
+      }
+      tensors.put(name, parseEntry(file, name, e.getValue(), dataSize));
     }
     return new SafeTensors(file, dataStart, tensors, metadata);
   }

@@ -70,9 +70,10 @@ public final class TrainConfig {
   /**
    * A copy with {@code "a.b=value"} applied, as {@code --set} does on both front ends: the value is JSON
    * when it parses as JSON ({@code 1e-3}, {@code true}, {@code [1,2]}, {@code "x"}), else a string;
-   * missing sections are created.
+   * missing sections are created. Errors are worded as the native apply_override words them
+   * (native/src/train/train_config.cpp), so both front ends print the same line.
    *
-   * @throws InvalidInputException if the assignment has no '=' or walks through a non-object
+   * @throws InvalidInputException if the assignment has no '=', an empty key, or walks through a non-object
    */
   public TrainConfig withOverride(String assignment) {
     int eq = assignment.indexOf('=');
@@ -89,7 +90,7 @@ public final class TrainConfig {
     } catch (JsonProcessingException e) {
       v = TextNode.valueOf(value);
     }
-    return with(assignment.substring(0, eq), v);
+    return set(assignment, assignment.substring(0, eq), v);
   }
 
   /** {@code s} with line breaks escaped, so an error quoting it stays one line (found by TrainConfigFuzzTest). */
@@ -99,15 +100,24 @@ public final class TrainConfig {
 
   /** A copy with the dotted {@code path} set to {@code value}. */
   public TrainConfig with(String path, JsonNode value) {
+    return set(path + "=" + value, path, value);
+  }
+
+  private TrainConfig set(String assignment, String path, JsonNode value) {
     ObjectNode copy = root.deepCopy();
     String[] parts = path.split("\\.", -1);
+    for (String part : parts) {
+      if (part.isEmpty()) {
+        throw new InvalidInputException("override '" + shown(assignment) + "': empty key in '" + shown(path) + "'");
+      }
+    }
     ObjectNode node = copy;
     for (int i = 0; i + 1 < parts.length; i++) {
       JsonNode next = node.get(parts[i]);
       if (next == null || next.isNull()) {
         next = node.putObject(parts[i]);
       } else if (!next.isObject()) {
-        throw new InvalidInputException("override '" + shown(path) + "': '" + shown(parts[i])
+        throw new InvalidInputException("override '" + shown(assignment) + "': '" + shown(parts[i])
             + "' is not a section (got " + next + ")");
       }
       node = (ObjectNode) next;

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /** Owns one native trainer; try-with-resources frees it (and the model, optimizer and data it holds). */
@@ -48,7 +49,17 @@ public final class Trainer implements AutoCloseable {
    * lines the interrupted run wrote after that checkpoint are dropped from metrics.jsonl.
    */
   public void resume(String from) {
-    NativeErrors.run(() -> SeqmatchNative.trainer_resume(handle(), from));
+    resume(from, List.of());
+  }
+
+  /**
+   * Like {@link #resume(String)}, letting the named config fields differ from the checkpoint's (only those
+   * docs/TRAINING.md "Resuming" lists as changeable: max_steps, optim.lr, ...). Any other difference, or
+   * one not named, is an {@link ai.seqmatch.InvalidInputException} listing the differing fields.
+   */
+  public void resume(String from, List<String> allowConfigChanges) {
+    String allowed = String.join(",", allowConfigChanges);
+    NativeErrors.run(() -> SeqmatchNative.trainer_resume(handle(), from, allowed));
   }
 
   public TrainConfig config() {
