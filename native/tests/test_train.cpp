@@ -270,6 +270,31 @@ TEST(Train, ReplayConfigErrorsNameTheField) {
   EXPECT_EQ(msg({{"model_rows", 7}}, 8, "sequence_match"), "");
 }
 
+TEST(Train, NegativeIntervalsAreErrorsNamingTheField) {
+  const nlohmann::json base = {{"data", {{"train", "x.smtok"}}}};
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"eval_every"}, "'eval_every' must be >= 0"},
+      {{"checkpoint_every"}, "'checkpoint_every' must be >= 0"},
+      {{"log_every"}, "'log_every' must be >= 0"},
+      {{"eval_batches"}, "'eval_batches' must be >= 0"},
+      {{"replay", "sample_every"}, "'replay.sample_every' must be >= 1"},
+      {{"replay", "buffer_size"}, "'replay.buffer_size' must be >= 0"},
+      {{"optim", "warmup_steps"}, "'optim.warmup_steps' must be >= 0"},
+      {{"objective", "warmup_bc_steps"}, "'objective.warmup_bc_steps' must be >= 0"}};
+  for (const auto& [path, want] : cases) {
+    nlohmann::json j = base;
+    if (path.size() == 1) j[path[0]] = -5;
+    else j[path[0]][path[1]] = -5;
+    const auto m = error_of([&] { st::parse_train_config(j, "c.json"); });
+    EXPECT_NE(m.find("config c.json: field " + want), std::string::npos) << m;
+    EXPECT_NE(m.find("got -5"), std::string::npos) << m;
+  }
+  nlohmann::json zero = base;
+  zero["eval_every"] = 0;
+  zero["checkpoint_every"] = 0;
+  EXPECT_EQ(error_of([&] { st::parse_train_config(zero, "c.json"); }), "");  // 0 = off, still valid
+}
+
 TEST(Train, ResumeIsBitExact) {
   for (const std::string terminal : {"zero", "learned"}) {
     auto dir = temp_dir("resume-" + terminal);

@@ -142,6 +142,19 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& origi
   bad(c.max_steps > 0, "max_steps", "must be > 0");
   bad(c.model_rows >= 0 && c.model_rows <= c.batch_size, "replay.model_rows", "must be in [0, batch_size]");
   bad(c.rollouts >= 0, "replay.rollouts", "must be >= 0");
+  // Intervals: 0 switches a periodic action off; a negative one was accepted silently (issue 14).
+  bad(c.eval_every >= 0, "eval_every", "must be >= 0 (0 = only at the end; got " + std::to_string(c.eval_every) + ")");
+  bad(c.eval_batches >= 0, "eval_batches", "must be >= 0 (got " + std::to_string(c.eval_batches) + ")");
+  bad(c.checkpoint_every >= 0, "checkpoint_every",
+      "must be >= 0 (0 = only at the end; got " + std::to_string(c.checkpoint_every) + ")");
+  bad(c.log_every >= 0, "log_every", "must be >= 0 (got " + std::to_string(c.log_every) + ")");
+  bad(c.sample_every >= 1, "replay.sample_every", "must be >= 1 (got " + std::to_string(c.sample_every) + ")");
+  bad(c.buffer_size >= 0, "replay.buffer_size", "must be >= 0 (got " + std::to_string(c.buffer_size) + ")");
+  bad(c.rollout_max_new_tokens >= 1, "replay.max_new_tokens",
+      "must be >= 1 (got " + std::to_string(c.rollout_max_new_tokens) + ")");
+  bad(c.warmup_bc_steps >= 0, "objective.warmup_bc_steps",
+      "must be >= 0 (got " + std::to_string(c.warmup_bc_steps) + ")");
+  bad(c.warmup_steps >= 0, "optim.warmup_steps", "must be >= 0 (got " + std::to_string(c.warmup_steps) + ")");
   if (c.objective == "sequence_match") {
     // Replay rows replace data rows: at least one data row must remain for E_D (the φ and BC terms),
     // and rows can only be replayed if rollouts fill the buffer. model_rows = 0: SM without replay.
