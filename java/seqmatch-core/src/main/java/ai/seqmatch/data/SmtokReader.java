@@ -36,7 +36,9 @@ public final class SmtokReader {
       }
       long n = header.getLong();
       long nTokens = header.getLong();
-      if (n < 0 || nTokens < 0 || n > (size - 24) / 8 || 24 + 8 * n + 4 * nTokens != size) {
+      // Bounded before multiplying: a huge count would overflow 8·n or 4·nTokens into a matching size.
+      if (n < 0 || nTokens < 0 || n > (size - 24) / 8 || nTokens > (size - 24) / 4
+          || 24 + 8 * n + 4 * nTokens != size) {
         throw bad(file, "size " + size + " does not match its header (" + n + " examples, " + nTokens
             + " tokens): truncated or corrupt");
       }

@@ -100,14 +100,24 @@ public final class HfTokenizer implements Tokenizer {
 
   @Override
   public long[] encode(String text) {
-    return djl.encode(text).getIds();
+    try {
+      return djl.encode(text).getIds();
+    } catch (RuntimeException e) { // the Rust tokenizer's own errors, e.g. a WordLevel model without its [UNK]
+      throw new InvalidInputException("tokenizer " + file + ": cannot encode: "
+          + String.valueOf(e.getMessage()).replace('\n', ' '), e);
+    }
   }
 
   @Override
   public String decode(long[] ids, boolean skipSpecial) {
     TokenIds.checkRange(ids, vocabSize());
     if (bytes == null) {
-      return djl.decode(ids, skipSpecial);
+      try {
+        return djl.decode(ids, skipSpecial);
+      } catch (RuntimeException e) {
+        throw new InvalidInputException("tokenizer " + file + ": cannot decode: "
+            + String.valueOf(e.getMessage()).replace('\n', ' '), e);
+      }
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream(ids.length * 4);
     for (long id : ids) {

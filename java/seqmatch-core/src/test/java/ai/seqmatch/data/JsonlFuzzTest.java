@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Tag;
 class JsonlFuzzTest {
   private static final Path FILE = FuzzChecks.scratch("fuzz.jsonl");
 
-  @FuzzTest(maxDuration = "12s")
+  @FuzzTest(maxExecutions = 20000, maxDuration = "60s")
   void prepare(FuzzedDataProvider in) throws Exception {
     int seqLen = in.consumeInt(2, 64);
     BadLinePolicy policy = in.consumeBoolean() ? BadLinePolicy.FAIL : BadLinePolicy.SKIP;

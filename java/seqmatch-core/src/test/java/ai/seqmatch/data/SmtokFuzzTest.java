@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Tag;
 class SmtokFuzzTest {
   private static final Path FILE = FuzzChecks.scratch("fuzz.smtok");
 
-  @FuzzTest(maxDuration = "12s")
+  @FuzzTest(maxExecutions = 20000, maxDuration = "60s")
   void read(byte[] data) throws Exception {
     Files.write(FILE, data);
     FuzzChecks.onlyInputErrors(() -> SmtokReader.read(FILE));

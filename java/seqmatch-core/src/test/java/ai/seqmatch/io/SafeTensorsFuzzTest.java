@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Tag;
 class SafeTensorsFuzzTest {
   private static final Path FILE = FuzzChecks.scratch("fuzz.safetensors");
 
-  @FuzzTest(maxDuration = "12s")
+  @FuzzTest(maxExecutions = 20000, maxDuration = "60s")
   void open(byte[] data) throws Exception {
     Files.write(FILE, data);
     FuzzChecks.onlyInputErrors(() -> {

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Tag;
 
 @Tag("fuzz")
 class ModelConfigFuzzTest {
-  @FuzzTest(maxDuration = "12s")
+  @FuzzTest(maxExecutions = 20000, maxDuration = "60s")
   void build(FuzzedDataProvider in) {
     ModelConfig c;
     try {

@@ -33,7 +33,7 @@ class NativeCheckpointFuzzTest {
     DIR.resolve("config.json").toFile().deleteOnExit();
   }
 
-  @FuzzTest(maxDuration = "12s")
+  @FuzzTest(maxExecutions = 20000, maxDuration = "60s")
   void load(byte[] data) throws Exception {
     Files.write(WEIGHTS, data);
     FuzzChecks.onlyInputErrors(() -> {

@@ -18,7 +18,7 @@ class TokenizerFuzzTest {
   private static final Path TOKENIZER = FuzzChecks.scratch("tokenizer.json");
   private static final Path DIR = TOKENIZER.getParent();
 
-  @FuzzTest(maxDuration = "12s")
+  @FuzzTest(maxExecutions = 20000, maxDuration = "60s")
   void load(byte[] data) throws Exception {
     byte[][] part = FuzzChecks.parts(data, 3); // config.json NUL tokenizer.json NUL text
     Files.write(DIR.resolve("config.json"), part[0]);

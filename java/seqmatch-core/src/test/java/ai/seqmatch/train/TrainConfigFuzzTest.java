@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Tag;
 
 @Tag("fuzz")
 class TrainConfigFuzzTest {
-  @FuzzTest(maxDuration = "12s")
+  @FuzzTest(maxExecutions = 20000, maxDuration = "60s")
   void parse(byte[] data) throws Exception {
     byte[][] part = FuzzChecks.parts(data, 2); // config JSON NUL override
     String json = new String(part[0], java.nio.charset.StandardCharsets.UTF_8);

@@ -27,7 +27,7 @@ class RequestValidatorFuzzTest {
   private static final ServerLimits LIMITS = ServerLimits.defaults();
   private static final RequestValidator VALIDATOR = new RequestValidator(INFO, TOKENIZER, LIMITS);
 
-  @FuzzTest(maxDuration = "12s")
+  @FuzzTest(maxExecutions = 20000, maxDuration = "60s")
   void prepare(byte[] wire) {
     GenerateRequest r;
     try {
