@@ -119,6 +119,22 @@ TEST(Sampler, RolledBackCacheEqualsFullForwardOnEveryState) {
   }
 }
 
+TEST(Sampler, HugeMaxNewTokensEndsAtTheContextWithoutOverflow) {
+  // max_new_tokens near INT64_MAX once overflowed the default max_actions (4x) and the cache size,
+  // surfacing as "kv cache: rows and capacity must be positive (got capacity=-9223372036854775807)".
+  auto m = backspace_loving_model();
+  ss::SamplingOptions o;
+  o.greedy = true;
+  o.max_new_tokens = std::numeric_limits<int64_t>::max();
+  auto out = ss::generate(m, special(), kPrompts, o);
+  for (const auto& t : out) {
+    EXPECT_TRUE(t.finish == ss::FinishReason::kLength || t.finish == ss::FinishReason::kEos ||
+                t.finish == ss::FinishReason::kMaxActions)
+        << ss::finish_reason_name(t.finish);
+    EXPECT_LE(int64_t(t.tokens.size()), m->options().n_positions());
+  }
+}
+
 TEST(Sampler, PromptIsNeverDeletedAndMaxActionsStopsALoop) {
   // Sampling at a low temperature without the no-retype rule is the pure policy: it types the
   // best token and deletes it again until max_actions (greedy has the rule; see below).

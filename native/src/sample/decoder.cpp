@@ -32,7 +32,11 @@ BatchDecoder::BatchDecoder(model::GPT2 model, const model::SpecialTokens& tokens
   SM_CHECK(B > 0, "generate: no prompts");
   SM_CHECK(options_.row_seeds.empty() || int64_t(options_.row_seeds.size()) == B,
            "generate: row_seeds has ", options_.row_seeds.size(), " entries for ", B, " prompts");
-  if (options_.max_actions == 0) options_.max_actions = 4 * options_.max_new_tokens;
+  // Saturating: a huge max_new_tokens (the context ends the row first) must not overflow into a
+  // negative cap or cache size.
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  if (options_.max_actions == 0)
+    options_.max_actions = options_.max_new_tokens > kMax / 4 ? kMax : 4 * options_.max_new_tokens;
   int64_t longest = 0;
   for (int64_t b = 0; b < B; ++b) {
     const auto& p = prompts[b];
@@ -46,7 +50,7 @@ BatchDecoder::BatchDecoder(model::GPT2 model, const model::SpecialTokens& tokens
     longest = std::max<int64_t>(longest, p.size());
   }
   max_length_ = o.n_positions();
-  const int64_t capacity = std::min(o.n_positions(), longest + options_.max_new_tokens);
+  const int64_t capacity = std::min(o.n_positions(), longest + std::min(options_.max_new_tokens, o.n_positions()));
 
   out_.resize(B);
   banned_.resize(B);
