@@ -126,7 +126,8 @@ public final class OrtGenerator implements AutoCloseable {
               + "vocabulary (size " + info.vocabSize() + ")");
         }
       }
-      int capacity = (int) Math.min(info.nPositions(), p.length + o.maxNewTokens());
+      // min first: a huge max_new_tokens must not overflow (the context ends the row anyway)
+      int capacity = (int) Math.min(info.nPositions(), p.length + Math.min(o.maxNewTokens(), info.nPositions()));
       rows.add(new DecodeRow(b, seeds != null ? seeds[b] : o.seed() + b, p, capacity, (int) info.nLayer(),
           (int) info.nHead(), (int) info.headDim()));
     }
@@ -156,7 +157,8 @@ public final class OrtGenerator implements AutoCloseable {
       this.o = o;
       this.listener = listener;
       this.handle = handle;
-      this.maxActions = o.maxActions() == 0 ? 4 * o.maxNewTokens() : o.maxActions();
+      this.maxActions = o.maxActions() != 0 ? o.maxActions()
+          : o.maxNewTokens() > Long.MAX_VALUE / 4 ? Long.MAX_VALUE : 4 * o.maxNewTokens();
       this.bkspc = model.info().bkspcTokenId();
       this.eos = model.info().eosTokenId();
       this.V = (int) model.info().vocabSize();

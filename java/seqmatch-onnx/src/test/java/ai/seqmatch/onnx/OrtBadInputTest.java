@@ -68,6 +68,11 @@ class OrtBadInputTest {
       oneLine(assertThrows(InvalidInputException.class, () -> g.generate(new long[64], o)), "context is 64");
       oneLine(assertThrows(InvalidInputException.class, () -> g.generate(List.of(new long[] {1}),
           o.toBuilder().optRowSeeds(1, 2).build())), "row_seeds");
+      // A huge max_new_tokens once overflowed the buffer sizes ("onnx: buffer too large (got -32 elements)"):
+      // the context ends the row instead.
+      var r = g.generate(new long[] {1, 2}, SamplingOptions.greedy(Long.MAX_VALUE));
+      assertEquals(64, r.tokens().length);
+      assertEquals(ai.seqmatch.sample.FinishReason.LENGTH, r.finishReason());
     }
   }
 }

@@ -40,7 +40,7 @@ abstract class BatchStepEngine implements StepEngine {
 
   /** Tokens the row can hold: its prompt plus max_new_tokens, within the model's context. */
   protected int capacity(long[] prompt, RowParams p) {
-    return (int) Math.min(info.nPositions(), prompt.length + p.maxNewTokens());
+    return (int) Math.min(info.nPositions(), prompt.length + Math.min(p.maxNewTokens(), info.nPositions()));
   }
 
   @Override
