@@ -7,10 +7,11 @@
 package ai.seqmatch.eval.mauve;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import org.apache.commons.math3.linear.MatrixUtils;
+import org.apache.commons.math3.linear.BlockRealMatrix;
+import org.apache.commons.math3.linear.EigenDecomposition;
 import org.apache.commons.math3.linear.RealMatrix;
-import org.apache.commons.math3.linear.SingularValueDecomposition;
 import org.apache.commons.math3.ml.clustering.CentroidCluster;
 import org.apache.commons.math3.ml.clustering.Clusterable;
 import org.apache.commons.math3.ml.clustering.KMeansPlusPlusClusterer;
@@ -29,7 +30,7 @@ final class Quantizer {
     int n = q.length + p.length;
     int d = p[0].length;
     // Q first, then P: the order only matters for reproducing the reference's seeded runs.
-    RealMatrix x = MatrixUtils.createRealMatrix(n, d);
+    RealMatrix x = new BlockRealMatrix(n, d);
     for (int i = 0; i < n; i++) {
       double[] row = i < q.length ? q[i] : p[i - q.length];
       double norm = 0;
@@ -53,10 +54,28 @@ final class Quantizer {
         x.addToEntry(i, j, -mean);
       }
     }
-    SingularValueDecomposition svd = new SingularValueDecomposition(x);
-    int k = componentsFor(svd.getSingularValues(), explainedVariance);
+    // Principal axes = eigenvectors of the d x d scatter matrix XᵀX, its eigenvalues the variances (times n).
+    // Cheaper than an SVD of the n x d data (measured: 4000 x 768 took ~100 s as an SVD in Commons Math).
+    RealMatrix scatter = x.transpose().multiply(x);
+    EigenDecomposition eig = new EigenDecomposition(scatter);
+    double[] values = eig.getRealEigenvalues();
+    Integer[] order = new Integer[d];
+    for (int i = 0; i < d; i++) {
+      order[i] = i;
+      values[i] = Math.max(0, values[i]); // round-off can leave tiny negatives on a PSD matrix
+    }
+    Arrays.sort(order, (a, b) -> Double.compare(values[b], values[a]));
+    double[] sorted = new double[d];
+    for (int i = 0; i < d; i++) {
+      sorted[i] = values[order[i]];
+    }
+    int k = componentsFor(sorted, explainedVariance);
+    RealMatrix axes = new BlockRealMatrix(d, k);
+    for (int c = 0; c < k; c++) {
+      axes.setColumnVector(c, eig.getEigenvector(order[c]));
+    }
     // Scores on the leading k principal axes: X_centred · V[:, :k].
-    RealMatrix scores = x.multiply(svd.getV().getSubMatrix(0, d - 1, 0, k - 1));
+    RealMatrix scores = x.multiply(axes);
     List<Point> points = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       points.add(new Point(i, scores.getRow(i)));
@@ -79,22 +98,22 @@ final class Quantizer {
   }
 
   /** The fewest leading components whose variance share reaches the target (sklearn's cumulative-ratio rule). */
-  static int componentsFor(double[] singularValues, double explainedVariance) {
+  static int componentsFor(double[] variances, double explainedVariance) {
     double total = 0;
-    for (double s : singularValues) {
-      total += s * s;
+    for (double v : variances) {
+      total += v;
     }
     if (total == 0) {
       return 1; // every point is the same: one axis is as good as any
     }
     double cumulative = 0;
-    for (int i = 0; i < singularValues.length; i++) {
-      cumulative += singularValues[i] * singularValues[i];
+    for (int i = 0; i < variances.length; i++) {
+      cumulative += variances[i];
       if (cumulative / total >= explainedVariance) {
         return i + 1;
       }
     }
-    return singularValues.length;
+    return variances.length;
   }
 
   private record Point(int index, double[] coordinates) implements Clusterable {
