@@ -1,7 +1,7 @@
 /*
  * `seqmatch experiment arithmetic`: the paper's Fig. 3 grid (accuracy vs noise for MLE, BC and
  * SequenceMatch-χ², ground-truth vs random noise, several training seeds) and SequenceMatch ablations over
- * ArithmeticExperiment. Bad options -> exit 2 with
+ * AccuracyVsNoise. Bad options -> exit 2 with
  * one line listing every problem. Tested by ArithmeticExperimentTest.
  */
 package ai.seqmatch.experiment;
@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "experiment", mixinStandardHelpOptions = true,
     description = "Reproductions of the SequenceMatch paper's experiments.",
-    subcommands = ExperimentCommand.Arithmetic.class)
+    subcommands = {ExperimentCommand.Arithmetic.class, ExperimentCommand.Dyck.class})
 public final class ExperimentCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -32,14 +32,11 @@ public final class ExperimentCommand implements Callable<Integer> {
     return CommandLine.ExitCode.USAGE;
   }
 
-  /** The arithmetic grid. */
-  @Command(name = "arithmetic", mixinStandardHelpOptions = true, sortOptions = false,
-      description = {"Accuracy vs noise level on add-or-sub-in-base (paper Fig. 3): MLE (noise kept in the data), "
-          + "BC and SequenceMatch-χ² (noise followed by <bkspc>), for each noise kind.",
-          "Writes <out>/RESULTS.md, <out>/results.json, <out>/accuracy_vs_noise.png, data/ (splits, .smtok, "
-              + "noise.json, test-prompts.jsonl) and runs/<run>/ (train_config.json, metrics.jsonl, final/, "
-              + "result.json). Finished runs are reused: rerun the same command to continue a stopped grid."})
-  static final class Arithmetic implements Callable<Integer> {
+  /**
+   * The options and run loop every grid shares; a subclass names the task. The default --out is
+   * runs/experiment-<task>.
+   */
+  abstract static class Grid implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Option(names = "--eta", split = ",", paramLabel = "F,...", defaultValue = "0,0.05,0.1,0.2",
@@ -53,17 +50,9 @@ public final class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "300", description = "Steps per run (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--out", defaultValue = "runs/experiment-arithmetic", paramLabel = "DIR",
-        description = "Output directory (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--out", paramLabel = "DIR",
+        description = "Output directory (default: runs/experiment-<task>, e.g. runs/experiment-arithmetic).")
     Path out;
-
-    @Option(names = "--bases", split = ",", paramLabel = "MIN,MAX", defaultValue = "2,10",
-        description = "Bases (default: ${DEFAULT-VALUE}).")
-    List<Integer> bases = new ArrayList<>();
-
-    @Option(names = "--digits", split = ",", paramLabel = "MIN,MAX", defaultValue = "1,1",
-        description = "Digits per operand (default: ${DEFAULT-VALUE}).")
-    List<Integer> digits = new ArrayList<>();
 
     @Option(names = "--test", defaultValue = "200",
         description = "Distinct held-out test prompts (default: ${DEFAULT-VALUE}).")
@@ -120,17 +109,17 @@ public final class ExperimentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      ArithmeticExperiment.Grid grid = grid();
+      AccuracyVsNoise.Grid grid = grid();
       if (planOnly) {
         PrintWriter out = spec.commandLine().getOut();
-        ArithmeticExperiment.plan(grid, line -> out.println(line));
+        AccuracyVsNoise.plan(grid, line -> out.println(line));
         out.flush();
         return 0;
       }
       Shard part = shard == null ? Shard.ALL : Shard.parse(shard);
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter progress = json ? spec.commandLine().getErr() : out;
-      ArithmeticExperiment.Result r = ArithmeticExperiment.run(grid, part, line -> {
+      AccuracyVsNoise.Result r = AccuracyVsNoise.run(grid, part, line -> {
         progress.println(line);
         progress.flush();
       });
@@ -152,14 +141,8 @@ public final class ExperimentCommand implements Callable<Integer> {
       return 0;
     }
 
-    private ArithmeticExperiment.Grid grid() {
+    AccuracyVsNoise.Grid grid() {
       List<String> problems = new ArrayList<>();
-      if (bases.size() != 2) {
-        problems.add("--bases needs MIN,MAX (got " + bases + ")");
-      }
-      if (digits.size() != 2) {
-        problems.add("--digits needs MIN,MAX (got " + digits + ")");
-      }
       List<NoiseKind> kinds = new ArrayList<>();
       for (String n : noise) {
         try {
@@ -183,12 +166,73 @@ public final class ExperimentCommand implements Callable<Integer> {
       if (ablateTerminal) {
         ablations.add(Variant.terminal("learned".equals(settings.terminalValue()) ? "zero" : "learned"));
       }
+      ExperimentTask task = null;
+      try {
+        task = task();
+      } catch (InvalidInputException e) {
+        problems.add(e.getMessage());
+      }
       if (!problems.isEmpty()) {
         throw new InvalidInputException(String.join("; ", problems));
       }
-      return new ArithmeticExperiment.Grid(out, etas, kinds, bases.get(0), bases.get(1), digits.get(0),
-          digits.get(1), steps, test, seed, settings, seeds,
-          new ArithmeticExperiment.Data(train, validation, sampleSeeds), ablations, ablationEta);
+      return new AccuracyVsNoise.Grid(out != null ? out : Path.of("runs", "experiment-" + task.command()), etas,
+          kinds, task, steps, test, seed, settings, seeds,
+          new AccuracyVsNoise.Data(train, validation, sampleSeeds), ablations, ablationEta);
+    }
+
+    /** The task, from the subclass's own options (InvalidInputException naming them when bad). */
+    abstract ExperimentTask task();
+  }
+
+  /** The arithmetic grid. */
+  @Command(name = "arithmetic", mixinStandardHelpOptions = true, sortOptions = false,
+      description = {"Accuracy vs noise level on add-or-sub-in-base (paper Fig. 3): MLE (noise kept in the data), "
+          + "BC and SequenceMatch-χ² (noise followed by <bkspc>), for each noise kind.",
+          "Writes <out>/RESULTS.md, <out>/results.json, <out>/accuracy_vs_noise.png, data/ (splits, .smtok, "
+              + "noise.json, test-prompts.jsonl) and runs/<run>/ (train_config.json, metrics.jsonl, final/, "
+              + "result.json). Finished runs are reused: rerun the same command to continue a stopped grid."})
+  static final class Arithmetic extends Grid {
+    @Option(names = "--bases", split = ",", paramLabel = "MIN,MAX", defaultValue = "2,10",
+        description = "Bases (default: ${DEFAULT-VALUE}).")
+    List<Integer> bases = new ArrayList<>();
+
+    @Option(names = "--digits", split = ",", paramLabel = "MIN,MAX", defaultValue = "1,1",
+        description = "Digits per operand (default: ${DEFAULT-VALUE}).")
+    List<Integer> digits = new ArrayList<>();
+
+    @Override
+    ExperimentTask task() {
+      if (bases.size() != 2 || digits.size() != 2) {
+        throw new InvalidInputException("--bases and --digits need MIN,MAX (got " + bases + ", " + digits + ")");
+      }
+      return ExperimentTask.arithmetic(bases.get(0), bases.get(1), digits.get(0), digits.get(1));
+    }
+  }
+
+  /** The compounding-error grid: Dyck completions. */
+  @Command(name = "dyck", mixinStandardHelpOptions = true, sortOptions = false,
+      description = {"Accuracy vs noise level on Dyck completions (complete a bracket prefix to a balanced string "
+          + "of a stated length; any valid completion counts): answers of 20+ characters where one early mistake "
+          + "sinks the whole answer. Same methods, outputs and options as `experiment arithmetic`."})
+  static final class Dyck extends Grid {
+    @Option(names = "--length", split = ",", paramLabel = "MIN,MAX", defaultValue = "32,48",
+        description = "Total length N, prefix + completion; the prefix is at most N/4 (default: ${DEFAULT-VALUE}).")
+    List<Integer> length = new ArrayList<>();
+
+    @Option(names = "--pairs", defaultValue = "2",
+        description = "Bracket types, 1..4: ()[]{}<> (default: ${DEFAULT-VALUE}).")
+    int pairs;
+
+    @Option(names = "--max-depth", defaultValue = "8",
+        description = "Most brackets open at once in the data (default: ${DEFAULT-VALUE}).")
+    int maxDepth;
+
+    @Override
+    ExperimentTask task() {
+      if (length.size() != 2) {
+        throw new InvalidInputException("--length needs MIN,MAX (got " + length + ")");
+      }
+      return ExperimentTask.dyck(length.get(0), length.get(1), pairs, maxDepth);
     }
   }
 }

@@ -29,23 +29,24 @@ import java.util.stream.Collectors;
 final class ExperimentReport {
   private ExperimentReport() {}
 
-  static void write(ArithmeticExperiment.Result r, MethodComparison.Settings s) {
-    ArithmeticExperiment.Grid g = r.grid();
+  static void write(AccuracyVsNoise.Result r, MethodComparison.Settings s) {
+    AccuracyVsNoise.Grid g = r.grid();
     List<Double> etas = g.etas().stream().sorted().toList();
     List<PointSummary> main = r.points().stream().filter(p -> p.spec().variant().isMain()).toList();
-    StringBuilder md = new StringBuilder("# Arithmetic: accuracy vs noise (SequenceMatch paper, Fig. 3)\n\n");
+    StringBuilder md = new StringBuilder("# " + r.task().name() + ": accuracy vs noise (SequenceMatch paper, "
+        + "Fig. 3)\n\n");
     md.append(String.format(Locale.ROOT, "Scale used: %s; %d steps of batch %d per run, GPT-2 with %d layers, "
         + "n_embd %d, n_positions %d, lr %s; %d training seeds per point; %d training examples, %d distinct "
         + "validation and %d distinct test prompts (split seed %d). %d runs, %s wall time on this machine.%n%n",
         r.task().describe(), s.steps(), s.batchSize(), s.nLayer(), s.nEmbd(), s.nPositions(), s.lr(), g.seeds(),
         s.trainExamples(), s.validationExamples(), s.testExamples(), s.seed(), r.runs().size() - g.seeds()
         * (etas.contains(0.0) ? 1 : 0), Progress.duration(r.seconds())));
-    md.append(protocol(s));
+    md.append(protocol(s, g.task().strata()));
     md.append("Methods: **MLE** trains on data where the noise stays in the completion (no correction); **BC** is "
         + "MLE on the same noise followed by <bkspc> (noise tokens are not targets); **SequenceMatch-χ²** adds "
         + "the χ²-mixture SequenceMatch loss (" + s.sm().describe() + ") after a BC warm-up of half the steps, "
-        + "with model rollouts replayed. Noise (one definition for every method): ground-truth = another digit "
-        + "of the prompt's base, random = uniform over printable ASCII; never the true character, never at "
+        + "with model rollouts replayed. Noise (one definition for every method): ground-truth = "
+        + g.task().groundTruthNoise() + ", random = uniform over printable ASCII; never the true character, never at "
         + "<eos>. At η=0 BC is MLE (the same run).\n\n");
     md.append("![accuracy vs noise](accuracy_vs_noise.png)\n\n");
     md.append("### Greedy test accuracy (mean over seeds [95% interval])\n\n");
@@ -62,7 +63,7 @@ final class ExperimentReport {
       md.append(ablations(r.points(), g));
     }
     md.append("\n### Every point\n\n").append(pointsTable(r.points()));
-    md.append("\n### Greedy accuracy per base\n\n").append(perGroupTable(main));
+    md.append("\n### Greedy accuracy per stratum\n\n").append(perGroupTable(main));
     md.append("\nReproduce (finished runs are reused, so the same command continues a stopped grid):\n\n```bash\n")
         .append(command(g)).append("\n```\n");
     writeAtomically(r.results(), md.toString());
@@ -70,11 +71,10 @@ final class ExperimentReport {
   }
 
   /** What every number means; shared with the quickstart report. */
-  static String protocol(MethodComparison.Settings s) {
-    return "Protocol: test and validation prompts are distinct problems, drawn without replacement and stratified "
-        + "by (base, operand length), at most half of each stratum held out, so every test base is trained on; "
-        + "validation is tokenised apart from train and is what any setting is chosen on (test never is). "
-        + "Accuracy is exact match of a row that ended with <eos>; greedy decoding bans retyping a token just "
+  static String protocol(MethodComparison.Settings s, String strata) {
+    return "Protocol: test and validation prompts are distinct problems, drawn without replacement and " + strata
+        + "; validation is tokenised apart from train and is what any setting is chosen on (test never is). "
+        + "A row counts only if it ended with <eos>; greedy decoding bans retyping a token just "
         + "deleted at the same state. Intervals are 95%: Wilson over the distinct test prompts for one run, "
         + "Student-t over training seeds for a grid point, percentile bootstrap over prompts for sampled accuracy "
         + "(" + s.sampleSeeds() + " sample seeds at T=1) and for paired method differences.\n\n";
@@ -119,7 +119,7 @@ final class ExperimentReport {
     return any ? md.toString() : "No point has all three methods.\n";
   }
 
-  private static String ablations(List<PointSummary> points, ArithmeticExperiment.Grid g) {
+  private static String ablations(List<PointSummary> points, AccuracyVsNoise.Grid g) {
     Optional<PointSummary> main = find(points.stream().filter(p -> p.spec().variant().isMain()).toList(),
         Method.SEQUENCE_MATCH, g.kinds().get(0), g.ablationEta());
     StringBuilder md = new StringBuilder("| variant | greedy | sampled T=1 | backspace rate | − main SM (paired) |\n"
@@ -173,7 +173,7 @@ final class ExperimentReport {
     return t.toString();
   }
 
-  private static ObjectNode json(ArithmeticExperiment.Result r, MethodComparison.Settings s) {
+  private static ObjectNode json(AccuracyVsNoise.Result r, MethodComparison.Settings s) {
     ObjectNode j = JsonNodeFactory.instance.objectNode();
     j.put("task", r.task().describe()).put("steps", s.steps()).put("train_examples", s.trainExamples())
         .put("validation_examples", s.validationExamples()).put("test_examples", s.testExamples())
@@ -208,13 +208,13 @@ final class ExperimentReport {
     ExperimentJson.number(o, "high", i.high());
   }
 
-  static String command(ArithmeticExperiment.Grid g) {
-    StringBuilder c = new StringBuilder("./seqmatch experiment arithmetic --out ").append(g.out()).append(" --eta ")
+  static String command(AccuracyVsNoise.Grid g) {
+    StringBuilder c = new StringBuilder("./seqmatch experiment ").append(g.task().command()).append(" --out ")
+        .append(g.out()).append(" --eta ")
         .append(g.etas().stream().sorted().map(ExperimentReport::fmt).collect(Collectors.joining(",")))
         .append(" --noise ").append(g.kinds().stream().map(NoiseKind::wireName).collect(Collectors.joining(",")))
-        .append(" --steps ").append(g.steps()).append(" --seeds ").append(g.seeds()).append(" --bases ")
-        .append(g.minBase()).append(',').append(g.maxBase()).append(" --digits ").append(g.minDigits()).append(',')
-        .append(g.maxDigits()).append(" --train ").append(g.data().train()).append(" --validation ")
+        .append(" --steps ").append(g.steps()).append(" --seeds ").append(g.seeds()).append(g.task().flags())
+        .append(" --train ").append(g.data().train()).append(" --validation ")
         .append(g.data().validation()).append(" --test ").append(g.testExamples()).append(" --sample-seeds ")
         .append(g.data().sampleSeeds()).append(" --seed ").append(g.seed()).append(g.sm().cliFlags());
     if (!g.ablations().isEmpty()) {

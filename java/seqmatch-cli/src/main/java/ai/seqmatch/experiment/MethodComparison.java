@@ -106,6 +106,12 @@ public final class MethodComparison {
           testExamples, seed, other, sampleSeeds);
     }
 
+    /** The same with another context length (a task with longer prompts or completions). */
+    public Settings withPositions(int positions) {
+      return new Settings(steps, batchSize, nLayer, nEmbd, nHead, positions, lr, trainExamples, validationExamples,
+          testExamples, seed, sm, sampleSeeds);
+    }
+
     /** The same with other example counts and sample seeds. */
     public Settings withData(int train, int validation, int samples) {
       return new Settings(steps, batchSize, nLayer, nEmbd, nHead, nPositions, lr, train, validation,

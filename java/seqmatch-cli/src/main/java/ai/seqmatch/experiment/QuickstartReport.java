@@ -26,7 +26,7 @@ final class QuickstartReport {
         s.batchSize(), s.nLayer(), s.nEmbd(), s.nHead(), s.nPositions(), s.lr(), s.seed(), s.trainExamples(),
         s.validationExamples(), s.testExamples(), o.noise().label(), o.eta(), s.sm().describe(), s.steps() / 2,
         Progress.duration(r.seconds())));
-    md.append(ExperimentReport.protocol(s));
+    md.append(ExperimentReport.protocol(s, ExperimentTask.ARITHMETIC_STRATA));
     List<PointSummary> points = PointSummary.of(r.runs());
     md.append(ExperimentReport.pointsTable(points));
     md.append("\nBackspace rate: <bkspc> actions / all actions (greedy). Finish reasons: why each greedy row "

@@ -34,7 +34,7 @@ class ArithmeticExperimentTest {
     assertEquals(12, j.path("runs").size(), j.toString());
     String md = Files.readString(out.resolve("RESULTS.md"));
     for (String row : List.of("| MLE | ground-truth |", "| BC | ground-truth |",
-        "| SequenceMatch-χ² | ground-truth |", "SM − BC", "Greedy accuracy per base", "eos")) {
+        "| SequenceMatch-χ² | ground-truth |", "SM − BC", "Greedy accuracy per stratum", "eos")) {
       assertTrue(md.contains(row), row + " in " + md);
     }
     assertTrue(md.contains("η=0.1"), md);
@@ -108,13 +108,15 @@ class ArithmeticExperimentTest {
 
   @Test
   void specsCoverTheGrid() {
-    ArithmeticExperiment.Grid g = new ArithmeticExperiment.Grid(tmp, List.of(0.0, 0.1, 0.2),
-        List.of(NoiseKind.TASK, NoiseKind.UNIFORM), 2, 10, 1, 1, 10, 10, 0, SequenceMatchSettings.DEFAULT);
+    AccuracyVsNoise.Grid g = new AccuracyVsNoise.Grid(tmp, List.of(0.0, 0.1, 0.2),
+        List.of(NoiseKind.TASK, NoiseKind.UNIFORM), ExperimentTask.arithmetic(2, 10, 1, 1), 10, 10, 0,
+        SequenceMatchSettings.DEFAULT);
     assertEquals(3 * (2 + 2 * 2 * 3), g.specs().size()); // 3 training seeds by default
     assertEquals(g.specs().size(), g.specs().stream().map(RunSpec::id).distinct().count());
-    ArithmeticExperiment.Grid ablated = new ArithmeticExperiment.Grid(tmp, List.of(0.0, 0.1),
-        List.of(NoiseKind.TASK), 2, 10, 1, 1, 10, 10, 0, SequenceMatchSettings.DEFAULT, 1,
-        ArithmeticExperiment.Data.DEFAULT, List.of(Variant.lambda(0.2), Variant.noReplay(), Variant.terminal("zero")),
+    AccuracyVsNoise.Grid ablated = new AccuracyVsNoise.Grid(tmp, List.of(0.0, 0.1),
+        List.of(NoiseKind.TASK), ExperimentTask.arithmetic(2, 10, 1, 1), 10, 10, 0, SequenceMatchSettings.DEFAULT,
+        1,
+        AccuracyVsNoise.Data.DEFAULT, List.of(Variant.lambda(0.2), Variant.noReplay(), Variant.terminal("zero")),
         0.1);
     assertEquals(List.of("mle-clean-s0", "sm-clean-s0", "mle-task-0.10-s0", "bc-task-0.10-s0", "sm-task-0.10-s0",
         "sm-task-0.10-lambda0.2-s0", "sm-task-0.10-no-replay-s0", "sm-task-0.10-terminal-zero-s0"),

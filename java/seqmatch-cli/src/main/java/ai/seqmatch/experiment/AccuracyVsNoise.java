@@ -1,17 +1,16 @@
 /*
- * The paper's arithmetic experiment (Cundy & Ermon 2023, §6, Fig. 3) at a configurable scale: test accuracy
- * vs noise level η for MLE (noise kept in the data), BC and SequenceMatch-χ² (noise followed by <bkspc>),
- * with ground-truth and random noise, over several training seeds per point (mean and 95% interval), greedy and
+ * An accuracy-vs-noise grid on one task (the paper's Fig. 3 at a configurable scale): test accuracy vs noise
+ * level η for MLE (noise kept in the data), BC and SequenceMatch-χ² (noise followed by <bkspc>), with
+ * ground-truth and random noise, over several training seeds per point (mean and 95% interval), greedy and
  * sampled at T=1; optional SequenceMatch ablations (λ, replay off, the other terminal value; the SM term without
- * <bkspc> is the η = 0 point). Errors compound on longer answers: --digits 3,6 --bases 2,4 gives multi-digit
- * operands in small bases. Runs already finished (runs/<run>/result.json for the same config) are reused, so a
- * long grid can be stopped and continued. Writes RESULTS.md, results.json and accuracy_vs_noise.png.
- * Tested by ArithmeticExperimentTest (tiny grid).
+ * <bkspc> is the η = 0 point). The task is add-or-sub-in-base (`experiment arithmetic`) or Dyck completions
+ * (`experiment dyck`, where errors compound over 20+ characters). Runs already finished (runs/<run>/result.json
+ * for the same config) are reused, so a long grid can be stopped and continued. Writes RESULTS.md, results.json
+ * and accuracy_vs_noise.png. Tested by ArithmeticExperimentTest and DyckExperimentTest (tiny grids).
  */
 package ai.seqmatch.experiment;
 
 import ai.seqmatch.InvalidInputException;
-import ai.seqmatch.tasks.AddOrSubInBase;
 import ai.seqmatch.tasks.Task;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,8 +18,8 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /** Static runner of the accuracy-vs-noise grid. */
-public final class ArithmeticExperiment {
-  private ArithmeticExperiment() {}
+public final class AccuracyVsNoise {
+  private AccuracyVsNoise() {}
 
   /**
    * The grid.
@@ -28,10 +27,7 @@ public final class ArithmeticExperiment {
    * @param out output directory
    * @param etas noise levels (0 allowed: one MLE and one SequenceMatch run, BC at η=0 is MLE)
    * @param kinds noise kinds
-   * @param minBase smallest base
-   * @param maxBase largest base
-   * @param minDigits fewest operand digits
-   * @param maxDigits most operand digits
+   * @param task the task and its context length
    * @param steps steps per run
    * @param testExamples held-out test prompts (distinct)
    * @param seed seed of the data split
@@ -41,8 +37,8 @@ public final class ArithmeticExperiment {
    * @param ablations SequenceMatch variants run at {@code ablationEta} with the first noise kind
    * @param ablationEta the noise level of the ablation runs
    */
-  public record Grid(Path out, List<Double> etas, List<NoiseKind> kinds, int minBase, int maxBase, int minDigits,
-      int maxDigits, int steps, int testExamples, long seed, SequenceMatchSettings sm, int seeds, Data data,
+  public record Grid(Path out, List<Double> etas, List<NoiseKind> kinds, ExperimentTask task, int steps,
+      int testExamples, long seed, SequenceMatchSettings sm, int seeds, Data data,
       List<Variant> ablations, double ablationEta) {
     public Grid {
       etas = List.copyOf(etas);
@@ -65,13 +61,8 @@ public final class ArithmeticExperiment {
       if (!ablations.isEmpty() && !(ablationEta > 0 && ablationEta < 1)) {
         problems.add("--ablation-eta must be in (0, 1) (got " + ablationEta + ")");
       }
-      try {
-        AddOrSubInBase.builder().optBases(minBase, maxBase).optDigits(minDigits, maxDigits).build();
-      } catch (IllegalArgumentException e) {
-        problems.add("--bases/--digits: " + e.getMessage().replaceFirst("^[^:]+: ", ""));
-      }
-      if (maxDigits > 8) {
-        problems.add("--digits: at most 8 digits fit the experiment's 64-position model (got " + maxDigits + ")");
+      if (task == null) {
+        problems.add("a task is required");
       }
       if (!problems.isEmpty()) {
         throw new InvalidInputException(String.join("; ", problems));
@@ -79,14 +70,9 @@ public final class ArithmeticExperiment {
     }
 
     /** The defaults of everything but the grid itself: 3 seeds, no ablations. */
-    public Grid(Path out, List<Double> etas, List<NoiseKind> kinds, int minBase, int maxBase, int minDigits,
-        int maxDigits, int steps, int testExamples, long seed, SequenceMatchSettings sm) {
-      this(out, etas, kinds, minBase, maxBase, minDigits, maxDigits, steps, testExamples, seed, sm, 3,
-          Data.DEFAULT, List.of(), 0.1);
-    }
-
-    Task task() {
-      return AddOrSubInBase.builder().optBases(minBase, maxBase).optDigits(minDigits, maxDigits).build();
+    public Grid(Path out, List<Double> etas, List<NoiseKind> kinds, ExperimentTask task, int steps,
+        int testExamples, long seed, SequenceMatchSettings sm) {
+      this(out, etas, kinds, task, steps, testExamples, seed, sm, 3, Data.DEFAULT, List.of(), 0.1);
     }
 
     /**
@@ -147,18 +133,19 @@ public final class ArithmeticExperiment {
    */
   /** Writes the grid's data and run configs only (see MethodComparison#plan); returns the config files. */
   public static List<Path> plan(Grid g, Consumer<String> log) {
-    List<Path> configs = new MethodComparison(g.task(), g.out(), settings(g), log).plan(g.specs());
-    log.accept("experiment arithmetic: " + configs.size() + " run configs and data in " + g.out()
+    List<Path> configs = new MethodComparison(g.task().task(), g.out(), settings(g), log).plan(g.specs());
+    log.accept("experiment " + g.task().command() + ": " + configs.size() + " run configs and data in " + g.out()
         + "; train them elsewhere with scripts/gpu/run_task_grid.sh " + g.out());
     return configs;
   }
 
   public static Result run(Grid g, Shard shard, Consumer<String> log) {
     long t0 = System.nanoTime();
-    Task task = g.task();
+    Task task = g.task().task();
     List<RunSpec> specs = g.specs();
     MethodComparison.Settings settings = settings(g);
-    log.accept("experiment arithmetic: " + task.describe() + "; " + specs.size() + " runs of " + g.steps()
+    log.accept("experiment " + g.task().command() + ": " + task.describe() + "; " + specs.size() + " runs of "
+        + g.steps()
         + " steps (" + g.seeds() + " training seeds) into " + g.out()
         + (shard.isAll() ? "" : "; shard " + shard.index() + "/" + shard.count()));
     if (!shard.isAll()) {
@@ -187,6 +174,7 @@ public final class ArithmeticExperiment {
 
   static MethodComparison.Settings settings(Grid g) {
     return MethodComparison.Settings.small(g.steps(), g.testExamples(), g.seed()).withSequenceMatch(g.sm())
-        .withData(g.data().train(), g.data().validation(), g.data().sampleSeeds());
+        .withData(g.data().train(), g.data().validation(), g.data().sampleSeeds())
+        .withPositions(g.task().nPositions());
   }
 }
