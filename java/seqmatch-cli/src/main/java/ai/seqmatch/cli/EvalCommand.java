@@ -68,7 +68,7 @@ import picocli.CommandLine.Spec;
         "Generations mode: --task NAME --prompts test.jsonl --generations gen.jsonl scores generations made "
             + "elsewhere (one {\"id\", \"seed\", \"tokens\", \"finish_reason\", \"backspaces\"} per line; "
             + "docs/TRAINING.md), decoded with --tokenizer: greedy (seed null), each seed, and sampled accuracy "
-            + "over the seeds, each with a 95% interval.",
+            + "over the seeds, each with a 95%% interval.",
         "--json prints ONE object: {\"mode\", \"task\"?, \"sampling\", \"checkpoints\": {\"<dir>\": {\"metrics\", "
             + "\"counts\", \"examples\", ...}}}; undefined metrics are null."})
 final class EvalCommand implements Callable<Integer> {

@@ -99,7 +99,7 @@ public final class ExperimentCommand implements Callable<Integer> {
 
     @Option(names = "--shard", paramLabel = "I/N",
         description = "Train only runs i, i+N, i+2N, ... of the grid (several processes or machines sharing --out); "
-            + "rerun without --shard when all are done to write the report.")
+            + "rerun without --shard when all are done to write the report. Shards may start together.")
     String shard;
 
     @Option(names = "--plan-only",

@@ -34,8 +34,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -138,6 +142,33 @@ public final class MethodComparison {
   }
 
   /** The split once (see the file comment): writes data/ and tokenises train and validation apart. */
+  private static final Object DATA_LOCK = new Object();
+
+  private Path lockPath() {
+    return outDir.resolve("data.lock");
+  }
+
+  /**
+   * Runs {@code write} holding data/'s lock. Processes started together (experiment --shard, --plan-only) would
+   * race on the temp files: the first writes, the others wait and then find the files written. A FileLock is
+   * per process (two channels of one JVM on one file throw), so threads of one JVM queue on DATA_LOCK first.
+   */
+  @SuppressWarnings("try") // the FileLock is held for the block's duration, never read
+  private void underDataLock(Runnable write) {
+    synchronized (DATA_LOCK) {
+      try {
+        Files.createDirectories(outDir);
+        try (FileChannel lockFile = FileChannel.open(lockPath(), StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE); FileLock held = lockFile.lock()) {
+          write.run();
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("data " + outDir.resolve("data") + ": cannot lock " + lockPath() + ": "
+            + e.getMessage(), e);
+      }
+    }
+  }
+
   public synchronized TaskDataset.Split prepareData() {
     if (split == null) {
       dataDir = outDir.resolve("data");
@@ -148,16 +179,18 @@ public final class MethodComparison {
       String made = task.describe() + "; train " + s.trainExamples() + ", validation " + s.validationExamples()
           + ", test " + s.testExamples() + ", seed " + s.seed() + "\n";
       Path marker = dataDir.resolve(DATA_MARKER);
-      if (!made.equals(readIfPresent(marker))) {
-        TaskDataset.Splits files = TaskDataset.writeSplits(sp, dataDir);
-        prepare(files.train(), dataDir.resolve("clean"));
-        prepare(files.validation(), dataDir.resolve("validation"));
-        try (Tokenizer tok = byteTokenizer()) {
-          NoiseCandidates.write(task, sp.train(), tok, dataDir.resolve("noise.json"));
-          writePrompts(sp.test(), tok, dataDir.resolve(TEST_PROMPTS));
+      underDataLock(() -> {
+        if (!made.equals(readIfPresent(marker))) {
+          TaskDataset.Splits files = TaskDataset.writeSplits(sp, dataDir);
+          prepare(files.train(), dataDir.resolve("clean"));
+          prepare(files.validation(), dataDir.resolve("validation"));
+          try (Tokenizer tok = byteTokenizer()) {
+            NoiseCandidates.write(task, sp.train(), tok, dataDir.resolve("noise.json"));
+            writePrompts(sp.test(), tok, dataDir.resolve(TEST_PROMPTS));
+          }
+          ExperimentReport.writeAtomically(marker, made);
         }
-        ExperimentReport.writeAtomically(marker, made);
-      }
+      });
       split = sp;
     }
     return split;
@@ -335,12 +368,14 @@ public final class MethodComparison {
   private Path noisyData(RunSpec spec) {
     Path dir = dataDir.resolve("noisy-" + spec.noise().wireName() + String.format(Locale.ROOT, "-%.2f", spec.eta())
         + "-s" + spec.seed());
-    if (!Files.isRegularFile(dir.resolve(DataPreparer.TRAIN))) {
-      Path jsonl = dir.resolve("train.jsonl");
-      TaskDataset.writeJsonl(NoisyCompletions.corrupt(split.train(), task, spec.noise(), spec.eta(), spec.seed()),
-          jsonl);
-      prepare(jsonl, dir);
-    }
+    underDataLock(() -> {
+      if (!Files.isRegularFile(dir.resolve(DataPreparer.TRAIN))) {
+        Path jsonl = dir.resolve("train.jsonl");
+        TaskDataset.writeJsonl(NoisyCompletions.corrupt(split.train(), task, spec.noise(), spec.eta(),
+            spec.seed()), jsonl);
+        prepare(jsonl, dir);
+      }
+    });
     return dir;
   }
 

@@ -14,7 +14,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,6 +48,29 @@ class DyckExperimentTest {
     }
     JsonNode config = new ObjectMapper().readTree(out.resolve("runs/sm-task-0.10-s0/train_config.json").toFile());
     assertEquals(128, config.path("model").path("n_positions").asInt(), config.toString());
+  }
+
+  /** Shards are meant to start together: separate JVMs preparing one data/ must not trip over each other. */
+  @Test
+  void processesStartedTogetherShareOneDataDirectory() throws Exception {
+    Path out = tmp.resolve("together");
+    String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<Process> procs = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      procs.add(new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"),
+          "ai.seqmatch.cli.SeqMatchCli", "experiment", "dyck", "--out", out.toString(), "--eta", "0.1", "--noise",
+          "task", "--length", "24,32", "--steps", "2", "--test", "20", "--train", "3000", "--validation", "20",
+          "--seeds", "1", "--plan-only").redirectErrorStream(true)
+          .redirectOutput(tmp.resolve("proc" + i + ".log").toFile()).start());
+    }
+    for (int i = 0; i < procs.size(); i++) {
+      assertTrue(procs.get(i).waitFor(120, TimeUnit.SECONDS), "process " + i + " hangs");
+      assertEquals(0, procs.get(i).exitValue(), Files.readString(tmp.resolve("proc" + i + ".log")));
+    }
+    assertEquals(20, Files.readAllLines(out.resolve("data/test.jsonl")).size());
+    try (var leftovers = Files.walk(out.resolve("data"))) {
+      assertEquals(List.of(), leftovers.filter(p -> p.getFileName().toString().contains(".tmp")).toList());
+    }
   }
 
   @Test
