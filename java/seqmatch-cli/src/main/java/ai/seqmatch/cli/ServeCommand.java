@@ -10,13 +10,13 @@ package ai.seqmatch.cli;
 
 import ai.seqmatch.InvalidInputException;
 import ai.seqmatch.grpc.BearerAuth;
-import ai.seqmatch.grpc.ConnectionLimits;
+import ai.seqmatch.serving.ConnectionLimits;
 import ai.seqmatch.grpc.NettyTransport;
 import ai.seqmatch.grpc.SeqMatchServer;
-import ai.seqmatch.grpc.ServerLimits;
-import ai.seqmatch.grpc.engine.OrtStepEngine;
-import ai.seqmatch.grpc.engine.RecomputeStepEngine;
-import ai.seqmatch.grpc.engine.StepEngine;
+import ai.seqmatch.serving.ServerLimits;
+import ai.seqmatch.serving.engine.OrtStepEngine;
+import ai.seqmatch.serving.engine.RecomputeStepEngine;
+import ai.seqmatch.serving.engine.StepEngine;
 import ai.seqmatch.tokenize.Tokenizer;
 import ai.seqmatch.tokenize.Tokenizers;
 import io.grpc.netty.NettyServerBuilder;

@@ -8,6 +8,9 @@
 package ai.seqmatch.grpc;
 
 import ai.seqmatch.InvalidInputException;
+import ai.seqmatch.serving.ConnectionLimiter;
+import ai.seqmatch.serving.ConnectionLimits;
+import ai.seqmatch.serving.TlsFiles;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;

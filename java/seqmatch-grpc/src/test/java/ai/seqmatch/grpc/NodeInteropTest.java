@@ -10,8 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.Device;
-import ai.seqmatch.grpc.engine.RecomputeStepEngine;
 import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.serving.TestModels;
+import ai.seqmatch.serving.engine.RecomputeStepEngine;
 import ai.seqmatch.tokenize.ByteTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -13,9 +13,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.Device;
 import ai.seqmatch.InvalidInputException;
-import ai.seqmatch.grpc.engine.RecomputeStepEngine;
 import ai.seqmatch.grpc.v1.GenerateRequest;
 import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.serving.TestModels;
+import ai.seqmatch.serving.engine.RecomputeStepEngine;
 import ai.seqmatch.tokenize.ByteTokenizer;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
