@@ -59,12 +59,7 @@ public final class NettyTransport {
       b.maxConnectionAge(connections.maxConnectionAge().toMillis(), TimeUnit.MILLISECONDS)
           .maxConnectionAgeGrace(connections.maxConnectionAgeGrace().toMillis(), TimeUnit.MILLISECONDS);
     }
-    if ((certChain == null) != (privateKey == null)) {
-      throw new InvalidInputException("tls: give both --tls-cert and --tls-key (got only "
-          + (certChain == null ? "--tls-key" : "--tls-cert") + ")");
-    }
-    if (certChain != null) {
-      TlsFiles.check(certChain, privateKey);
+    if (TlsFiles.checkPair(certChain, privateKey)) {
       try {
         SslContext ssl = GrpcSslContexts.configure(
             io.netty.handler.ssl.SslContextBuilder.forServer(certChain.toFile(), privateKey.toFile()),

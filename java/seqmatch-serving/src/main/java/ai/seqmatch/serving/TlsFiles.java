@@ -41,6 +41,22 @@ public final class TlsFiles {
 
   private TlsFiles() {}
 
+  /**
+   * The TLS flags of a server: false for neither (plaintext), true for both after {@link #check}; one
+   * without the other is bad input.
+   */
+  public static boolean checkPair(Path certChain, Path key) {
+    if ((certChain == null) != (key == null)) {
+      throw new InvalidInputException("tls: give both --tls-cert and --tls-key (got only "
+          + (certChain == null ? "--tls-key" : "--tls-cert") + ")");
+    }
+    if (certChain == null) {
+      return false;
+    }
+    check(certChain, key);
+    return true;
+  }
+
   /** Throws InvalidInputException (one line naming the file) unless {@code key} is the chain's key. */
   public static void check(Path certChain, Path key) {
     X509Certificate leaf = leaf(certChain);
