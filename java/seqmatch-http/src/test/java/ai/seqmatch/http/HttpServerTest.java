@@ -265,6 +265,9 @@ class HttpServerTest {
     assertError(post("/v1/completions", "{\"prompt\":\"Hi\",\"top_p\":1.5}", TOKEN), 400, "top_p");
     assertError(post("/v1/completions", "{\"prompt\":\"Hi\",\"max_tokens\":100000}", TOKEN), 400, "max_tokens");
     assertError(post("/v1/completions", "{\"prompt\":\"Hi\",\"n\":2}", TOKEN), 400, "n");
+    assertError(post("/v1/completions", "{\"prompt\":\"Hi\",\"logprobs\":5}", TOKEN), 400, "logprobs");
+    assertError(post("/v1/completions", "{\"prompt\":\"Hi\",\"stream_options\":{\"include_usage\":true}}", TOKEN),
+        400, "stream_options");
     assertError(post("/v1/completions", "{\"max_tokens\":4}", TOKEN), 400, "prompt");
     assertError(post("/v1/completions", "{\"prompt\":[1,999999]}", TOKEN), 400, "prompt");
     assertError(post("/v1/completions", "not json", TOKEN), 400, null);
