@@ -1,7 +1,8 @@
 /*
  * The OpenAI-compatible HTTP server: Netty's HTTP/1.1 codec over a ServingCore (its own scheduler shared
  * with the gRPC server when both run). Pipeline per connection: [TLS] -> HTTP codec -> 100-continue ->
- * aggregator (bodies up to ServerLimits.maxInboundMessageBytes, larger ones get 413) -> idle timer ->
+ * aggregator (bodies up to ServerLimits.maxInboundMessageBytes, larger ones get 413 as an OpenAI error
+ * object and the connection closes) -> idle timer ->
  * HttpHandler. The listening channel carries the same ConnectionLimiter as gRPC's, and TLS files are
  * checked by the same TlsFiles. Event loops do I/O only; a small pool parses requests and tokenizes.
  * shutdown() drains: /health turns 503, new generations get 503, streams in flight finish within the
@@ -16,6 +17,7 @@ import ai.seqmatch.serving.ServingCore;
 import ai.seqmatch.serving.TlsFiles;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
@@ -26,6 +28,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
@@ -107,7 +110,14 @@ public final class HttpServer implements AutoCloseable {
             }
             p.addLast("http", new HttpServerCodec());
             p.addLast("continue", new HttpServerExpectContinueHandler());
-            p.addLast("aggregate", new HttpObjectAggregator(maxBody));
+            p.addLast("aggregate", new HttpObjectAggregator(maxBody) {
+              @Override
+              protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+                HttpResponses.error(ctx.channel(), new HttpError(413, "invalid_request_error", null,
+                    "request_too_large", "the request body is larger than " + maxBody + " bytes (the server's "
+                    + "max_inbound_message_bytes)"), false); // closes: the rest of the body is not read
+              }
+            });
             if (idleMillis > 0) {
               p.addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
             }

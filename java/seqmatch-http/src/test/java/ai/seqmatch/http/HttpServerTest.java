@@ -4,7 +4,8 @@
  * computations: greedy text against the native Generator on the same checkpoint, chat prompts against a
  * hand-built rendering of the template, streamed deltas against the non-streamed completion with the same
  * seed. Also: OpenAI's error shape (400 naming the field, 401, 404, 429, 503), and disconnects freeing rows (a single
- * stream, and 64 concurrent streams with random disconnects: no leaked rows, RSS flat). No timing asserts.
+ * stream, and 64 concurrent streams with random disconnects: no leaked rows, RSS flat), and HTTPS with the
+ * TLS checks gRPC has. No timing asserts.
  */
 package ai.seqmatch.http;
 
@@ -20,6 +21,7 @@ import ai.seqmatch.sample.Generator;
 import ai.seqmatch.sample.SamplingOptions;
 import ai.seqmatch.serving.ServerLimits;
 import ai.seqmatch.serving.ServingCore;
+import ai.seqmatch.serving.TestCertificates;
 import ai.seqmatch.serving.TestModels;
 import ai.seqmatch.serving.ThrottledEngine;
 import ai.seqmatch.serving.engine.OrtStepEngine;
@@ -39,6 +41,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,6 +55,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -288,6 +294,21 @@ class HttpServerTest {
     assertError(get("/v1/nope", TOKEN), 404, null);
   }
 
+  @Test
+  void anOversizedBodyIs413WithOpenAisShape() throws Exception {
+    try (java.net.Socket sock = new java.net.Socket("127.0.0.1", server.port())) {
+      sock.setSoTimeout(30_000);
+      int tooBig = core.limits().maxInboundMessageBytes() + 1; // announced only: the server must not read it
+      sock.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN
+          + "\r\nContent-Type: application/json\r\nContent-Length: " + tooBig + "\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      String response = new String(sock.getInputStream().readAllBytes(), StandardCharsets.UTF_8); // then closed
+      assertTrue(response.startsWith("HTTP/1.1 413"), response);
+      JsonNode e = JSON.readTree(response.substring(response.indexOf("\r\n\r\n") + 4)).get("error");
+      assertEquals("request_too_large", e.get("code").asText(), response);
+    }
+  }
+
   static void assertError(HttpResponse<String> r, int status, String param) throws IOException {
     assertEquals(status, r.statusCode(), r.body());
     JsonNode e = JSON.readTree(r.body()).get("error");
@@ -338,6 +359,39 @@ class HttpServerTest {
     }
   }
 
+  @Test
+  void tlsServesHttpsWithTheSameChecksAsGrpc() throws Exception {
+    Path[] pem = TestCertificates.selfSigned(Files.createTempDirectory(TestModels.workDir(), "http-tls-"));
+    HttpServer tls = HttpServer.builder(core).optTls(pem[0], pem[1]).optAuthToken(TOKEN).build().start();
+    try {
+      KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+      trust.load(null, null);
+      try (InputStream in = Files.newInputStream(pem[0])) {
+        trust.setCertificateEntry("seqmatch", CertificateFactory.getInstance("X.509").generateCertificate(in));
+      }
+      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(trust);
+      SSLContext ssl = SSLContext.getInstance("TLS");
+      ssl.init(null, tmf.getTrustManagers(), null);
+      HttpClient https = HttpClient.newBuilder().sslContext(ssl).version(HttpClient.Version.HTTP_1_1).build();
+      HttpResponse<String> r = https.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + tls.port()
+          + "/v1/completions")).header("Authorization", "Bearer " + TOKEN).POST(HttpRequest.BodyPublishers.ofString(
+          "{\"prompt\":\"Hi\",\"max_tokens\":6,\"temperature\":0,\"seqmatch\":{\"allow_backspace\":false}}"))
+          .build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(reference(tokenizer.encodePrompt("Hi"), 6, null, 0), ok(r).get("choices").get(0).get("text")
+          .asText());
+      HttpRequest plain = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + tls.port() + "/health")).build();
+      org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+          () -> client.send(plain, HttpResponse.BodyHandlers.ofString()));
+      Path[] other = TestCertificates.selfSigned(Files.createTempDirectory(TestModels.workDir(), "http-tls-b-"));
+      ai.seqmatch.InvalidInputException mismatch = org.junit.jupiter.api.Assertions.assertThrows(
+          ai.seqmatch.InvalidInputException.class, () -> HttpServer.builder(core).optTls(pem[0], other[1]).build());
+      assertTrue(mismatch.getMessage().contains("does not match"), mismatch.getMessage());
+    } finally {
+      tls.shutdown(Duration.ofSeconds(2));
+    }
+  }
+
   /** A streaming request whose body the caller reads (and may abandon: closing it drops the connection). */
   static HttpResponse<InputStream> stream(int maxTokens, long seed) throws Exception {
     HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/v1/completions")).timeout(Duration.ofSeconds(120))
@@ -376,12 +430,29 @@ class HttpServerTest {
 
   @Test
   void aClientThatDisconnectsFreesItsRow() throws Exception {
-    HttpResponse<InputStream> r = stream(90, 5);
-    BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8));
-    assertTrue(in.readLine().startsWith("data: ")); // it runs
-    assertEquals(1, metric("seqmatch_active_rows"));
-    in.close(); // drop the connection mid-stream
-    assertTrue(waitFor(HttpServerTest::idle), "the row was not freed");
+    // Slowed steps, so the row cannot finish on its own while the test reads and hangs up.
+    ThrottledEngine slow = new ThrottledEngine(OrtStepEngine.load(TestModels.onnx(), 1));
+    slow.stepDelayMillis = 20;
+    ServingCore c = ServingCore.create(slow, tokenizer, ServerLimits.defaults());
+    HttpServer s = HttpServer.builder(c).build().start();
+    try {
+      HttpResponse<InputStream> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port()
+          + "/v1/completions")).POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"Hi\",\"max_tokens\":90,"
+          + "\"temperature\":1,\"seed\":5,\"stream\":true,\"seqmatch\":{\"backspace_events\":true}}")).build(),
+          HttpResponse.BodyHandlers.ofInputStream());
+      BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8));
+      assertTrue(in.readLine().startsWith("data: ")); // it runs
+      assertEquals(1, c.scheduler().activeRows());
+      in.close(); // drop the connection mid-stream
+      assertTrue(waitFor(() -> c.scheduler().activeRows() == 0 && c.scheduler().inFlight() == 0
+          && s.sessions() == 0), "the row was not freed");
+      assertTrue(c.prometheus().contains("\nseqmatch_requests_finished_total 0\n"), "it finished instead: "
+          + c.prometheus());
+    } finally {
+      s.shutdown(Duration.ofSeconds(2));
+      c.close();
+      slow.close();
+    }
   }
 
   @Test
