@@ -7,7 +7,8 @@
  * completion prompt and for the chat rendered by hand (the template below) as token ids, with backspace off
  * (the model's greedy policy alternates a token and <bkspc>: its greedy text with deletions is empty), and
  * seeded sampling with deletions (--seed, --temperature: the server draws the same random stream).
- * Skipped, visibly, only when node, npm or curl is not installed (scripts/setup.sh installs them).
+ * Skipped, visibly, only when node, npm or curl is not installed (scripts/setup.sh installs them), or when
+ * the npm registry cannot be reached and the pinned client is not in npm's cache.
  */
 package ai.seqmatch.cli;
 
@@ -43,6 +44,8 @@ class OpenAICompatTest {
   private static final String TEMPLATE = "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}\n{% endfor %}"
       + "{% if add_generation_prompt %}<|assistant|>{% endif %}";
   private static final String TOKEN = "s3cret-token";
+  private static final Pattern OFFLINE = Pattern.compile("ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNREFUSED|ENETUNREACH"
+      + "|ECONNRESET|ENOTCACHED");
 
   @TempDir Path tmp;
 
@@ -161,7 +164,16 @@ class OpenAICompatTest {
       Files.copy(src.resolve(f), work.resolve(f), StandardCopyOption.REPLACE_EXISTING);
     }
     if (fresh) {
-      TestProcesses.run(work, 300, "npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline");
+      TestProcesses.Result r = TestProcesses.exec(work, 300, "npm", "ci", "--ignore-scripts", "--no-audit",
+          "--no-fund", "--prefer-offline");
+      // Offline and not in npm's cache: the client cannot be had, which is not a failure of the server.
+      boolean offline = r.exitCode() != 0 && OFFLINE.matcher(r.output()).find();
+      if (offline) {
+        System.err.println("SKIPPED OpenAICompatTest: npm registry unreachable and openai not in npm's cache: "
+            + r.output().lines().filter(l -> OFFLINE.matcher(l).find()).findFirst().orElse(""));
+      }
+      Assumptions.assumeFalse(offline, "npm registry unreachable");
+      assertEquals(0, r.exitCode(), "npm ci failed: " + r.output());
     }
     return work;
   }

@@ -16,8 +16,18 @@ import java.util.concurrent.TimeUnit;
 public final class TestProcesses {
   private TestProcesses() {}
 
+  /** How a command ended: its exit code and its stdout and stderr together. */
+  public record Result(int exitCode, String output) {}
+
   /** Runs {@code cmd} in {@code dir}; returns its stdout and stderr; fails the test unless it exits 0 in time. */
   public static String run(Path dir, int timeoutSeconds, String... cmd) throws IOException, InterruptedException {
+    Result r = exec(dir, timeoutSeconds, cmd);
+    assertEquals(0, r.exitCode(), String.join(" ", cmd) + " failed: " + r.output());
+    return r.output();
+  }
+
+  /** Runs {@code cmd} in {@code dir}, whatever its exit code; fails the test only if it hangs. */
+  public static Result exec(Path dir, int timeoutSeconds, String... cmd) throws IOException, InterruptedException {
     Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
     byte[] out = p.getInputStream().readAllBytes();
     boolean ended = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
@@ -26,8 +36,7 @@ public final class TestProcesses {
     }
     String text = new String(out, StandardCharsets.UTF_8);
     assertTrue(ended, String.join(" ", cmd) + " timed out: " + text);
-    assertEquals(0, p.exitValue(), String.join(" ", cmd) + " failed: " + text);
-    return text;
+    return new Result(p.exitValue(), text);
   }
 
   /** Whether an executable {@code tool} is on the PATH. */
