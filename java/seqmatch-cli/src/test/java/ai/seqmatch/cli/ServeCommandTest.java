@@ -56,6 +56,14 @@ class ServeCommandTest {
   }
 
   @Test
+  void badHttpFlagsExit2() {
+    TrainFixtures.cli("serve", "--checkpoint", tmp.toString(), "--http-port", "70000", "--served-model-name", " ")
+        .assertBadInput(SERVE, "--http-port must be in 0..65535 (got 70000)", "--served-model-name must not be blank");
+    TrainFixtures.cli("serve", "--checkpoint", tmp.toString(), "--no-grpc")
+        .assertBadInput(SERVE, "--no-grpc needs --http-port");
+  }
+
+  @Test
   void slf4jIsBoundToJavaUtilLogging() {
     assertTrue(LoggerFactory.getILoggerFactory().getClass().getName().startsWith("org.slf4j.jul."),
         LoggerFactory.getILoggerFactory().getClass().getName());

@@ -7,6 +7,7 @@
  */
 package ai.seqmatch.grpc;
 
+import ai.seqmatch.serving.RateLimitedLog;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Grpc;

@@ -8,6 +8,9 @@
 package ai.seqmatch.grpc;
 
 import ai.seqmatch.InvalidInputException;
+import ai.seqmatch.serving.ConnectionLimiter;
+import ai.seqmatch.serving.ConnectionLimits;
+import ai.seqmatch.serving.TlsFiles;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;
@@ -56,12 +59,7 @@ public final class NettyTransport {
       b.maxConnectionAge(connections.maxConnectionAge().toMillis(), TimeUnit.MILLISECONDS)
           .maxConnectionAgeGrace(connections.maxConnectionAgeGrace().toMillis(), TimeUnit.MILLISECONDS);
     }
-    if ((certChain == null) != (privateKey == null)) {
-      throw new InvalidInputException("tls: give both --tls-cert and --tls-key (got only "
-          + (certChain == null ? "--tls-key" : "--tls-cert") + ")");
-    }
-    if (certChain != null) {
-      TlsFiles.check(certChain, privateKey);
+    if (TlsFiles.checkPair(certChain, privateKey)) {
       try {
         SslContext ssl = GrpcSslContexts.configure(
             io.netty.handler.ssl.SslContextBuilder.forServer(certChain.toFile(), privateKey.toFile()),

@@ -1,16 +1,19 @@
 /*
  * A SeqMatch gRPC server over any ServerBuilder<?> (Netty for serving, in-process for tests):
  * seqmatch.v1.Generation, grpc.health.v1 (SERVING once started, NOT_SERVING while draining) and server
- * reflection (v1). Threads: Netty's event loops do I/O only; a small fixed executor runs handlers
- * (validation, tokenization); the scheduler thread owns the engine (Scheduler). shutdown() drains:
+ * reflection (v1), a thin front end over a ServingCore (its own, or one shared with the HTTP server).
+ * Threads: Netty's event loops do I/O only; a small fixed executor runs handlers (validation,
+ * tokenization); the core's scheduler thread owns the engine. shutdown() drains:
  * new calls are refused, calls in flight finish, then shutdownNow() after the timeout. If the scheduler
  * stops on its own (docs/RELIABILITY.md), health turns NOT_SERVING and every new call fails UNAVAILABLE.
  * Malformed request messages are answered INVALID_ARGUMENT (MalformedRequests).
- * The engine and tokenizer stay the caller's to close, after the server.
+ * The engine and tokenizer stay the caller's to close, after the server; a shared core too.
  */
 package ai.seqmatch.grpc;
 
-import ai.seqmatch.grpc.engine.StepEngine;
+import ai.seqmatch.serving.ServerLimits;
+import ai.seqmatch.serving.ServingCore;
+import ai.seqmatch.serving.engine.StepEngine;
 import ai.seqmatch.grpc.v1.GenerationGrpc;
 import ai.seqmatch.tokenize.Tokenizer;
 import io.grpc.Server;
@@ -36,15 +39,18 @@ public final class SeqMatchServer implements AutoCloseable {
   public static final String SERVICE = GenerationGrpc.SERVICE_NAME;
 
   private final Server server;
-  private final Scheduler scheduler;
+  private final ServingCore core;
+  private final boolean ownsCore;
   private final HealthStatusManager health = new HealthStatusManager();
   private final ExecutorService executor;
   private final Duration drainTimeout;
   private boolean stopped;
 
-  private SeqMatchServer(Builder b) {
+  private SeqMatchServer(Builder b, ServingCore core) {
+    this.core = core;
+    this.ownsCore = b.core == null;
     Consumer<Throwable> onFailure = b.onSchedulerFailure;
-    this.scheduler = new Scheduler(b.engine, b.limits, cause -> {
+    core.addFailureListener(cause -> {
       health.setStatus("", ServingStatus.NOT_SERVING);
       health.setStatus(SERVICE, ServingStatus.NOT_SERVING);
       if (onFailure != null) {
@@ -55,7 +61,7 @@ public final class SeqMatchServer implements AutoCloseable {
     this.executor = b.executor ? Executors.newFixedThreadPool(b.handlerThreads, daemon("seqmatch-grpc-handler"))
         : null;
     ServerServiceDefinition generation = MalformedRequests.guard(
-        new GenerationService(scheduler, b.engine.info(), b.tokenizer, b.limits).bindService());
+        new GenerationService(core).bindService());
     ServerServiceDefinition reflection = MalformedRequests.guard(ProtoReflectionServiceV1.newInstance().bindService());
     if (b.authToken != null) { // health stays open for load balancers and probes
       generation = ServerInterceptors.intercept(generation, BearerAuth.serverInterceptor(b.authToken));
@@ -63,7 +69,7 @@ public final class SeqMatchServer implements AutoCloseable {
     }
     ServerBuilder<?> sb = b.serverBuilder.addService(generation).addService(reflection)
         .addService(MalformedRequests.guard(health.getHealthService().bindService()))
-        .maxInboundMessageSize(b.limits.maxInboundMessageBytes());
+        .maxInboundMessageSize(core.limits().maxInboundMessageBytes());
     if (executor != null) {
       sb.executor(executor);
     }
@@ -75,16 +81,27 @@ public final class SeqMatchServer implements AutoCloseable {
    * {@code engine}.
    */
   public static Builder builder(ServerBuilder<?> serverBuilder, StepEngine engine) {
-    return new Builder(serverBuilder, engine);
+    return new Builder(serverBuilder, engine, null);
+  }
+
+  /**
+   * A server on {@code serverBuilder} over a shared {@code core} (its tokenizer and limits; the builder's
+   * optTokenizer and optLimits must not be used). The core is started with the server and stays the
+   * caller's to close, after every front end.
+   */
+  public static Builder builder(ServerBuilder<?> serverBuilder, ServingCore core) {
+    return new Builder(serverBuilder, null, core);
   }
 
   /** Starts serving; health turns SERVING. */
   public SeqMatchServer start() {
-    scheduler.start();
+    core.start();
     try {
       server.start();
     } catch (IOException e) {
-      scheduler.close();
+      if (ownsCore) {
+        core.close();
+      }
       throw new UncheckedIOException("grpc server: cannot start (" + e.getMessage() + ")", e);
     }
     health.setStatus("", ServingStatus.SERVING);
@@ -99,17 +116,17 @@ public final class SeqMatchServer implements AutoCloseable {
 
   /** Rows in the engine's batch right now (updated every scheduler iteration). */
   public int activeRows() {
-    return scheduler.activeRows();
+    return core.scheduler().activeRows();
   }
 
   /** Requests queued or running. */
   public int inFlight() {
-    return scheduler.inFlight();
+    return core.scheduler().inFlight();
   }
 
   /** Why the scheduler stopped on its own (the server is then NOT_SERVING), or null while it serves. */
   public Throwable schedulerFailure() {
-    return scheduler.failure();
+    return core.failure();
   }
 
   /**
@@ -123,7 +140,9 @@ public final class SeqMatchServer implements AutoCloseable {
     stopped = true;
     long deadline = System.nanoTime() + timeout.toNanos();
     health.enterTerminalState(); // NOT_SERVING from now on
-    scheduler.drain();
+    if (ownsCore) { // a shared core serves other front ends on; the transport refuses new calls here
+      core.drain();
+    }
     server.shutdown();
     boolean clean = false;
     try {
@@ -137,7 +156,9 @@ public final class SeqMatchServer implements AutoCloseable {
       server.shutdownNow();
       Thread.currentThread().interrupt();
     } finally {
-      scheduler.close();
+      if (ownsCore) {
+        core.close();
+      }
       if (executor != null) {
         executor.shutdownNow();
       }
@@ -169,17 +190,19 @@ public final class SeqMatchServer implements AutoCloseable {
   public static final class Builder {
     private final ServerBuilder<?> serverBuilder;
     private final StepEngine engine;
+    private final ServingCore core; // shared; null: the server makes its own from engine
     private Tokenizer tokenizer;
-    private ServerLimits limits = ServerLimits.defaults();
+    private ServerLimits limits; // null: the defaults
     private String authToken;
     private Duration drainTimeout = Duration.ofSeconds(30);
     private boolean executor = true;
     private int handlerThreads = 2;
     private Consumer<Throwable> onSchedulerFailure;
 
-    private Builder(ServerBuilder<?> serverBuilder, StepEngine engine) {
+    private Builder(ServerBuilder<?> serverBuilder, StepEngine engine, ServingCore core) {
       this.serverBuilder = serverBuilder;
       this.engine = engine;
+      this.core = core;
     }
 
     /** Enables text prompts, text in events and stop_sequences. */
@@ -233,11 +256,11 @@ public final class SeqMatchServer implements AutoCloseable {
       if (serverBuilder == null) {
         problems.add("serverBuilder is required");
       }
-      if (engine == null) {
-        problems.add("engine is required");
+      if (core != null && (tokenizer != null || limits != null)) {
+        problems.add("a shared serving core brings its tokenizer and limits (optTokenizer / optLimits not allowed)");
       }
-      if (limits == null) {
-        problems.add("limits must not be null");
+      if (core == null) {
+        problems.addAll(ServingCore.problems(engine, tokenizer, limits == null ? ServerLimits.defaults() : limits));
       }
       if (authToken != null && authToken.isBlank()) {
         problems.add("auth token must not be blank");
@@ -248,25 +271,11 @@ public final class SeqMatchServer implements AutoCloseable {
       if (handlerThreads < 1) {
         problems.add("handler threads must be >= 1 (got " + handlerThreads + ")");
       }
-      if (tokenizer != null && engine != null && tokenizer.vocabSize() > engine.info().vocabSize()) {
-        problems.add("tokenizer has more ids than the model's vocabulary (got " + tokenizer.vocabSize() + " > "
-            + engine.info().vocabSize() + ")");
-      }
-      if (engine != null && limits != null) {
-        // An engine holds per-layer batch tensors of B x n_positions x n_embd floats (the ONNX engine's past
-        // keys/values): they must fit one Java array, or the first full batch fails with a negative size.
-        long perLayer = (long) limits.maxBatch() * engine.info().nPositions() * engine.info().nEmbd();
-        if (perLayer > Integer.MAX_VALUE - 8) {
-          long fits = (Integer.MAX_VALUE - 8) / Math.max(1, engine.info().nPositions() * engine.info().nEmbd());
-          problems.add("max_batch " + limits.maxBatch() + " x n_positions " + engine.info().nPositions()
-              + " x n_embd " + engine.info().nEmbd() + " = " + perLayer + " floats per layer exceeds a Java array "
-              + "(2^31 - 1); " + (fits > 0 ? "lower max_batch to at most " + fits : "not even one row fits"));
-        }
-      }
       if (!problems.isEmpty()) {
         throw new IllegalArgumentException("invalid SeqMatchServer: " + String.join("; ", problems));
       }
-      return new SeqMatchServer(this);
+      return new SeqMatchServer(this, core != null ? core
+          : ServingCore.create(engine, tokenizer, limits == null ? ServerLimits.defaults() : limits));
     }
   }
 }

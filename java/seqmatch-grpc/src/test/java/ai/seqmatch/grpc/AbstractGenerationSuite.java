@@ -16,8 +16,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.Device;
-import ai.seqmatch.grpc.engine.EngineInfo;
-import ai.seqmatch.grpc.engine.StepEngine;
 import ai.seqmatch.grpc.v1.FinishReason;
 import ai.seqmatch.grpc.v1.GenerateEvent;
 import ai.seqmatch.grpc.v1.GenerateRequest;
@@ -29,6 +27,11 @@ import ai.seqmatch.model.Gpt2Model;
 import ai.seqmatch.sample.GenerationResult;
 import ai.seqmatch.sample.Generator;
 import ai.seqmatch.sample.SamplingOptions;
+import ai.seqmatch.serving.ServerLimits;
+import ai.seqmatch.serving.TestModels;
+import ai.seqmatch.serving.ThrottledEngine;
+import ai.seqmatch.serving.engine.EngineInfo;
+import ai.seqmatch.serving.engine.StepEngine;
 import ai.seqmatch.tokenize.ByteTokenizer;
 import ai.seqmatch.tokenize.Tokenizer;
 import io.grpc.ManagedChannel;
@@ -147,7 +150,7 @@ abstract class AbstractGenerationSuite {
       GenerationResult expected = nativeResult(tokenizer.encodePrompt("Hello"), req); // as the server encodes text
       assertEquals(Arrays.stream(expected.generated()).boxed().toList(), r.getGeneratedIdsList());
       assertEquals(Arrays.stream(expected.actions()).boxed().toList(), r.getActionsList());
-      assertEquals(Session.wire(expected.finishReason()), r.getReason());
+      assertEquals(ProtoSinks.wire(expected.finishReason()), r.getReason());
       assertEquals(expected.backspaces(), r.getUsage().getBackspaces());
       assertEquals(r.getUsage().getGeneratedTokens() + 2 * r.getUsage().getBackspaces(), r.getUsage().getActions());
       assertEquals(tokenizer.decode(expected.generated(), true), r.getText());

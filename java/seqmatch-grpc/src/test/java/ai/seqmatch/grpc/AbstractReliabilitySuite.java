@@ -11,12 +11,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.seqmatch.grpc.engine.EngineInfo;
-import ai.seqmatch.grpc.engine.StepEngine;
 import ai.seqmatch.grpc.v1.FinishReason;
 import ai.seqmatch.grpc.v1.GenerateRequest;
 import ai.seqmatch.grpc.v1.GenerateResponse;
 import ai.seqmatch.grpc.v1.GenerationGrpc;
+import ai.seqmatch.serving.Scheduler;
+import ai.seqmatch.serving.ServerLimits;
+import ai.seqmatch.serving.TestModels;
+import ai.seqmatch.serving.ThrottledEngine;
+import ai.seqmatch.serving.engine.EngineInfo;
+import ai.seqmatch.serving.engine.StepEngine;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;

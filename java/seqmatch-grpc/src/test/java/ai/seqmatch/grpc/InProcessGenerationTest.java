@@ -4,10 +4,13 @@ package ai.seqmatch.grpc;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.seqmatch.grpc.engine.RecomputeStepEngine;
-import ai.seqmatch.grpc.engine.StepEngine;
 import ai.seqmatch.grpc.v1.GenerateEvent;
 import ai.seqmatch.grpc.v1.GenerationGrpc;
+import ai.seqmatch.serving.ServerLimits;
+import ai.seqmatch.serving.TestModels;
+import ai.seqmatch.serving.ThrottledEngine;
+import ai.seqmatch.serving.engine.RecomputeStepEngine;
+import ai.seqmatch.serving.engine.StepEngine;
 import io.grpc.ManagedChannel;
 import io.grpc.ServerBuilder;
 import io.grpc.Status;

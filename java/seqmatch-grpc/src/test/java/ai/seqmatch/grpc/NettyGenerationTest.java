@@ -6,15 +6,12 @@
  */
 package ai.seqmatch.grpc;
 
-import ai.seqmatch.grpc.engine.OrtStepEngine;
-import ai.seqmatch.grpc.engine.StepEngine;
-import ai.seqmatch.onnx.OrtModel;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import ai.seqmatch.grpc.v1.GenerateRequest;
+import ai.seqmatch.onnx.OrtModel;
+import ai.seqmatch.serving.ConnectionLimits;
+import ai.seqmatch.serving.TestModels;
+import ai.seqmatch.serving.engine.OrtStepEngine;
+import ai.seqmatch.serving.engine.StepEngine;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.ServerBuilder;
@@ -32,6 +29,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class NettyGenerationTest extends AbstractReliabilitySuite {
   private static OrtModel ort;
@@ -54,7 +55,7 @@ class NettyGenerationTest extends AbstractReliabilitySuite {
   /** The native engine: the exporter refuses a NaN checkpoint (its validation forward), as it should. */
   @Override
   protected StepEngine newNanEngine() {
-    return ai.seqmatch.grpc.engine.RecomputeStepEngine.load(TestModels.nanCheckpoint());
+    return ai.seqmatch.serving.engine.RecomputeStepEngine.load(TestModels.nanCheckpoint());
   }
 
   @Override

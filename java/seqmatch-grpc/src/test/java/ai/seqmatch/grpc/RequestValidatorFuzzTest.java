@@ -8,8 +8,11 @@
  */
 package ai.seqmatch.grpc;
 
-import ai.seqmatch.grpc.engine.EngineInfo;
 import ai.seqmatch.grpc.v1.GenerateRequest;
+import ai.seqmatch.serving.PreparedRequest;
+import ai.seqmatch.serving.RequestValidator;
+import ai.seqmatch.serving.ServerLimits;
+import ai.seqmatch.serving.engine.EngineInfo;
 import ai.seqmatch.tokenize.ByteTokenizer;
 import ai.seqmatch.tokenize.Tokenizer;
 import ai.seqmatch.tokenize.Tokenizers;
@@ -35,9 +38,9 @@ class RequestValidatorFuzzTest {
     } catch (InvalidProtocolBufferException e) {
       return;
     }
-    RequestValidator.Prepared p;
+    PreparedRequest p;
     try {
-      p = VALIDATOR.prepare(r);
+      p = ProtoRequests.prepare(VALIDATOR, r);
     } catch (StatusRuntimeException e) {
       String d = e.getStatus().getDescription();
       if (e.getStatus().getCode() != Status.Code.INVALID_ARGUMENT || d == null || d.contains("\n")) {

@@ -15,7 +15,6 @@ package ai.seqmatch.grpc;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.Device;
-import ai.seqmatch.grpc.engine.OrtStepEngine;
 import ai.seqmatch.grpc.v1.GenerateEvent;
 import ai.seqmatch.grpc.v1.GenerateRequest;
 import ai.seqmatch.grpc.v1.GenerationGrpc;
@@ -23,6 +22,10 @@ import ai.seqmatch.grpc.v1.TokenIds;
 import ai.seqmatch.model.Gpt2Model;
 import ai.seqmatch.model.ModelConfig;
 import ai.seqmatch.onnx.OnnxExporter;
+import ai.seqmatch.serving.ConnectionLimits;
+import ai.seqmatch.serving.ServerLimits;
+import ai.seqmatch.serving.TestModels;
+import ai.seqmatch.serving.engine.OrtStepEngine;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;

@@ -13,22 +13,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.Device;
 import ai.seqmatch.InvalidInputException;
-import ai.seqmatch.grpc.engine.RecomputeStepEngine;
 import ai.seqmatch.grpc.v1.GenerateRequest;
 import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.serving.TestCertificates;
+import ai.seqmatch.serving.TestModels;
+import ai.seqmatch.serving.engine.RecomputeStepEngine;
 import ai.seqmatch.tokenize.ByteTokenizer;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPairGenerator;
-import java.security.KeyStore;
-import java.security.PrivateKey;
-import java.security.cert.Certificate;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -37,7 +34,7 @@ class TlsTest {
   @Test
   void tlsRoundTrip() throws Exception {
     Path dir = Files.createTempDirectory(TestModels.workDir(), "tls-");
-    Path[] pem = selfSigned(dir);
+    Path[] pem = TestCertificates.selfSigned(dir);
     try (Gpt2Model model = Gpt2Model.load(TestModels.checkpoint(), Device.cpu());
         RecomputeStepEngine engine = new RecomputeStepEngine(model)) {
       SeqMatchServer server = SeqMatchServer.builder(NettyTransport.server("127.0.0.1", 0, pem[0], pem[1], 10),
@@ -63,8 +60,8 @@ class TlsTest {
 
   @Test
   void aKeyThatIsNotTheCertificatesIsRefusedAtStartUp() throws Exception {
-    Path[] a = selfSigned(Files.createTempDirectory(TestModels.workDir(), "tls-a-"));
-    Path[] b = selfSigned(Files.createTempDirectory(TestModels.workDir(), "tls-b-"));
+    Path[] a = TestCertificates.selfSigned(Files.createTempDirectory(TestModels.workDir(), "tls-a-"));
+    Path[] b = TestCertificates.selfSigned(Files.createTempDirectory(TestModels.workDir(), "tls-b-"));
     InvalidInputException ex = assertThrows(InvalidInputException.class,
         () -> NettyTransport.server("127.0.0.1", 0, a[0], b[1], 10));
     assertTrue(ex.getMessage().contains("does not match") && ex.getMessage().contains(a[0].toString())
@@ -74,14 +71,14 @@ class TlsTest {
     Path ec = a[0].resolveSibling("ec-key.pem"); // a valid PKCS#8 key of another algorithm
     KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
     g.initialize(256);
-    Files.writeString(ec, pem("PRIVATE KEY", g.generateKeyPair().getPrivate().getEncoded()));
+    Files.writeString(ec, TestCertificates.pem("PRIVATE KEY", g.generateKeyPair().getPrivate().getEncoded()));
     ex = assertThrows(InvalidInputException.class, () -> NettyTransport.server("127.0.0.1", 0, a[0], ec, 10));
     assertTrue(ex.getMessage().contains("is not a RSA private key"), ex.getMessage());
   }
 
   @Test
   void unreadableOrGarbageFilesAreRefusedNamingTheFile() throws Exception {
-    Path[] ok = selfSigned(Files.createTempDirectory(TestModels.workDir(), "tls-c-"));
+    Path[] ok = TestCertificates.selfSigned(Files.createTempDirectory(TestModels.workDir(), "tls-c-"));
     Path dir = ok[0].getParent();
     Path garbage = Files.writeString(dir.resolve("garbage.pem"), "not a certificate\n");
     Path pkcs1 = Files.writeString(dir.resolve("rsa.pem"), "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n"
@@ -102,30 +99,4 @@ class TlsTest {
   }
 
   /** Returns {cert.pem, key.pem} for CN=localhost with SANs 127.0.0.1 and localhost. */
-  static Path[] selfSigned(Path dir) throws Exception {
-    Path store = dir.resolve("server.p12");
-    String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
-    Process p = new ProcessBuilder(keytool, "-genkeypair", "-alias", "seqmatch", "-keyalg", "RSA", "-keysize",
-        "2048", "-validity", "2", "-dname", "CN=localhost", "-ext", "san=ip:127.0.0.1,dns:localhost",
-        "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", "changeit", "-keypass", "changeit")
-        .redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, "keytool failed: " + out);
-    KeyStore ks = KeyStore.getInstance("PKCS12");
-    try (InputStream in = Files.newInputStream(store)) {
-      ks.load(in, "changeit".toCharArray());
-    }
-    PrivateKey key = (PrivateKey) ks.getKey("seqmatch", "changeit".toCharArray());
-    Certificate cert = ks.getCertificate("seqmatch");
-    Path certPem = dir.resolve("cert.pem");
-    Path keyPem = dir.resolve("key.pem");
-    Files.writeString(certPem, pem("CERTIFICATE", cert.getEncoded()));
-    Files.writeString(keyPem, pem("PRIVATE KEY", key.getEncoded())); // PKCS#8
-    return new Path[] {certPem, keyPem};
-  }
-
-  private static String pem(String type, byte[] der) {
-    return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der)
-        + "\n-----END " + type + "-----\n";
-  }
 }
