@@ -173,6 +173,18 @@ class PlaygroundBrowserTest {
     assertTrue(text("status").startsWith("Error: 401"), text("status"));
   }
 
+  @Test
+  void thePageLoadsNothingFromElsewhere() {
+    openWithToken();
+    @SuppressWarnings("unchecked")
+    List<String> loaded = (List<String>) browser.executeScript("return performance.getEntriesByType('resource')"
+        + ".map(e => e.name).concat([...document.querySelectorAll('[src], [href]')].map(e => e.src || e.href))");
+    assertTrue(loaded.stream().anyMatch(u -> u.endsWith("/playground/playground.js")), loaded.toString());
+    for (String url : loaded) {
+      assertTrue(url.startsWith(base + "/"), "loaded from elsewhere: " + url);
+    }
+  }
+
   /** Opens the page, enters the token and waits for the model list that needs it. */
   private static void openWithToken() {
     browser.get(base + "/");
