@@ -38,6 +38,11 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# The HTTP serving tests (OpenAICompatTest) run the openai npm client and curl; NodeInteropTest runs node.
+# Checked by command, not package: node may come from NodeSource, whose nodejs bundles npm.
+command -v curl >/dev/null || missing+=(curl)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if (( ${#missing[@]} )); then
   echo "setup: installing ${missing[*]}" >&2
   sudo=()

@@ -33,7 +33,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (not tests).",
-    subcommands = {BenchCommand.Generate.class, BenchOnnxCommand.class})
+    subcommands = {BenchCommand.Generate.class, BenchOnnxCommand.class, BenchHttpCommand.class})
 final class BenchCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

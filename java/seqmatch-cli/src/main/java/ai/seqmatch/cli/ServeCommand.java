@@ -1,5 +1,6 @@
 /*
- * `seqmatch serve`: the gRPC server (proto/seqmatch/v1/generation.proto) over an ONNX export (--model DIR,
+ * `seqmatch serve`: the gRPC server (proto/seqmatch/v1/generation.proto) and/or the OpenAI-compatible HTTP
+ * server (--http-port), both over one ServingCore (one scheduler), on an ONNX export (--model DIR,
  * ONNX Runtime with a per-row KV cache) or, for development, a native checkpoint (--checkpoint DIR, full
  * recompute per step: slow). Prints the bound address, serves until SIGTERM / Ctrl-C, then drains: health
  * NOT_SERVING, new calls refused, calls in flight finish within --drain-timeout, the rest are cancelled.
@@ -10,10 +11,13 @@ package ai.seqmatch.cli;
 
 import ai.seqmatch.InvalidInputException;
 import ai.seqmatch.grpc.BearerAuth;
-import ai.seqmatch.serving.ConnectionLimits;
 import ai.seqmatch.grpc.NettyTransport;
 import ai.seqmatch.grpc.SeqMatchServer;
+import ai.seqmatch.http.HttpServer;
+import ai.seqmatch.serving.ConnectionLimits;
 import ai.seqmatch.serving.ServerLimits;
+import ai.seqmatch.serving.ServingCore;
+import ai.seqmatch.serving.TlsFiles;
 import ai.seqmatch.serving.engine.OrtStepEngine;
 import ai.seqmatch.serving.engine.RecomputeStepEngine;
 import ai.seqmatch.serving.engine.StepEngine;
@@ -34,7 +38,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Serve a model over gRPC (seqmatch.v1.Generation, grpc.health.v1, reflection).",
+    description = {"Serve a model over gRPC (seqmatch.v1.Generation, grpc.health.v1, reflection) and, with "
+            + "--http-port, over OpenAI's HTTP API (/v1/completions, /v1/chat/completions with SSE streaming, "
+            + "/v1/models, /health, /metrics); both share one scheduler.",
         "Give --model DIR (an export of 'seqmatch export', ONNX Runtime) or --checkpoint DIR (native, "
             + "development only: recomputes the whole sequence every step).",
         "Prints 'listening on HOST:PORT'; stops on SIGTERM/Ctrl-C after draining calls in flight.",
@@ -56,6 +62,17 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(names = "--port", defaultValue = "50051", description = "Port; 0 = any free port (default: ${DEFAULT-VALUE}).")
   int port;
+
+  @Option(names = "--http-port", paramLabel = "PORT",
+      description = "Also serve OpenAI's HTTP API on this port (same --host, TLS, token and limits); 0 = any free port.")
+  Integer httpPort;
+
+  @Option(names = "--no-grpc", description = "Serve HTTP only (needs --http-port).")
+  boolean noGrpc;
+
+  @Option(names = "--served-model-name", paramLabel = "NAME",
+      description = "The model id of /v1/models (default: the model directory's name).")
+  String servedModelName;
 
   @Option(names = "--max-batch", defaultValue = "16", description = "Rows decoded together (default: ${DEFAULT-VALUE}).")
   int maxBatch;
@@ -126,6 +143,15 @@ final class ServeCommand implements Callable<Integer> {
     if (port < 0 || port > 65535) {
       problems.add("--port must be in 0..65535 (got " + port + ")");
     }
+    if (httpPort != null && (httpPort < 0 || httpPort > 65535)) {
+      problems.add("--http-port must be in 0..65535 (got " + httpPort + ")");
+    }
+    if (noGrpc && httpPort == null) {
+      problems.add("--no-grpc needs --http-port (nothing would be served)");
+    }
+    if (servedModelName != null && servedModelName.isBlank()) {
+      problems.add("--served-model-name must not be blank");
+    }
     if (maxStreams < 1) {
       problems.add("--max-streams must be >= 1 (got " + maxStreams + ")");
     }
@@ -160,24 +186,54 @@ final class ServeCommand implements Callable<Integer> {
         .withMaxConnectionAge(maxAge, Duration.ofSeconds(drainSeconds));
     String token = authTokenFile == null ? null : BearerAuth.readToken(authTokenFile);
     // TLS files are checked here, before the (slow) model load.
-    NettyServerBuilder transport = NettyTransport.server(host, port, tlsCert, tlsKey, maxStreams, connections);
+    NettyServerBuilder transport = noGrpc ? null
+        : NettyTransport.server(host, port, tlsCert, tlsKey, maxStreams, connections);
+    if (noGrpc) {
+      TlsFiles.checkPair(tlsCert, tlsKey);
+    }
     Path dir = model != null ? model : checkpoint;
+    String modelName = servedModelName != null ? servedModelName
+        : dir.toAbsolutePath().normalize().getFileName() == null ? "seqmatch"
+        : dir.toAbsolutePath().normalize().getFileName().toString();
     try (StepEngine engine = model != null ? OrtStepEngine.load(model, threads) : RecomputeStepEngine.load(checkpoint);
         Tokenizer tokenizer = Tokenizers.load(dir).orElse(null)) {
       AtomicReference<Throwable> failure = new AtomicReference<>();
-      SeqMatchServer.Builder b = SeqMatchServer.builder(transport, engine).optLimits(limits).optTokenizer(tokenizer)
-          .optDrainTimeout(Duration.ofSeconds(drainSeconds)).optOnSchedulerFailure(cause -> {
-            failure.set(cause);
-            stop.countDown();
-          });
-      if (token != null) {
-        b.optAuthToken(token);
-      }
-      SeqMatchServer server;
+      ServingCore core;
       try {
-        server = b.build().start();
+        core = ServingCore.create(engine, tokenizer, limits);
       } catch (IllegalArgumentException e) { // limits that do not fit this model: name the flag
         throw new InvalidInputException(e.getMessage().replace("max_batch", "--max-batch"));
+      }
+      core.addFailureListener(cause -> {
+        failure.set(cause);
+        stop.countDown();
+      });
+      SeqMatchServer server = null;
+      HttpServer http = null;
+      try {
+        if (transport != null) {
+          SeqMatchServer.Builder b = SeqMatchServer.builder(transport, core)
+              .optDrainTimeout(Duration.ofSeconds(drainSeconds));
+          if (token != null) {
+            b.optAuthToken(token);
+          }
+          server = b.build().start();
+        }
+        if (httpPort != null) {
+          HttpServer.Builder h = HttpServer.builder(core).optAddress(host, httpPort).optTls(tlsCert, tlsKey)
+              .optConnectionLimits(connections).optDrainTimeout(Duration.ofSeconds(drainSeconds))
+              .optModelName(modelName).optModelDir(dir);
+          if (token != null) {
+            h.optAuthToken(token);
+          }
+          http = h.build().start();
+        }
+      } catch (RuntimeException e) {
+        if (server != null) {
+          server.shutdown(Duration.ZERO);
+        }
+        core.close();
+        throw e;
       }
       Thread hook = new Thread(() -> {
         stop.countDown();
@@ -189,11 +245,29 @@ final class ServeCommand implements Callable<Integer> {
       }, "seqmatch-serve-shutdown");
       Runtime.getRuntime().addShutdownHook(hook);
       PrintWriter out = spec.commandLine().getOut();
-      out.println("seqmatch serve: listening on " + host + ":" + server.port() + " (" + engine.info().engine()
-          + (tlsCert != null ? ", tls" : "") + (token != null ? ", bearer auth" : "") + ")");
+      String how = " (" + engine.info().engine() + (tlsCert != null ? ", tls" : "") + (token != null ? ", bearer auth"
+          : "") + ")";
+      if (server != null) {
+        out.println("seqmatch serve: listening on " + host + ":" + server.port() + how);
+      }
+      if (http != null) {
+        out.println("seqmatch serve: http listening on " + (tlsCert != null ? "https" : "http") + "://" + host + ":"
+            + http.port() + " (OpenAI API, model '" + modelName + "')" + how);
+      }
       out.flush();
       stop.await();
-      boolean clean = server.shutdown(Duration.ofSeconds(drainSeconds));
+      core.drain(); // both front ends refuse new requests from now on; what runs may finish
+      final SeqMatchServer grpc = server;
+      final HttpServer web = http;
+      Thread httpDrain = new Thread(() -> {
+        if (web != null) {
+          web.shutdown(Duration.ofSeconds(drainSeconds));
+        }
+      }, "seqmatch-http-drain");
+      httpDrain.start();
+      boolean clean = grpc == null || grpc.shutdown(Duration.ofSeconds(drainSeconds));
+      httpDrain.join();
+      core.close();
       out.println("seqmatch serve: stopped (" + (clean ? "drained" : "calls cancelled after --drain-timeout") + ")");
       out.flush();
       stopped.countDown();

@@ -117,6 +117,7 @@ final class CompletionSink implements GenerationSink {
 
   @Override
   public void onCompleted() {
+    onDone.run(); // first: the client may send its next request as soon as this response ends
     if (request.stream()) {
       if (request.includeUsage()) {
         ObjectNode u = envelope(chat ? "chat.completion.chunk" : "text_completion");
@@ -129,11 +130,11 @@ final class CompletionSink implements GenerationSink {
     } else {
       writeFull(HttpResponseStatus.OK, response(finished));
     }
-    onDone.run();
   }
 
   @Override
   public void onError(ServingException error) {
+    onDone.run();
     HttpError e = HttpError.of(error);
     if (headSent) { // the status line is out: the error travels as an event, as OpenAI's streams do
       sse(e.body());
@@ -141,7 +142,6 @@ final class CompletionSink implements GenerationSink {
     } else {
       writeFull(HttpResponseStatus.valueOf(e.status), e.body());
     }
-    onDone.run();
   }
 
   private void head() {

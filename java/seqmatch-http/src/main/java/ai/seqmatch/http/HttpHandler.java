@@ -28,13 +28,17 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.UUID;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final HttpServer server;
-  private final AtomicReference<Session> session = new AtomicReference<>(); // running on this connection
+  /** A generation of this connection; {@code ended} makes its end count once (it ends, or the client goes). */
+  private record Running(Session session, AtomicBoolean ended) {}
+
+  private final AtomicReference<Running> running = new AtomicReference<>(); // the connection's current one
 
   HttpHandler(HttpServer server) {
     this.server = server;
@@ -152,22 +156,23 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       PreparedRequest p = server.core().prepare(r.spec(), chat ? CompletionRequest.CHAT_FIELDS
           : CompletionRequest.FIELDS);
       String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
-      Session[] self = new Session[1]; // set before submit(), read by the scheduler thread after it
+      Running[] self = new Running[1]; // set before submit(), read by the scheduler thread after it
       CompletionSink sink = new CompletionSink(ctx.channel(), r, chat, id, server.modelName(),
           System.currentTimeMillis() / 1000, keepAlive, () -> done(self[0]));
       Session s = r.stream() ? server.core().streamingSession(p, sink) : server.core().unarySession(p, sink);
-      self[0] = s;
-      session.set(s);
+      Running run = new Running(s, new AtomicBoolean());
+      self[0] = run;
+      running.set(run);
       server.sessionStarted();
       try {
         server.core().submit(s);
       } catch (ServingException e) {
-        done(s);
+        done(run);
         throw e;
       }
       if (!ctx.channel().isActive()) { // the client left before the session was registered
         server.core().scheduler().cancel(s);
-        done(s);
+        done(run);
       }
     } catch (ServingException e) {
       HttpResponses.error(ctx.channel(), HttpError.of(e), keepAlive);
@@ -179,35 +184,36 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
   }
 
-  /** Once per session, whoever comes first (its end, or the connection closing). */
-  private void done(Session s) {
-    if (session.compareAndSet(s, null)) {
+  /** Counted once per generation, whoever comes first (its end, or the connection closing). */
+  private void done(Running r) {
+    running.compareAndSet(r, null); // a keep-alive connection may already run its next request
+    if (r.ended().compareAndSet(false, true)) {
       server.sessionEnded();
     }
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    Session s = session.get();
-    if (s != null) { // the client went away: free the row before the next step
-      server.core().scheduler().cancel(s);
-      done(s);
+    Running r = running.get();
+    if (r != null) { // the client went away: free the row before the next step
+      server.core().scheduler().cancel(r.session());
+      done(r);
     }
     ctx.fireChannelInactive();
   }
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    Session s = session.get();
-    if (s != null && ctx.channel().isWritable()) {
-      server.core().scheduler().ready(s);
+    Running r = running.get();
+    if (r != null && ctx.channel().isWritable()) {
+      server.core().scheduler().ready(r.session());
     }
     ctx.fireChannelWritabilityChanged();
   }
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-    if (evt instanceof IdleStateEvent && session.get() == null) { // idle with no generation in flight
+    if (evt instanceof IdleStateEvent && running.get() == null) { // idle with no generation in flight
       ctx.close();
     } else {
       ctx.fireUserEventTriggered(evt);

@@ -123,10 +123,15 @@ class HttpServerTest {
     return out;
   }
 
-  static String greedyReference(long[] prompt, int maxNew) {
+  /**
+   * The native sampler's text on the same checkpoint. Greedy runs with backspace off: the crafted model's
+   * greedy policy alternates a token and <bkspc>, so its greedy text with deletions is empty.
+   */
+  static String reference(long[] prompt, int maxNew, Long seed, double temperature) {
     try (Gpt2Model model = Gpt2Model.load(TestModels.checkpoint(), Device.cpu()); Generator g = new Generator(model)) {
-      GenerationResult r = g.generate(prompt, SamplingOptions.builder().optGreedy(true).optMaxNewTokens(maxNew)
-          .build());
+      SamplingOptions.Builder o = SamplingOptions.builder().optMaxNewTokens(maxNew);
+      o = seed == null ? o.optGreedy(true).optAllowBackspace(false) : o.optSeed(seed).optTemperature(temperature);
+      GenerationResult r = g.generate(prompt, o.build());
       return tokenizer.decode(r.generated(), true);
     }
   }
@@ -147,11 +152,13 @@ class HttpServerTest {
   }
 
   @Test
-  void greedyCompletionEqualsTheNativeGenerator() throws Exception {
+  void completionsEqualTheNativeGenerator() throws Exception {
+    String noBkspc = ",\"seqmatch\":{\"allow_backspace\":false}";
     JsonNode r = ok(post("/v1/completions", "{\"model\":\"tiny\",\"prompt\":\"Hello\",\"max_tokens\":24,"
-        + "\"temperature\":0}", TOKEN));
+        + "\"temperature\":0" + noBkspc + "}", TOKEN));
     assertEquals("text_completion", r.get("object").asText());
-    String expected = greedyReference(tokenizer.encodePrompt("Hello"), 24);
+    String expected = reference(tokenizer.encodePrompt("Hello"), 24, null, 0);
+    assertFalse(expected.isEmpty());
     assertEquals(expected, r.get("choices").get(0).get("text").asText());
     assertEquals(tokenizer.encodePrompt("Hello").length, r.get("usage").get("prompt_tokens").asInt());
     // Token ids as the prompt: the same ids, the same text.
@@ -159,9 +166,19 @@ class HttpServerTest {
     for (long id : tokenizer.encodePrompt("Hello")) {
       ids.append(ids.length() == 0 ? "" : ",").append(id);
     }
-    JsonNode byIds = ok(post("/v1/completions", "{\"prompt\":[" + ids + "],\"max_tokens\":24,\"temperature\":0}",
-        TOKEN));
+    JsonNode byIds = ok(post("/v1/completions", "{\"prompt\":[" + ids + "],\"max_tokens\":24,\"temperature\":0"
+        + noBkspc + "}", TOKEN));
     assertEquals(expected, byIds.get("choices").get(0).get("text").asText());
+    // Seeded sampling with deletions: the same random stream as the native sampler.
+    int backspaces = 0;
+    for (long seed = 1; seed <= 3; seed++) {
+      JsonNode s = ok(post("/v1/completions", "{\"prompt\":\"Hello\",\"max_tokens\":24,\"temperature\":1.5,"
+          + "\"seed\":" + seed + "}", TOKEN));
+      assertEquals(reference(tokenizer.encodePrompt("Hello"), 24, seed, 1.5), s.get("choices").get(0).get("text")
+          .asText(), "seed " + seed);
+      backspaces += s.get("seqmatch").get("backspaces").asInt();
+    }
+    assertTrue(backspaces > 0, "the crafted model deletes about 1 action in 4");
   }
 
   @Test
@@ -216,17 +233,20 @@ class HttpServerTest {
   void chatIsRenderedWithTheModelsTemplate() throws Exception {
     String rendered = "<|system|>Be brief.\n<|user|>Hi there\n<|assistant|>"; // TEMPLATE by hand
     long[] prompt = tokenizer.encode(rendered);
+    String noBkspc = ",\"seqmatch\":{\"allow_backspace\":false}";
     JsonNode r = ok(post("/v1/chat/completions", "{\"model\":\"tiny\",\"messages\":[{\"role\":\"system\","
         + "\"content\":\"Be brief.\"},{\"role\":\"user\",\"content\":\"Hi there\"}],\"max_tokens\":16,"
-        + "\"temperature\":0}", TOKEN));
+        + "\"temperature\":0" + noBkspc + "}", TOKEN));
     assertEquals("chat.completion", r.get("object").asText());
     assertEquals("assistant", r.get("choices").get(0).get("message").get("role").asText());
     assertEquals(prompt.length, r.get("usage").get("prompt_tokens").asInt());
-    assertEquals(greedyReference(prompt, 16), r.get("choices").get(0).get("message").get("content").asText());
+    String expected = reference(prompt, 16, null, 0);
+    assertFalse(expected.isEmpty());
+    assertEquals(expected, r.get("choices").get(0).get("message").get("content").asText());
 
     HttpResponse<String> s = post("/v1/chat/completions", "{\"messages\":[{\"role\":\"system\",\"content\":"
         + "\"Be brief.\"},{\"role\":\"user\",\"content\":\"Hi there\"}],\"max_tokens\":16,\"temperature\":0,"
-        + "\"stream\":true}", TOKEN);
+        + "\"stream\":true" + noBkspc + "}", TOKEN);
     StringBuilder joined = new StringBuilder();
     List<String> ev = events(s.body());
     assertEquals("assistant", JSON.readTree(ev.get(0)).get("choices").get(0).get("delta").get("role").asText());
