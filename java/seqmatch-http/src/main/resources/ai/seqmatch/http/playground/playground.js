@@ -161,8 +161,8 @@
     setStatus('Waiting for the first token…');
     const t0 = performance.now();
     let tFirst = null;
-    let tLast = null;
     let usage = null;
+    let server = null;
     let finish = null;
     let finished = false;
     try {
@@ -184,18 +184,16 @@
         if (chunk.error) {
           throw new Error(chunk.error.message || JSON.stringify(chunk.error));
         }
-        if (chunk.usage) {
-          usage = chunk.usage;
-        }
+        usage = chunk.usage || usage;
+        server = chunk.seqmatch || server;
         for (const choice of chunk.choices || []) {
           apply(choice);
           if (choice.finish_reason == null) {
-            tLast = performance.now();
-            tFirst = tFirst ?? tLast;
+            tFirst = tFirst ?? performance.now();
           }
           finish = choice.finish_reason || finish;
         }
-        showStats({ t0, tFirst, tLast, usage, finish });
+        showStats({ t0, tFirst, usage, finish, server });
       }
       if (!finished) {
         throw new Error('the stream ended before data: [DONE]');
@@ -223,16 +221,19 @@
     }
   }
 
-  function showStats({ t0, tFirst, tLast, usage, finish }) {
+  // The rate: tokens typed (deleted ones included) per second. Once the server's timings arrive (the last
+  // chunk's "seqmatch" object) over the whole request as the server measured it; until then over the time
+  // since this page sent the request (network batching makes per-chunk client timings meaningless).
+  function showStats({ t0, tFirst, usage, finish, server }) {
     $('stat-tokens').textContent = usage ? usage.completion_tokens : counts.typed - counts.deleted;
     $('stat-backspaces').textContent = counts.deleted;
     $('stat-typed').textContent = counts.typed;
     if (tFirst != null) {
       $('stat-ttft').textContent = ms(tFirst - t0);
     }
-    // Decoding speed: tokens typed (deleted ones included) after the first, over the time they took.
-    if (tLast > tFirst && counts.typed > 1) {
-      $('stat-rate').textContent = ((counts.typed - 1) / ((tLast - tFirst) / 1000)).toFixed(1);
+    const seconds = server ? server.total_time_ms / 1000 : (performance.now() - t0) / 1000;
+    if (counts.typed > 0 && seconds > 0) {
+      $('stat-rate').textContent = (counts.typed / seconds).toFixed(1);
     }
     if (finish) {
       $('stat-finish').textContent = finish;
