@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.serving.TestModels;
+import ai.seqmatch.serving.TestProcesses;
 import ai.seqmatch.tokenize.ByteTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -47,7 +48,7 @@ class OpenAICompatTest {
 
   @Test
   void openAiClientAndCurlAgainstARunningServer() throws Exception {
-    boolean tools = onPath("node") && onPath("npm") && onPath("curl");
+    boolean tools = TestProcesses.onPath("node") && TestProcesses.onPath("npm") && TestProcesses.onPath("curl");
     if (!tools) {
       System.err.println("SKIPPED OpenAICompatTest: node, npm and curl are not all installed (scripts/setup.sh)");
     }
@@ -85,13 +86,14 @@ class OpenAICompatTest {
       want.putArray("chat").add(JSON.createObjectNode().put("role", "system").put("content", "Be brief."))
           .add(JSON.createObjectNode().put("role", "user").put("content", "Hi there"));
       Path wantFile = Files.writeString(tmp.resolve("want.json"), JSON.writeValueAsString(want));
-      String node = run(work, 180, "node", "client.mjs", base + "/v1", TOKEN, "tiny-bkspc", wantFile.toString());
+      String node = TestProcesses.run(work, 180, "node", "client.mjs", base + "/v1", TOKEN, "tiny-bkspc",
+          wantFile.toString());
       System.out.println("openai client: " + node.strip());
       assertTrue(node.contains("\"ok\":true"), node);
 
       // curl -N: the SSE stream as it arrives, then [DONE].
-      String sse = run(tmp, 60, "curl", "-sS", "-N", "--fail-with-body", "-H", "Authorization: Bearer " + TOKEN,
-          "-H", "Content-Type: application/json", "-d",
+      String sse = TestProcesses.run(tmp, 60, "curl", "-sS", "-N", "--fail-with-body", "-H",
+          "Authorization: Bearer " + TOKEN, "-H", "Content-Type: application/json", "-d",
           "{\"prompt\":\"Hello\",\"max_tokens\":24,\"temperature\":0,\"stream\":true,"
           + "\"seqmatch\":{\"allow_backspace\":false}}", base + "/v1/completions");
       List<String> data = sse.lines().filter(l -> l.startsWith("data: ")).map(l -> l.substring(6)).toList();
@@ -101,17 +103,18 @@ class OpenAICompatTest {
         joined.append(JSON.readTree(d).get("choices").get(0).get("text").asText());
       }
       assertEquals(greedy, joined.toString());
-      String whole = run(tmp, 60, "curl", "-sS", "-H", "Authorization: Bearer " + TOKEN, "-d",
+      String whole = TestProcesses.run(tmp, 60, "curl", "-sS", "-H", "Authorization: Bearer " + TOKEN, "-d",
           "{\"prompt\":\"Hello\",\"max_tokens\":24,\"temperature\":1.5,\"seed\":3}", base + "/v1/completions");
       assertEquals(sampled, JSON.readTree(whole).get("choices").get(0).get("text").asText());
       // A bad request and a missing token: status and OpenAI's error object.
-      String bad = run(tmp, 60, "curl", "-sS", "-w", "\n%{http_code}", "-H", "Authorization: Bearer " + TOKEN, "-d",
+      String bad = TestProcesses.run(tmp, 60, "curl", "-sS", "-w", "\n%{http_code}", "-H",
+          "Authorization: Bearer " + TOKEN, "-d",
           "{\"prompt\":\"Hello\",\"max_tokens\":-3}", base + "/v1/completions");
       assertEquals("400", bad.substring(bad.lastIndexOf('\n') + 1), bad);
       JsonNode err = JSON.readTree(bad.substring(0, bad.lastIndexOf('\n'))).get("error");
       assertEquals("max_tokens", err.get("param").asText(), bad);
       assertEquals("invalid_request_error", err.get("type").asText(), bad);
-      String noToken = run(tmp, 60, "curl", "-sS", "-w", "\n%{http_code}", base + "/v1/models");
+      String noToken = TestProcesses.run(tmp, 60, "curl", "-sS", "-w", "\n%{http_code}", base + "/v1/models");
       assertEquals("401", noToken.substring(noToken.lastIndexOf('\n') + 1), noToken);
       assertTrue(JSON.readTree(noToken.substring(0, noToken.lastIndexOf('\n'))).get("error").get("message")
           .asText().contains("Authorization"), noToken);
@@ -158,22 +161,9 @@ class OpenAICompatTest {
       Files.copy(src.resolve(f), work.resolve(f), StandardCopyOption.REPLACE_EXISTING);
     }
     if (fresh) {
-      run(work, 300, "npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline");
+      TestProcesses.run(work, 300, "npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline");
     }
     return work;
-  }
-
-  private static String run(Path dir, int timeoutSeconds, String... cmd) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-    byte[] out = p.getInputStream().readAllBytes();
-    boolean ended = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
-    if (!ended) {
-      p.destroyForcibly();
-    }
-    String text = new String(out, java.nio.charset.StandardCharsets.UTF_8);
-    assertTrue(ended, String.join(" ", cmd) + " timed out: " + text);
-    assertEquals(0, p.exitValue(), String.join(" ", cmd) + " failed: " + text);
-    return text;
   }
 
   private static void copyDir(Path from, Path to) throws IOException {
@@ -189,18 +179,5 @@ class OpenAICompatTest {
         Files.copy(f, dest);
       }
     }
-  }
-
-  private static boolean onPath(String tool) {
-    String path = System.getenv("PATH");
-    if (path == null) {
-      return false;
-    }
-    for (String d : path.split(java.io.File.pathSeparator)) {
-      if (Files.isExecutable(Path.of(d, tool))) {
-        return true;
-      }
-    }
-    return false;
   }
 }

@@ -23,7 +23,7 @@ final class ProtoSinks {
 
   /** A GenerateStream call. */
   static GenerationSink stream(ServerCallStreamObserver<GenerateEvent> call) {
-    return new GenerationSink() {
+    return new CallSink<>(call) {
       @Override
       public boolean isReady() {
         return call.isReady();
@@ -33,22 +33,12 @@ final class ProtoSinks {
       public void onEvent(GenerationEvent event) {
         call.onNext(event(event));
       }
-
-      @Override
-      public void onCompleted() {
-        call.onCompleted();
-      }
-
-      @Override
-      public void onError(ServingException error) {
-        call.onError(ProtoRequests.status(error).asRuntimeException());
-      }
     };
   }
 
   /** A Generate call: only the Finished event arrives, as one response. */
   static GenerationSink unary(ServerCallStreamObserver<GenerateResponse> call) {
-    return new GenerationSink() {
+    return new CallSink<>(call) {
       @Override
       public boolean isReady() {
         return true;
@@ -66,17 +56,26 @@ final class ProtoSinks {
         Arrays.stream(f.actions()).forEach(r::addActions);
         call.onNext(r.build());
       }
-
-      @Override
-      public void onCompleted() {
-        call.onCompleted();
-      }
-
-      @Override
-      public void onError(ServingException error) {
-        call.onError(ProtoRequests.status(error).asRuntimeException());
-      }
     };
+  }
+
+  /** The end of a call, streaming or not: completed, or failed with the core's error as a gRPC status. */
+  private abstract static class CallSink<T> implements GenerationSink {
+    private final ServerCallStreamObserver<T> call;
+
+    CallSink(ServerCallStreamObserver<T> call) {
+      this.call = call;
+    }
+
+    @Override
+    public void onCompleted() {
+      call.onCompleted();
+    }
+
+    @Override
+    public void onError(ServingException error) {
+      call.onError(ProtoRequests.status(error).asRuntimeException());
+    }
   }
 
   private static GenerateEvent event(GenerationEvent event) {

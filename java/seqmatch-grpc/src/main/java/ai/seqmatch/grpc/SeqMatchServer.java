@@ -140,7 +140,9 @@ public final class SeqMatchServer implements AutoCloseable {
     stopped = true;
     long deadline = System.nanoTime() + timeout.toNanos();
     health.enterTerminalState(); // NOT_SERVING from now on
-    core.drain();
+    if (ownsCore) { // a shared core serves other front ends on; the transport refuses new calls here
+      core.drain();
+    }
     server.shutdown();
     boolean clean = false;
     try {

@@ -6,28 +6,26 @@
  */
 package ai.seqmatch.grpc;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.Device;
 import ai.seqmatch.model.Gpt2Model;
 import ai.seqmatch.serving.TestModels;
+import ai.seqmatch.serving.TestProcesses;
 import ai.seqmatch.serving.engine.RecomputeStepEngine;
 import ai.seqmatch.tokenize.ByteTokenizer;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 class NodeInteropTest {
   @Test
   void nodeClientStreamsAndAppliesBackspaces() throws Exception {
-    boolean tools = onPath("node") && onPath("npm");
+    boolean tools = TestProcesses.onPath("node") && TestProcesses.onPath("npm");
     if (!tools) {
       System.err.println("SKIPPED NodeInteropTest: node and npm are not both installed");
     }
@@ -41,7 +39,7 @@ class NodeInteropTest {
       Files.copy(src.resolve(f), work.resolve(f), StandardCopyOption.REPLACE_EXISTING);
     }
     if (fresh) {
-      run(work, 300, "npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund");
+      TestProcesses.run(work, 300, "npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund");
     }
     Path protoRoot = src.resolve("../../../../../proto").normalize();
     try (Gpt2Model model = Gpt2Model.load(TestModels.checkpoint(), Device.cpu());
@@ -49,7 +47,7 @@ class NodeInteropTest {
       SeqMatchServer server = SeqMatchServer.builder(NettyTransport.server("127.0.0.1", 0, null, null, 10), engine)
           .optTokenizer(new ByteTokenizer()).build().start();
       try {
-        String out = run(work, 120, "node", "client.js", "127.0.0.1", Integer.toString(server.port()),
+        String out = TestProcesses.run(work, 120, "node", "client.js", "127.0.0.1", Integer.toString(server.port()),
             protoRoot.toString());
         System.out.println("node interop: " + out.strip());
         assertTrue(out.contains("\"ok\":true"), out);
@@ -58,31 +56,5 @@ class NodeInteropTest {
         server.shutdown(Duration.ofSeconds(2));
       }
     }
-  }
-
-  private static String run(Path dir, int timeoutSeconds, String... cmd) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-    byte[] out = p.getInputStream().readAllBytes();
-    boolean ended = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
-    if (!ended) {
-      p.destroyForcibly();
-    }
-    String text = new String(out);
-    assertTrue(ended, String.join(" ", cmd) + " timed out: " + text);
-    assertEquals(0, p.exitValue(), String.join(" ", cmd) + " failed: " + text);
-    return text;
-  }
-
-  private static boolean onPath(String tool) {
-    String path = System.getenv("PATH");
-    if (path == null) {
-      return false;
-    }
-    for (String d : path.split(java.io.File.pathSeparator)) {
-      if (Files.isExecutable(Path.of(d, tool))) {
-        return true;
-      }
-    }
-    return false;
   }
 }

@@ -3,7 +3,9 @@
  * HTTP-only options (stream, usage chunk, backspace events). Types are checked here (400 naming the field);
  * ranges and limits are the core's RequestValidator's, with OpenAI's field names (FIELDS, CHAT_FIELDS).
  * OpenAI's temperature 0 means argmax: it maps to greedy decoding (with the no-retype rule). Fields that
- * OpenAI clients send by default and that change nothing here (user, logprobs null, ...) are ignored.
+ * OpenAI clients send by default and that change nothing here (user, logprobs null, ...) are ignored; an
+ * option this server does not implement, set to anything but its neutral value, is a 400 naming it
+ * (UNSUPPORTED), rather than silently ignored.
  * SeqMatch's own options go in a "seqmatch" object: backspace_events, allow_backspace, top_k, max_actions,
  * no_retype, stop_token_ids.
  */
@@ -14,6 +16,8 @@ import ai.seqmatch.serving.RequestValidator;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * A parsed request.
@@ -32,10 +36,29 @@ record CompletionRequest(GenerationSpec spec, List<ChatTemplate.Message> message
       "max_tokens", "null", "seqmatch.max_actions", "temperature", "use temperature 0", "seqmatch.top_k", "top_p",
       "stop", "seqmatch.stop_token_ids");
 
+  /** OpenAI options not implemented here, with the values (as JSON) that mean "off". */
+  private static final Map<String, Set<String>> UNSUPPORTED = Map.of(
+      "best_of", Set.of("1"),
+      "echo", Set.of("false"),
+      "logprobs", Set.of("false", "0"),
+      "top_logprobs", Set.of("0"),
+      "suffix", Set.of(),
+      "frequency_penalty", Set.of("0", "0.0"),
+      "presence_penalty", Set.of("0", "0.0"),
+      "logit_bias", Set.of("{}"),
+      "tools", Set.of("[]"),
+      "response_format", Set.of("{\"type\":\"text\"}"));
+
   /** Parses a /v1/completions ({@code chat} false) or /v1/chat/completions body; throws HttpError (400). */
   static CompletionRequest parse(JsonNode body, boolean chat) {
     if (body == null || !body.isObject()) {
       throw HttpError.badRequest(null, "the request body must be a JSON object");
+    }
+    for (Map.Entry<String, Set<String>> e : UNSUPPORTED.entrySet()) {
+      JsonNode v = body.get(e.getKey());
+      if (v != null && !v.isNull() && !e.getValue().contains(v.toString())) {
+        throw HttpError.badRequest(e.getKey(), e.getKey() + " is not supported by this server (got " + v + ")");
+      }
     }
     String promptText = null;
     long[] promptIds = null;

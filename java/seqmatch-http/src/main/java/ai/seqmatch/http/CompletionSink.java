@@ -184,8 +184,13 @@ final class CompletionSink implements GenerationSink {
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException("cannot serialize a chunk", e);
     }
-    channel.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer("data: ".getBytes(StandardCharsets.US_ASCII),
+    channel.write(new DefaultHttpContent(Unpooled.wrappedBuffer("data: ".getBytes(StandardCharsets.US_ASCII),
         json, "\n\n".getBytes(StandardCharsets.US_ASCII))));
+  }
+
+  @Override
+  public void flush() {
+    channel.flush(); // once per drain: the chunks of one step go out together
   }
 
   private void writeFull(HttpResponseStatus status, ObjectNode body) {

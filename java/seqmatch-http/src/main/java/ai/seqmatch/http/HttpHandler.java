@@ -113,7 +113,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   }
 
   private void health(ChannelHandlerContext ctx, boolean keepAlive) {
-    boolean serving = !server.isDraining() && server.core().failure() == null;
+    boolean serving = !server.isDraining() && server.core().isServing();
     ObjectNode o = JSON.createObjectNode().put("status", serving ? "serving" : "not_serving");
     HttpResponses.json(ctx.channel(), serving ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, o,
         keepAlive);

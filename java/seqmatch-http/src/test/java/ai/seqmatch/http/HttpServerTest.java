@@ -3,7 +3,7 @@
  * ONNX engine, byte tokenizer), with the JDK's HTTP client. Results are checked against independent
  * computations: greedy text against the native Generator on the same checkpoint, chat prompts against a
  * hand-built rendering of the template, streamed deltas against the non-streamed completion with the same
- * seed. Also: OpenAI's error shape (400 naming the field, 401, 404), and disconnects freeing rows (a single
+ * seed. Also: OpenAI's error shape (400 naming the field, 401, 404, 429, 503), and disconnects freeing rows (a single
  * stream, and 64 concurrent streams with random disconnects: no leaked rows, RSS flat). No timing asserts.
  */
 package ai.seqmatch.http;
@@ -21,6 +21,7 @@ import ai.seqmatch.sample.SamplingOptions;
 import ai.seqmatch.serving.ServerLimits;
 import ai.seqmatch.serving.ServingCore;
 import ai.seqmatch.serving.TestModels;
+import ai.seqmatch.serving.ThrottledEngine;
 import ai.seqmatch.serving.engine.OrtStepEngine;
 import ai.seqmatch.serving.engine.StepEngine;
 import ai.seqmatch.tokenize.Tokenizer;
@@ -42,6 +43,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -263,6 +265,9 @@ class HttpServerTest {
     assertError(post("/v1/completions", "{\"prompt\":\"Hi\",\"top_p\":1.5}", TOKEN), 400, "top_p");
     assertError(post("/v1/completions", "{\"prompt\":\"Hi\",\"max_tokens\":100000}", TOKEN), 400, "max_tokens");
     assertError(post("/v1/completions", "{\"prompt\":\"Hi\",\"n\":2}", TOKEN), 400, "n");
+    assertError(post("/v1/completions", "{\"prompt\":\"Hi\",\"logprobs\":5}", TOKEN), 400, "logprobs");
+    assertError(post("/v1/completions", "{\"prompt\":\"Hi\",\"stream_options\":{\"include_usage\":true}}", TOKEN),
+        400, "stream_options");
     assertError(post("/v1/completions", "{\"max_tokens\":4}", TOKEN), 400, "prompt");
     assertError(post("/v1/completions", "{\"prompt\":[1,999999]}", TOKEN), 400, "prompt");
     assertError(post("/v1/completions", "not json", TOKEN), 400, null);
@@ -284,6 +289,43 @@ class HttpServerTest {
     if (param != null) {
       assertEquals(param, e.get("param").asText(), r.body());
       assertTrue(e.get("message").asText().contains(param), r.body());
+    }
+  }
+
+  @Test
+  void overloadIs429AndDrainingIs503() throws Exception {
+    ThrottledEngine slow = new ThrottledEngine(OrtStepEngine.load(TestModels.onnx(), 1));
+    ServingCore c = ServingCore.create(slow, tokenizer, ServerLimits.defaults().withMaxBatch(1).withMaxQueue(1));
+    HttpServer s = HttpServer.builder(c).build().start();
+    String url = "http://127.0.0.1:" + s.port();
+    slow.hold(); // rows take no step until released: one runs, one waits, the queue is full
+    try {
+      List<CompletableFuture<HttpResponse<String>>> held = new ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        held.add(client.sendAsync(HttpRequest.newBuilder(URI.create(url + "/v1/completions"))
+            .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"Hi\",\"max_tokens\":4}")).build(),
+            HttpResponse.BodyHandlers.ofString()));
+      }
+      assertTrue(waitFor(() -> c.scheduler().inFlight() == 2), "in flight: " + c.scheduler().inFlight());
+      HttpResponse<String> busy = client.send(HttpRequest.newBuilder(URI.create(url + "/v1/completions"))
+          .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"Hi\",\"max_tokens\":4}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertError(busy, 429, null);
+      c.drain(); // as at shutdown: what runs and waits finishes, new requests are refused
+      assertEquals(503, client.send(HttpRequest.newBuilder(URI.create(url + "/health")).build(),
+          HttpResponse.BodyHandlers.ofString()).statusCode());
+      assertError(client.send(HttpRequest.newBuilder(URI.create(url + "/v1/completions"))
+          .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"Hi\"}")).build(),
+          HttpResponse.BodyHandlers.ofString()), 503, null);
+      slow.release();
+      for (CompletableFuture<HttpResponse<String>> f : held) {
+        assertEquals(200, f.get(60, TimeUnit.SECONDS).statusCode());
+      }
+    } finally {
+      slow.release();
+      s.shutdown(Duration.ofSeconds(5));
+      c.close();
+      slow.close();
     }
   }
 

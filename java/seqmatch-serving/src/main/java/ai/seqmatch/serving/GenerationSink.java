@@ -13,6 +13,12 @@ public interface GenerationSink {
   /** One event; a non-streaming request gets only the Finished one. */
   void onEvent(GenerationEvent event);
 
+  /**
+   * After the events of one drain: a transport that buffers writes sends them now (one flush per step
+   * and stream rather than one per event).
+   */
+  default void flush() {}
+
   /** After the Finished event: the request is complete. */
   void onCompleted();
 

@@ -126,6 +126,11 @@ public final class Scheduler implements AutoCloseable {
     return failure;
   }
 
+  /** Whether new requests are refused (draining or stopped). */
+  public boolean isDraining() {
+    return draining || terminated;
+  }
+
   /** Refuses new requests from now on (UNAVAILABLE); running and queued ones go on. */
   public void drain() {
     draining = true;

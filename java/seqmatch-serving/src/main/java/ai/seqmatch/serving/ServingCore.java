@@ -152,6 +152,11 @@ public final class ServingCore implements AutoCloseable {
     return scheduler.failure();
   }
 
+  /** Whether the core serves: not draining, and its scheduler has not stopped. */
+  public boolean isServing() {
+    return !scheduler.isDraining() && scheduler.failure() == null;
+  }
+
   /** Refuses new requests from now on (UNAVAILABLE); running and queued ones go on. */
   public void drain() {
     scheduler.drain();

@@ -181,8 +181,13 @@ public final class Session {
       buffer.clear();
       return false;
     }
+    boolean wrote = false;
     while (!buffer.isEmpty() && (!streaming || sink.isReady())) { // a single response is never held back
       sink.onEvent(buffer.poll());
+      wrote = true;
+    }
+    if (wrote) {
+      sink.flush();
     }
     if (finished && buffer.isEmpty()) {
       sink.onCompleted();
