@@ -204,10 +204,6 @@ final class ServeCommand implements Callable<Integer> {
       } catch (IllegalArgumentException e) { // limits that do not fit this model: name the flag
         throw new InvalidInputException(e.getMessage().replace("max_batch", "--max-batch"));
       }
-      core.addFailureListener(cause -> {
-        failure.set(cause);
-        stop.countDown();
-      });
       SeqMatchServer server = null;
       HttpServer http = null;
       try {
@@ -234,6 +230,16 @@ final class ServeCommand implements Callable<Integer> {
         }
         core.close();
         throw e;
+      }
+      // After the front ends' own listeners, so health is NOT_SERVING before the drain starts; a failure
+      // before this line is caught by the check after it.
+      core.addFailureListener(cause -> {
+        failure.set(cause);
+        stop.countDown();
+      });
+      if (core.failure() != null) {
+        failure.set(core.failure());
+        stop.countDown();
       }
       Thread hook = new Thread(() -> {
         stop.countDown();

@@ -150,7 +150,16 @@ class HttpServerTest {
         "seqmatch_inter_token_latency_seconds_count ")) {
       assertTrue(metrics.contains(name), name + " missing from:\n" + metrics);
     }
-    assertEquals(404, get("/", null).statusCode()); // no playground resource in this module
+    // The playground page, when the build has it (open, like /health); otherwise 404 in OpenAI's shape.
+    boolean page = HttpServerTest.class.getClassLoader().getResource(Playground.DIR + "index.html") != null;
+    HttpResponse<String> root = get("/", null);
+    if (page) {
+      assertEquals(200, root.statusCode());
+      assertTrue(root.headers().firstValue("content-type").orElse("").startsWith("text/html"));
+    } else {
+      assertError(root, 404, null);
+    }
+    assertError(get("/playground/..%2Fsecret.html", null), 404, null);
   }
 
   @Test
