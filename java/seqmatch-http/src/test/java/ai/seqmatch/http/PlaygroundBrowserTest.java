@@ -143,6 +143,11 @@ class PlaygroundBrowserTest {
     assertEquals(api.at("/seqmatch/backspaces").asText(), text("stat-backspaces"));
     assertEquals(api.at("/usage/completion_tokens").asText(), text("stat-tokens"));
     assertEquals(api.at("/choices/0/finish_reason").asText(), text("stat-finish"));
+
+    browser.findElement(By.id("show-deleted")).click(); // off: only the completion stays visible
+    assertEquals(deleted.size(), hiddenDeletions(), "deleted text still shown");
+    browser.findElement(By.id("show-deleted")).click();
+    assertEquals(0, hiddenDeletions(), "deleted text not shown again");
   }
 
   /** This model's greedy decoding deletes every token it types (no-retype picks the next one each time). */
@@ -218,6 +223,12 @@ class PlaygroundBrowserTest {
   private static String standingText() {
     return (String) browser.executeScript("return Array.from(document.querySelectorAll('#completion span.tok'))"
         + ".map(e => e.textContent).join('')");
+  }
+
+  /** Struck-out elements that CSS hides (by display, since some hold only a newline and have no size). */
+  private static long hiddenDeletions() {
+    return (Long) browser.executeScript("return [...document.querySelectorAll('#completion del.deleted')]"
+        + ".filter(e => getComputedStyle(e).display === 'none').length");
   }
 
   private static JsonNode complete(ObjectNode body) throws IOException, InterruptedException {
