@@ -43,7 +43,8 @@ nlohmann::json StepMetrics::to_json() const {
           {"sm_phi", phi_term}, {"sm_v", v_term}, {"sm_r2", r2_term}, {"mean_r", mean_r},
           {"mean_v", mean_v}, {"v_absorb", v_absorb}, {"emo_demd", demd}, {"grad_norm", grad_norm},
           {"data_rows", data_rows}, {"model_rows", model_rows}, {"tokens", tokens},
-          {"actions", actions}, {"backspace_rate", actions ? double(backspaces) / double(actions) : 0.0},
+          {"actions", actions}, {"packed_rows", packed_rows}, {"packed_positions", packed_positions},
+          {"backspace_rate", actions ? double(backspaces) / double(actions) : 0.0},
           {"t_forward", t_forward}, {"t_backward", t_backward}, {"t_optim", t_optim},
           {"t_rollout", t_rollout}, {"t_total", t_total},
           {"tokens_per_s", t_total > 0 ? double(tokens) / t_total : 0.0}};
@@ -224,6 +225,8 @@ StepMetrics Trainer::step() {
     const bool causal = !has_backspace(traces, bk);
     auto p = data::pack(traces, bk, eos, model_->options().vocab_size()).to(device_);
     m.actions += p.actions;
+    m.packed_rows += p.ids.size(0);
+    m.packed_positions += p.ids.numel();
     m.backspaces += p.backspaces;
     auto t0 = Clock::now();
     torch::Tensor loss;

@@ -40,6 +40,7 @@ struct StepMetrics {
   double lr = 0, loss = 0, bc = 0, sm = 0, phi_term = 0, v_term = 0, r2_term = 0;
   double mean_r = 0, mean_v = 0, demd = 0, grad_norm = 0, v_absorb = 0;
   int64_t data_rows = 0, model_rows = 0, tokens = 0, actions = 0, backspaces = 0;
+  int64_t packed_rows = 0, packed_positions = 0;  // the forward's (B, T): what the step paid for
   double t_forward = 0, t_backward = 0, t_optim = 0, t_rollout = 0, t_total = 0;
   nlohmann::json to_json() const;
 };

@@ -1,0 +1,162 @@
+// SequenceMatch vs MLE cost per data token, rollouts included (issue 15; not a test). Two
+// Trainers on the same byte-level data run in interleaved rounds (the order alternates per
+// round): MLE on clean rows, and SequenceMatch from step 0 with η noise and the default replay
+// settings (16 rollouts of 64 new tokens, 4 replay trajectories per batch, buffer 256) but a
+// rollout round every `sample_every` steps. Per round: Σ t_total / Σ data tokens of each, and
+// their ratio; printed as medians and [min, max] over the rounds (round 0 warms up, not counted).
+//   build/cpu-release/native/bench_sm_cost DATA.txt [rounds=5 steps_per_round=10 sample_every=5 eta=0.05]
+// DATA.txt: any text; its bytes are the tokens (ids 0..255; <eos> 256, <pad> 257, <bkspc> 258),
+// cut into rows of 128 (batch 8 × 128, model 4 layers × 128, 4 heads, context 256).
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "data/dataset.h"
+#include "train/trainer.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace sd = seqmatch::data;
+namespace st = seqmatch::train;
+
+struct Round {
+  double ms_per_token = 0, t_rollout = 0, t_forward = 0, t_backward = 0, t_optim = 0;
+  double tokens = 0, actions = 0, rows = 0, positions = 0;
+};
+
+Round run_round(st::Trainer& t, int steps) {
+  Round r;
+  double total = 0;
+  for (int i = 0; i < steps; ++i) {
+    const auto m = t.step();
+    total += m.t_total;
+    r.t_rollout += m.t_rollout;
+    r.t_forward += m.t_forward;
+    r.t_backward += m.t_backward;
+    r.t_optim += m.t_optim;
+    r.tokens += double(m.tokens);
+    r.actions += double(m.actions);
+    r.rows += double(m.packed_rows);
+    r.positions += double(m.packed_positions);
+  }
+  r.ms_per_token = 1e3 * total / std::max(1.0, r.tokens);
+  return r;
+}
+
+// Median and range of one field over the rounds.
+template <typename F>
+void report(const char* label, const std::vector<Round>& rounds, F field, const char* unit) {
+  std::vector<double> v;
+  for (const auto& r : rounds) v.push_back(field(r));
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  const double median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  std::printf("  %-34s %9.3f %s  [%.3f, %.3f]\n", label, median, unit, v.front(), v.back());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: bench_sm_cost DATA.txt [rounds=5 steps_per_round=10 sample_every=5 eta=0.05]\n");
+    return 2;
+  }
+  const int rounds = argc > 2 ? std::atoi(argv[2]) : 5;
+  const int steps = argc > 3 ? std::atoi(argv[3]) : 10;
+  const int64_t sample_every = argc > 4 ? std::atoll(argv[4]) : 5;
+  const double eta = argc > 5 ? std::atof(argv[5]) : 0.05;
+  if (rounds < 1 || steps < 1 || sample_every < 1 || eta < 0 || eta >= 1) {
+    std::fprintf(stderr, "bench_sm_cost: rounds, steps_per_round, sample_every must be >= 1 and eta in [0, 1)\n");
+    return 2;
+  }
+  std::ifstream in(argv[1], std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "bench_sm_cost: cannot read %s\n", argv[1]);
+    return 2;
+  }
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  constexpr int64_t kRow = 128, kEos = 256, kPad = 257, kBk = 258;
+  std::vector<sd::Example> rows;
+  for (size_t at = 0; at + kRow <= text.size() && rows.size() < 4096; at += kRow) {
+    sd::Example e;
+    for (size_t i = at; i < at + kRow; ++i) e.tokens.push_back(int64_t(static_cast<unsigned char>(text[i])));
+    rows.push_back(std::move(e));
+  }
+  if (rows.size() < 64) {
+    std::fprintf(stderr, "bench_sm_cost: %s holds fewer than 64 rows of %lld bytes\n", argv[1], (long long)kRow);
+    return 2;
+  }
+  const fs::path dir = fs::temp_directory_path() / ("bench_sm_cost." + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  sd::write_smtok((dir / "train.smtok").string(), rows);
+
+  auto config = [&](const std::string& objective) {
+    st::TrainConfig c;  // model 4 × 128, replay defaults (train_config.h) except sample_every
+    c.vocab_size = 259;
+    c.eos_token_id = kEos;
+    c.pad_token_id = kPad;
+    c.bkspc_token_id = kBk;
+    c.train_data = (dir / "train.smtok").string();
+    c.objective = objective;
+    c.warmup_bc_steps = 0;  // SequenceMatch (and its replay) from the first step
+    c.noise_eta = objective == "mle" ? 0.0 : eta;
+    c.sample_every = sample_every;
+    c.max_steps = 1000000;  // the schedule plays no part in the timing
+    c.eval_every = 0;
+    c.checkpoint_every = 0;
+    c.out_dir = (dir / objective).string();
+    return c;
+  };
+  st::Trainer mle(config("mle")), sm(config("sequence_match"));
+  std::vector<Round> mle_rounds, sm_rounds;
+  std::vector<double> ratios;
+  for (int r = 0; r <= rounds; ++r) {
+    Round a, b;
+    if (r % 2 == 0) {
+      a = run_round(mle, steps);
+      b = run_round(sm, steps);
+    } else {
+      b = run_round(sm, steps);
+      a = run_round(mle, steps);
+    }
+    std::fprintf(stderr, "round %d%s: MLE %.3f ms/token, SM %.3f ms/token, ratio %.3f\n", r,
+                 r == 0 ? " (warm-up)" : "", a.ms_per_token, b.ms_per_token, b.ms_per_token / a.ms_per_token);
+    if (r == 0) continue;
+    mle_rounds.push_back(a);
+    sm_rounds.push_back(b);
+  }
+  fs::remove_all(dir);
+
+  std::printf("bench_sm_cost: %d rounds × %d steps each (medians [min, max]); batch 8 × %lld bytes, "
+              "SM: η %.3g, rollouts every %lld steps\n", rounds, steps, (long long)kRow, eta, (long long)sample_every);
+  const double n = double(steps);
+  for (int k = 0; k < 2; ++k) {
+    const auto& rs = k == 0 ? mle_rounds : sm_rounds;
+    std::printf("%s\n", k == 0 ? "MLE" : "SequenceMatch");
+    report("time per data token", rs, [](const Round& r) { return r.ms_per_token; }, "ms");
+    report("data tokens per step", rs, [&](const Round& r) { return r.tokens / n; }, "");
+    report("loss rows (actions) per step", rs, [&](const Round& r) { return r.actions / n; }, "");
+    report("packed rows per step", rs, [&](const Round& r) { return r.rows / n; }, "");
+    report("packed positions per step", rs, [&](const Round& r) { return r.positions / n; }, "");
+    report("forward per step", rs, [&](const Round& r) { return 1e3 * r.t_forward / n; }, "ms");
+    report("backward per step", rs, [&](const Round& r) { return 1e3 * r.t_backward / n; }, "ms");
+    report("optimizer per step", rs, [&](const Round& r) { return 1e3 * r.t_optim / n; }, "ms");
+    report("rollouts per step (amortised)", rs, [&](const Round& r) { return 1e3 * r.t_rollout / n; }, "ms");
+  }
+  std::vector<Round> ratio_rounds;
+  for (size_t i = 0; i < sm_rounds.size(); ++i) {
+    Round q;
+    q.ms_per_token = sm_rounds[i].ms_per_token / mle_rounds[i].ms_per_token;
+    ratio_rounds.push_back(q);
+  }
+  report("SM / MLE time per data token", ratio_rounds, [](const Round& r) { return r.ms_per_token; }, "x");
+  return 0;
+}
