@@ -1,6 +1,7 @@
 // The training loop's core: see trainer.h.
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -29,11 +30,16 @@ double seconds_since(Clock::time_point t0, const torch::Device& d) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-bool has_backspace(const std::vector<data::ActionTrace>& traces, int64_t bk) {
-  for (const auto& t : traces)
-    for (int64_t a : t.actions)
-      if (a == bk) return true;
-  return false;
+// Appends `traces` to `rows`, several to a row where they fit in `capacity` positions
+// (data::plan_rows), so a short trajectory does not cost a whole padded row.
+void add_packed_rows(std::vector<data::ActionTrace> traces, int64_t capacity,
+                     std::vector<std::vector<data::ActionTrace>>& rows) {
+  std::vector<int64_t> lengths;
+  for (const auto& t : traces) lengths.push_back(int64_t(t.actions.size()));
+  for (const auto& plan : data::plan_rows(lengths, capacity)) {
+    rows.emplace_back();
+    for (size_t i : plan) rows.back().push_back(std::move(traces[i]));
+  }
 }
 
 }  // namespace
@@ -161,17 +167,23 @@ bool Trainer::sequence_match_active() const {
          step_ >= config_.warmup_bc_steps;
 }
 
-std::vector<data::ActionTrace> Trainer::next_batch(int64_t micro) {
+std::vector<std::vector<data::ActionTrace>> Trainer::next_batch(int64_t micro) {
   const uint64_t batch_key = uint64_t(step_ * config_.grad_accum + micro);
   const int64_t n_model = sequence_match_active() && replay_.size() > 0 ? config_.model_rows : 0;
-  std::vector<data::ActionTrace> traces;
-  for (int64_t i = 0; i < config_.batch_size - n_model; ++i) {
+  std::vector<data::ActionTrace> data_traces;
+  int64_t capacity = 0;  // the longest data trajectory: packing fills rows up to it, never beyond
+  for (int64_t i = 0; i < config_.batch_size; ++i) {
     const auto& e = train_[size_t(loader_->next())];
-    traces.push_back(data::augment(e, noise_, model_config_.tokens.bkspc, config_.seed,
-                                   batch_key * uint64_t(config_.batch_size) + uint64_t(i)));
+    data_traces.push_back(data::augment(e, noise_, model_config_.tokens.bkspc, config_.seed,
+                                        batch_key * uint64_t(config_.batch_size) + uint64_t(i)));
+    capacity = std::max(capacity, int64_t(data_traces.back().actions.size()));
   }
-  for (auto& t : replay_.sample(n_model, config_.seed, batch_key)) traces.push_back(std::move(t));
-  return traces;
+  // Replay trajectories come on top of the data rows (E_D and E_M are normalised apart, so
+  // the data side keeps its full batch) and in rows of their own (from_model is per row).
+  std::vector<std::vector<data::ActionTrace>> rows;
+  add_packed_rows(std::move(data_traces), capacity, rows);
+  add_packed_rows(replay_.sample(n_model, config_.seed, batch_key), capacity, rows);
+  return rows;
 }
 
 void Trainer::rollout(StepMetrics& m) {
@@ -215,15 +227,16 @@ StepMetrics Trainer::step() {
   optimizer_->zero_grad();
   const double accum = double(config_.grad_accum);
   for (int64_t micro = 0; micro < config_.grad_accum; ++micro) {
-    auto traces = next_batch(micro);
-    for (const auto& t : traces) {
-      (t.from_model ? m.model_rows : m.data_rows) += 1;
-      if (t.from_model) continue;
-      for (size_t i = size_t(t.prompt_length); i < t.actions.size(); ++i)
-        m.tokens += t.actions[i] != bk && (t.noise.empty() || !t.noise[i]);
+    auto rows = next_batch(micro);
+    for (const auto& row : rows) {
+      for (const auto& t : row) {
+        (t.from_model ? m.model_rows : m.data_rows) += 1;
+        if (t.from_model) continue;
+        for (size_t i = size_t(t.prompt_length); i < t.actions.size(); ++i)
+          m.tokens += t.actions[i] != bk && (t.noise.empty() || !t.noise[i]);
+      }
     }
-    const bool causal = !has_backspace(traces, bk);
-    auto p = data::pack(traces, bk, eos, model_->options().vocab_size()).to(device_);
+    auto p = data::pack_rows(rows, bk, eos, model_->options().vocab_size()).to(device_);
     m.actions += p.actions;
     m.packed_rows += p.ids.size(0);
     m.packed_positions += p.ids.numel();
@@ -233,7 +246,7 @@ StepMetrics Trainer::step() {
     {
       util::AutocastGuard autocast(amp_);
       // Plain sequences need no packing mask: the causal fast path is exact for them.
-      auto logits = model_->forward(p.ids, p.pos, causal ? torch::Tensor() : p.mask);  // (B, T, V)
+      auto logits = model_->forward(p.ids, p.pos, p.causal ? torch::Tensor() : p.mask);  // (B, T, V)
       if (config_.objective == "emo") {
         auto t = loss::emo_loss(logits, p, bk, e_hat_);
         loss = t.loss;
