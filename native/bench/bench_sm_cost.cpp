@@ -7,7 +7,13 @@
 //   build/cpu-release/native/bench_sm_cost DATA.txt [rounds=5 steps_per_round=10 sample_every=5 eta=0.05]
 // DATA.txt: any text; its bytes are the tokens (ids 0..255; <eos> 256, <pad> 257, <bkspc> 258),
 // cut into rows of 128 (batch 8 × 128, model 4 layers × 128, 4 heads, context 256).
+// Then, to show where the rest goes, forward + loss + backward on fixed batches of one model
+// (medians over interleaved repetitions): MLE's 8 clean rows on the causal fast path, the same
+// rows through the explicit-mask path, the SequenceMatch batch (8 noisy rows + 4 replay
+// trajectories of 65 actions, packed as the trainer packs them) under the BC loss, then under
+// the SequenceMatch loss.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -19,6 +25,10 @@
 #include <unistd.h>
 
 #include "data/dataset.h"
+#include "data/noise.h"
+#include "data/pack.h"
+#include "loss/mle.h"
+#include "loss/sequence_match.h"
 #include "train/trainer.h"
 
 namespace {
@@ -60,6 +70,75 @@ void report(const char* label, const std::vector<Round>& rounds, F field, const 
   const size_t n = v.size();
   const double median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
   std::printf("  %-34s %9.3f %s  [%.3f, %.3f]\n", label, median, unit, v.front(), v.back());
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Forward + loss + backward on fixed batches: see the header comment.
+void fixed_batches(const std::vector<sd::Example>& rows, double eta, int reps) {
+  constexpr int64_t kV = 259, kEos = 256, kBk = 258;
+  namespace sl = seqmatch::loss;
+  torch::manual_seed(0);
+  seqmatch::model::GPT2 model(seqmatch::model::GPT2Options().vocab_size(kV).n_positions(256)
+                                  .n_embd(128).n_layer(4).n_head(4));
+  model->train();
+  sd::NoiseOptions noise;
+  noise.eta = eta;
+  noise.base_vocab = 256;
+  noise.eos_id = kEos;
+  std::vector<sd::ActionTrace> clean, noisy, replay;
+  for (size_t i = 0; i < 8; ++i) {
+    clean.push_back(sd::augment(rows[i], sd::NoiseOptions(), kBk, 0, i));
+    noisy.push_back(sd::augment(rows[i], noise, kBk, 7, i));
+  }
+  for (size_t i = 0; i < 4; ++i) {  // 1 prompt byte + 64 generated ones, as a default rollout
+    sd::ActionTrace tr;
+    tr.actions.assign(rows[8 + i].tokens.begin(), rows[8 + i].tokens.begin() + 65);
+    tr.from_model = true;
+    replay.push_back(tr);
+  }
+  const auto mle = sd::pack(clean, kBk, kEos, kV);
+  const auto smb = sd::pack_rows(sd::batch_rows(noisy, replay), kBk, kEos, kV);
+  const auto opts = sl::SequenceMatchOptions();
+  struct Case {
+    const char* what;
+    const sd::PackedBatch* p;
+    bool mask, sm;
+    std::vector<double> s;
+  };
+  std::vector<Case> cases = {{"MLE rows, causal fast path, BC (= MLE) loss", &mle, false, false, {}},
+                             {"MLE rows, explicit mask, BC loss", &mle, true, false, {}},
+                             {"SM batch, explicit mask, BC loss", &smb, true, false, {}},
+                             {"SM batch, explicit mask, SM loss", &smb, true, true, {}}};
+  for (int r = 0; r <= reps; ++r) {
+    for (auto& c : cases) {
+      model->zero_grad();
+      const auto t0 = std::chrono::steady_clock::now();
+      auto logits = model->forward(c.p->ids, c.p->pos, c.mask ? c.p->mask : torch::Tensor());
+      torch::Tensor loss;
+      if (c.sm) {
+        auto t = sl::sequence_match_loss(logits, *c.p, kBk, opts);
+        loss = 0.5 * t.bc + 0.5 * t.sm;
+      } else {
+        loss = sl::bc_loss(logits, *c.p, kBk);
+      }
+      loss.backward();
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (r > 0) c.s.push_back(s);  // repetition 0 warms up the allocator
+    }
+  }
+  std::printf("fixed batches, forward + loss + backward (%d repetitions, medians):\n", reps);
+  const double base = median(cases[0].s);
+  for (const auto& c : cases) {
+    const double m = median(c.s);
+    std::printf("  %-46s %3lld × %3lld = %5lld positions  %8.1f ms  %.2fx\n", c.what,
+                (long long)c.p->ids.size(0), (long long)c.p->ids.size(1), (long long)c.p->ids.numel(),
+                1e3 * m, m / base);
+  }
 }
 
 }  // namespace
@@ -158,5 +237,6 @@ int main(int argc, char** argv) {
     ratio_rounds.push_back(q);
   }
   report("SM / MLE time per data token", ratio_rounds, [](const Round& r) { return r.ms_per_token; }, "x");
+  fixed_batches(rows, eta, 2 * rounds + 1);
   return 0;
 }

@@ -141,5 +141,21 @@ std::vector<std::vector<size_t>> plan_rows(const std::vector<int64_t>& lengths, 
   return rows;
 }
 
+std::vector<std::vector<ActionTrace>> batch_rows(std::vector<ActionTrace> data,
+                                                 std::vector<ActionTrace> replay) {
+  int64_t capacity = 0;
+  for (const auto& t : data) capacity = std::max(capacity, int64_t(t.actions.size()));
+  std::vector<std::vector<ActionTrace>> rows;
+  for (auto* traces : {&data, &replay}) {
+    std::vector<int64_t> lengths;
+    for (const auto& t : *traces) lengths.push_back(int64_t(t.actions.size()));
+    for (const auto& plan : plan_rows(lengths, capacity)) {
+      rows.emplace_back();
+      for (size_t i : plan) rows.back().push_back(std::move((*traces)[i]));
+    }
+  }
+  return rows;
+}
+
 }  // namespace data
 }  // namespace seqmatch

@@ -79,5 +79,11 @@ PackedBatch pack_rows(const std::vector<std::vector<ActionTrace>>& rows, int64_t
 // keep index order), so a resumed run packs exactly what the uninterrupted one did.
 std::vector<std::vector<size_t>> plan_rows(const std::vector<int64_t>& lengths, int64_t capacity);
 
+// A training batch's rows: the data trajectories, then the replay trajectories in rows of their
+// own, each kind planned by plan_rows into rows no longer than the longest data trajectory (so
+// packing adds no padding to the data rows).
+std::vector<std::vector<ActionTrace>> batch_rows(std::vector<ActionTrace> data,
+                                                 std::vector<ActionTrace> replay);
+
 }  // namespace data
 }  // namespace seqmatch

@@ -30,18 +30,6 @@ double seconds_since(Clock::time_point t0, const torch::Device& d) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// Appends `traces` to `rows`, several to a row where they fit in `capacity` positions
-// (data::plan_rows), so a short trajectory does not cost a whole padded row.
-void add_packed_rows(std::vector<data::ActionTrace> traces, int64_t capacity,
-                     std::vector<std::vector<data::ActionTrace>>& rows) {
-  std::vector<int64_t> lengths;
-  for (const auto& t : traces) lengths.push_back(int64_t(t.actions.size()));
-  for (const auto& plan : data::plan_rows(lengths, capacity)) {
-    rows.emplace_back();
-    for (size_t i : plan) rows.back().push_back(std::move(traces[i]));
-  }
-}
-
 }  // namespace
 
 nlohmann::json StepMetrics::to_json() const {
@@ -171,19 +159,14 @@ std::vector<std::vector<data::ActionTrace>> Trainer::next_batch(int64_t micro) {
   const uint64_t batch_key = uint64_t(step_ * config_.grad_accum + micro);
   const int64_t n_model = sequence_match_active() && replay_.size() > 0 ? config_.model_rows : 0;
   std::vector<data::ActionTrace> data_traces;
-  int64_t capacity = 0;  // the longest data trajectory: packing fills rows up to it, never beyond
   for (int64_t i = 0; i < config_.batch_size; ++i) {
     const auto& e = train_[size_t(loader_->next())];
     data_traces.push_back(data::augment(e, noise_, model_config_.tokens.bkspc, config_.seed,
                                         batch_key * uint64_t(config_.batch_size) + uint64_t(i)));
-    capacity = std::max(capacity, int64_t(data_traces.back().actions.size()));
   }
-  // Replay trajectories come on top of the data rows (E_D and E_M are normalised apart, so
-  // the data side keeps its full batch) and in rows of their own (from_model is per row).
-  std::vector<std::vector<data::ActionTrace>> rows;
-  add_packed_rows(std::move(data_traces), capacity, rows);
-  add_packed_rows(replay_.sample(n_model, config_.seed, batch_key), capacity, rows);
-  return rows;
+  // Replay trajectories come on top of the data rows: E_D and E_M are normalised apart, so the
+  // data side keeps its full batch.
+  return data::batch_rows(std::move(data_traces), replay_.sample(n_model, config_.seed, batch_key));
 }
 
 void Trainer::rollout(StepMetrics& m) {
