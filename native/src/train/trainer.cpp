@@ -299,9 +299,11 @@ double Trainer::evaluate() {
     std::vector<data::ActionTrace> traces;
     for (size_t i = start; i < std::min(n, start + size_t(config_.batch_size)); ++i)
       traces.push_back(data::augment(validation_[i], clean, -1, 0, 0));
-    auto p = data::pack(traces, tok.bkspc, tok.eos, model_->options().vocab_size()).to(device_);
+    // Short documents share rows as in training; a batch of one chunk per row stays causal.
+    auto p = data::pack_rows(data::batch_rows(std::move(traces), {}), tok.bkspc, tok.eos,
+                             model_->options().vocab_size()).to(device_);
     util::AutocastGuard autocast(amp_);
-    auto logits = model_->forward(p.ids, p.pos);  // (B, T, V): clean data is causal
+    auto logits = model_->forward(p.ids, p.pos, p.causal ? torch::Tensor() : p.mask);  // (B, T, V)
     auto t = loss::token_nll(logits, p, tok.bkspc);
     total.sum += t.sum;
     total.tokens += t.tokens;
