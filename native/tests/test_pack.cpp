@@ -2,6 +2,7 @@
 // intermediate state, for random action traces with backspaces. Run: ctest -R test_pack
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "data/pack.h"
@@ -134,4 +135,93 @@ TEST(Pack, ActionsAfterEosAndOutOfRangeIdsAreErrors) {
   // <eos> as (part of) the prompt is context, not an episode end (GPT-2 starts texts after it).
   EXPECT_EQ(message({kEos, 1, 2, kEos}, 1), "");
   EXPECT_EQ(message({1, 2, kEos}, 1), "");
+}
+
+// Several trajectories per row (pack_rows): every state's logits equal a clean forward of that
+// state alone, positions restart per trajectory, and no position attends another trajectory.
+TEST(Pack, RowsOfSeveralTrajectoriesEqualCleanForwardOfEach) {
+  torch::manual_seed(12);
+  sm::GPT2 m(sm::GPT2Options().vocab_size(kVocab).n_positions(64).n_embd(32).n_layer(2).n_head(4));
+  m->eval();
+  torch::NoGradGuard no_grad;
+  std::mt19937 rng(8);
+  std::vector<sd::ActionTrace> traces;
+  for (int i = 0; i < 9; ++i) traces.push_back(random_trace(rng, 1 + i % 3, 3 + (7 * i) % 17));
+  std::vector<int64_t> lengths;
+  for (const auto& t : traces) lengths.push_back(int64_t(t.actions.size()));
+  const auto plan = sd::plan_rows(lengths, 30);
+  std::vector<std::vector<sd::ActionTrace>> rows;
+  size_t most = 0;
+  for (const auto& r : plan) {
+    rows.emplace_back();
+    for (size_t i : r) rows.back().push_back(traces[i]);
+    most = std::max(most, r.size());
+  }
+  ASSERT_GE(most, 3u) << "the plan should put several trajectories in a row";
+  auto p = sd::pack_rows(rows, kBk, kEos, kVocab);
+  EXPECT_FALSE(p.causal);
+  auto logits = m->forward(p.ids, p.pos, p.mask);  // (B, T, V)
+  double worst = 0;
+  int64_t checked = 0;
+  for (size_t b = 0; b < plan.size(); ++b) {
+    int64_t o = 0;  // the trajectory's first position in row b
+    for (size_t i : plan[b]) {
+      const auto st = states(traces[i]);
+      const int64_t n = int64_t(st.size());
+      for (int64_t t = 0; t < n; ++t) {
+        auto ids = torch::tensor(st[size_t(t)], torch::kLong).unsqueeze(0);
+        auto pos = torch::arange(int64_t(st[size_t(t)].size()), torch::kLong).unsqueeze(0);
+        auto want = m->forward(ids, pos).select(1, ids.size(1) - 1).squeeze(0);
+        worst = std::max(worst, (logits[int64_t(b)][o + t] - want).abs().max().item<double>());
+        EXPECT_EQ(p.pos[int64_t(b)][o + t].item<int64_t>(), int64_t(st[size_t(t)].size()) - 1);
+        // Block-diagonal: nothing outside [o, o + n) is visible.
+        auto row = p.mask[int64_t(b)][o + t];
+        EXPECT_EQ(row.narrow(0, o, n).sum().item<int64_t>(), row.sum().item<int64_t>());
+        ++checked;
+      }
+      // The last action of a trajectory has no successor here: it is never a loss row.
+      EXPECT_FALSE(p.loss_row[int64_t(b)][o + n - 1].item<bool>());
+      o += n;
+    }
+  }
+  EXPECT_LE(worst, 1e-5) << "max |packed - clean| over " << checked << " states";
+  std::cout << "[pack rows] " << plan.size() << " rows for " << traces.size() << " trajectories, "
+            << checked << " states, max abs diff " << worst << "\n";
+}
+
+TEST(Pack, PlanRowsIsFirstFitDecreasingWithinCapacity) {
+  const std::vector<int64_t> lengths = {5, 9, 3, 12, 4, 4, 7};
+  const auto plan = sd::plan_rows(lengths, 12);
+  // By hand: 12 | 9+3 | 7+5 | 4+4 (longest first, each into the first row with room).
+  const std::vector<std::vector<size_t>> want = {{3}, {1, 2}, {0, 6}, {4, 5}};
+  EXPECT_EQ(plan, want);
+  // Longer than the capacity: a row of its own; an empty list: no rows.
+  EXPECT_EQ(sd::plan_rows({20, 2, 1}, 8), (std::vector<std::vector<size_t>>{{0}, {1, 2}}));
+  EXPECT_TRUE(sd::plan_rows({}, 8).empty());
+}
+
+TEST(Pack, CausalOnlyForOnePlainTrajectoryPerRowAndRowsMustNotMixDataAndReplay) {
+  sd::ActionTrace a, b;
+  a.actions = {1, 2, 3};
+  b.actions = {4, 5};
+  EXPECT_TRUE(sd::pack({a, b}, kBk, kEos, kVocab).causal);
+  EXPECT_FALSE(sd::pack_rows({{a, b}}, kBk, kEos, kVocab).causal);  // two trajectories in a row
+  auto c = a;
+  c.actions = {1, 2, kBk, 3};
+  EXPECT_FALSE(sd::pack({a, c}, kBk, kEos, kVocab).causal);
+  b.from_model = true;
+  std::string m;
+  try {
+    sd::pack_rows({{a}, {a, b}}, kBk, kEos, kVocab);
+  } catch (const c10::Error& e) {
+    m = e.what_without_backtrace();
+  }
+  EXPECT_NE(m.find("pack: row 1 mixes data and replay trajectories (trajectory 2)"), std::string::npos) << m;
+  m.clear();
+  try {
+    sd::pack_rows({{a}, {}}, kBk, kEos, kVocab);
+  } catch (const c10::Error& e) {
+    m = e.what_without_backtrace();
+  }
+  EXPECT_NE(m.find("pack: row 1 has no trajectories"), std::string::npos) << m;
 }

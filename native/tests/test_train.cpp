@@ -7,6 +7,7 @@
 
 #include "test_util.h"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -254,12 +255,11 @@ TEST(Train, ReplayConfigErrorsNameTheField) {
                         {"replay", replay}, {"batch_size", batch_size}};
     return error_of([&] { st::parse_train_config(j, "c.json"); });
   };
-  auto m = msg({{"model_rows", 8}}, 8, "sequence_match");
+  auto m = msg({{"model_rows", -1}}, 8, "sequence_match");
   EXPECT_EQ(m.find('\n'), std::string::npos) << m;
-  EXPECT_NE(m.find("config c.json: field 'replay.model_rows' must be < batch_size with objective sequence_match "
-                   "(got model_rows 8, batch_size 8)"), std::string::npos) << m;
-  EXPECT_NE(msg({{"model_rows", 9}}, 8, "sequence_match").find("'replay.model_rows' must be in [0, batch_size]"),
-            std::string::npos);
+  EXPECT_NE(m.find("config c.json: field 'replay.model_rows' must be >= 0 (got -1)"), std::string::npos) << m;
+  // Replay trajectories come on top of the data rows: more of them than batch_size is fine.
+  EXPECT_EQ(msg({{"model_rows", 9}}, 8, "sequence_match"), "");
   m = msg({{"rollouts", 0}}, 8, "sequence_match");
   EXPECT_NE(m.find("config c.json: field 'replay.rollouts' must be >= 1 with objective sequence_match"),
             std::string::npos) << m;
@@ -358,6 +358,35 @@ TEST(Train, MleAndSequenceMatchLowerValidationLoss) {
       EXPECT_NE(last.sm, 0.0);
     }
   }
+}
+
+// Batch composition: batch_size data trajectories always, model_rows replay trajectories on top,
+// and short trajectories sharing rows (data with documents of 4 and 21 tokens).
+TEST(Train, ReplayComesOnTopOfTheDataAndShortTrajectoriesShareRows) {
+  auto dir = temp_dir("batch-rows");
+  auto c = tiny_config(dir, "sequence_match");
+  std::vector<sd::Example> docs;
+  for (int i = 0; i < 32; ++i) {
+    sd::Example e;
+    for (int k = 0; k < (i % 2 ? 3 : 20); ++k) e.tokens.push_back((i + k) % 16);
+    e.tokens.push_back(kEos);
+    docs.push_back(e);
+  }
+  sd::write_smtok(c.train_data, docs);
+  c.warmup_bc_steps = 0;
+  c.model_rows = 3;
+  st::Trainer t(c);
+  int64_t trajectories = 0, rows = 0;
+  for (int i = 0; i < 6; ++i) {
+    const auto m = t.step();
+    EXPECT_EQ(m.data_rows, c.batch_size) << "step " << i;
+    EXPECT_EQ(m.model_rows, c.model_rows) << "step " << i;
+    EXPECT_TRUE(std::isfinite(m.loss));
+    EXPECT_EQ(m.packed_positions % m.packed_rows, 0);
+    trajectories += m.data_rows + m.model_rows;
+    rows += m.packed_rows;
+  }
+  EXPECT_LT(rows, trajectories);
 }
 
 // The validation NLL is token-only (softmax over the vocabulary without <bkspc>) over one

@@ -140,7 +140,7 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& origi
   bad(c.batch_size > 0, "batch_size", "must be > 0");
   bad(c.grad_accum > 0, "grad_accum", "must be > 0");
   bad(c.max_steps > 0, "max_steps", "must be > 0");
-  bad(c.model_rows >= 0 && c.model_rows <= c.batch_size, "replay.model_rows", "must be in [0, batch_size]");
+  bad(c.model_rows >= 0, "replay.model_rows", "must be >= 0 (got " + std::to_string(c.model_rows) + ")");
   bad(c.rollouts >= 0, "replay.rollouts", "must be >= 0");
   // Intervals: 0 switches a periodic action off; a negative one was accepted silently (issue 14).
   bad(c.eval_every >= 0, "eval_every", "must be >= 0 (0 = only at the end; got " + std::to_string(c.eval_every) + ")");
@@ -156,11 +156,8 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& origi
       "must be >= 0 (got " + std::to_string(c.warmup_bc_steps) + ")");
   bad(c.warmup_steps >= 0, "optim.warmup_steps", "must be >= 0 (got " + std::to_string(c.warmup_steps) + ")");
   if (c.objective == "sequence_match") {
-    // Replay rows replace data rows: at least one data row must remain for E_D (the φ and BC terms),
-    // and rows can only be replayed if rollouts fill the buffer. model_rows = 0: SM without replay.
-    bad(c.model_rows < c.batch_size, "replay.model_rows",
-        "must be < batch_size with objective sequence_match (got model_rows " + std::to_string(c.model_rows) +
-            ", batch_size " + std::to_string(c.batch_size) + "): replay rows replace data rows");
+    // Replay trajectories come on top of the batch_size data trajectories, but can only be
+    // replayed if rollouts fill the buffer. model_rows = 0: SM without replay.
     bad(c.rollouts > 0 || c.model_rows == 0, "replay.rollouts",
         "must be >= 1 with objective sequence_match and replay.model_rows > 0 (got 0): "
         "nothing would fill the replay buffer. Hint: set replay.model_rows = 0 to train without replay");

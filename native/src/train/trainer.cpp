@@ -1,6 +1,7 @@
 // The training loop's core: see trainer.h.
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -29,13 +30,6 @@ double seconds_since(Clock::time_point t0, const torch::Device& d) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-bool has_backspace(const std::vector<data::ActionTrace>& traces, int64_t bk) {
-  for (const auto& t : traces)
-    for (int64_t a : t.actions)
-      if (a == bk) return true;
-  return false;
-}
-
 }  // namespace
 
 nlohmann::json StepMetrics::to_json() const {
@@ -43,7 +37,8 @@ nlohmann::json StepMetrics::to_json() const {
           {"sm_phi", phi_term}, {"sm_v", v_term}, {"sm_r2", r2_term}, {"mean_r", mean_r},
           {"mean_v", mean_v}, {"v_absorb", v_absorb}, {"emo_demd", demd}, {"grad_norm", grad_norm},
           {"data_rows", data_rows}, {"model_rows", model_rows}, {"tokens", tokens},
-          {"actions", actions}, {"backspace_rate", actions ? double(backspaces) / double(actions) : 0.0},
+          {"actions", actions}, {"packed_rows", packed_rows}, {"packed_positions", packed_positions},
+          {"backspace_rate", actions ? double(backspaces) / double(actions) : 0.0},
           {"t_forward", t_forward}, {"t_backward", t_backward}, {"t_optim", t_optim},
           {"t_rollout", t_rollout}, {"t_total", t_total},
           {"tokens_per_s", t_total > 0 ? double(tokens) / t_total : 0.0}};
@@ -160,17 +155,18 @@ bool Trainer::sequence_match_active() const {
          step_ >= config_.warmup_bc_steps;
 }
 
-std::vector<data::ActionTrace> Trainer::next_batch(int64_t micro) {
+std::vector<std::vector<data::ActionTrace>> Trainer::next_batch(int64_t micro) {
   const uint64_t batch_key = uint64_t(step_ * config_.grad_accum + micro);
   const int64_t n_model = sequence_match_active() && replay_.size() > 0 ? config_.model_rows : 0;
-  std::vector<data::ActionTrace> traces;
-  for (int64_t i = 0; i < config_.batch_size - n_model; ++i) {
+  std::vector<data::ActionTrace> data_traces;
+  for (int64_t i = 0; i < config_.batch_size; ++i) {
     const auto& e = train_[size_t(loader_->next())];
-    traces.push_back(data::augment(e, noise_, model_config_.tokens.bkspc, config_.seed,
-                                   batch_key * uint64_t(config_.batch_size) + uint64_t(i)));
+    data_traces.push_back(data::augment(e, noise_, model_config_.tokens.bkspc, config_.seed,
+                                        batch_key * uint64_t(config_.batch_size) + uint64_t(i)));
   }
-  for (auto& t : replay_.sample(n_model, config_.seed, batch_key)) traces.push_back(std::move(t));
-  return traces;
+  // Replay trajectories come on top of the data rows: E_D and E_M are normalised apart, so the
+  // data side keeps its full batch.
+  return data::batch_rows(std::move(data_traces), replay_.sample(n_model, config_.seed, batch_key));
 }
 
 void Trainer::rollout(StepMetrics& m) {
@@ -214,23 +210,26 @@ StepMetrics Trainer::step() {
   optimizer_->zero_grad();
   const double accum = double(config_.grad_accum);
   for (int64_t micro = 0; micro < config_.grad_accum; ++micro) {
-    auto traces = next_batch(micro);
-    for (const auto& t : traces) {
-      (t.from_model ? m.model_rows : m.data_rows) += 1;
-      if (t.from_model) continue;
-      for (size_t i = size_t(t.prompt_length); i < t.actions.size(); ++i)
-        m.tokens += t.actions[i] != bk && (t.noise.empty() || !t.noise[i]);
+    auto rows = next_batch(micro);
+    for (const auto& row : rows) {
+      for (const auto& t : row) {
+        (t.from_model ? m.model_rows : m.data_rows) += 1;
+        if (t.from_model) continue;
+        for (size_t i = size_t(t.prompt_length); i < t.actions.size(); ++i)
+          m.tokens += t.actions[i] != bk && (t.noise.empty() || !t.noise[i]);
+      }
     }
-    const bool causal = !has_backspace(traces, bk);
-    auto p = data::pack(traces, bk, eos, model_->options().vocab_size()).to(device_);
+    auto p = data::pack_rows(rows, bk, eos, model_->options().vocab_size()).to(device_);
     m.actions += p.actions;
+    m.packed_rows += p.ids.size(0);
+    m.packed_positions += p.ids.numel();
     m.backspaces += p.backspaces;
     auto t0 = Clock::now();
     torch::Tensor loss;
     {
       util::AutocastGuard autocast(amp_);
       // Plain sequences need no packing mask: the causal fast path is exact for them.
-      auto logits = model_->forward(p.ids, p.pos, causal ? torch::Tensor() : p.mask);  // (B, T, V)
+      auto logits = model_->forward(p.ids, p.pos, p.causal ? torch::Tensor() : p.mask);  // (B, T, V)
       if (config_.objective == "emo") {
         auto t = loss::emo_loss(logits, p, bk, e_hat_);
         loss = t.loss;
@@ -300,9 +299,11 @@ double Trainer::evaluate() {
     std::vector<data::ActionTrace> traces;
     for (size_t i = start; i < std::min(n, start + size_t(config_.batch_size)); ++i)
       traces.push_back(data::augment(validation_[i], clean, -1, 0, 0));
-    auto p = data::pack(traces, tok.bkspc, tok.eos, model_->options().vocab_size()).to(device_);
+    // Short documents share rows as in training; a batch of one chunk per row stays causal.
+    auto p = data::pack_rows(data::batch_rows(std::move(traces), {}), tok.bkspc, tok.eos,
+                             model_->options().vocab_size()).to(device_);
     util::AutocastGuard autocast(amp_);
-    auto logits = model_->forward(p.ids, p.pos);  // (B, T, V): clean data is causal
+    auto logits = model_->forward(p.ids, p.pos, p.causal ? torch::Tensor() : p.mask);  // (B, T, V)
     auto t = loss::token_nll(logits, p, tok.bkspc);
     total.sum += t.sum;
     total.tokens += t.tokens;

@@ -1,5 +1,6 @@
 // The training loop's core, shared by both front ends: one call = one optimizer update.
-//   batch   = data rows (noise-augmented, DESIGN.md §3) + replay-buffer rows (SequenceMatch)
+//   batch   = batch_size data trajectories (noise-augmented, DESIGN.md §3) + model_rows replay-
+//             buffer trajectories on top (SequenceMatch); short trajectories share a row
 //   forward = one packed pass over all states (data/pack.h); bf16 autocast on CUDA
 //   loss    = mle | BC warm-up then (1−λ)·BC + λ·SM | emo      (loss/)
 //   update  = AdamW (no decay on biases and LayerNorms), warm-up + cosine, clipping, accumulation
@@ -40,6 +41,7 @@ struct StepMetrics {
   double lr = 0, loss = 0, bc = 0, sm = 0, phi_term = 0, v_term = 0, r2_term = 0;
   double mean_r = 0, mean_v = 0, demd = 0, grad_norm = 0, v_absorb = 0;
   int64_t data_rows = 0, model_rows = 0, tokens = 0, actions = 0, backspaces = 0;
+  int64_t packed_rows = 0, packed_positions = 0;  // the forward's (B, T): what the step paid for
   double t_forward = 0, t_backward = 0, t_optim = 0, t_rollout = 0, t_total = 0;
   nlohmann::json to_json() const;
 };
@@ -68,7 +70,9 @@ class Trainer {
  private:
   void init_model();
   void init_optimizer();
-  std::vector<data::ActionTrace> next_batch(int64_t micro);
+  // One micro-batch as rows of trajectories (data::pack_rows): batch_size data trajectories,
+  // then replay.model_rows replay trajectories on top (SequenceMatch), short ones sharing rows.
+  std::vector<std::vector<data::ActionTrace>> next_batch(int64_t micro);
   void rollout(StepMetrics& m);
   bool sequence_match_active() const;
 

@@ -18,9 +18,8 @@ class ReplayConfigTest {
   }
 
   @Test
-  void modelRowsMustLeaveADataRow() {
-    assertEquals("config c.json: field 'replay.model_rows' must be < batch_size with objective sequence_match "
-        + "(got model_rows 8, batch_size 8): replay rows replace data rows", error("{\"model_rows\": 8}", 8));
+  void modelRowsMustNotBeNegative() {
+    assertEquals("config c.json: field 'replay.model_rows' must be >= 0 (got -1)", error("{\"model_rows\": -1}", 8));
   }
 
   @Test
