@@ -25,6 +25,7 @@
 #include "train/resume_check.h"
 #include "train/run.h"
 #include "train/train_config.h"
+#include "util/check.h"
 
 namespace {
 
@@ -104,30 +105,17 @@ int main(int argc, char** argv) {
                  "drop one of the two\n";
     return 2;
   }
-  if (nproc > 1) {
-    // The launcher checks the config once, so a typo is one message and exit 2, not N.
-    try {
-      config = seqmatch::train::load_train_config(config_path, overrides);
-      if (config.batch_size % nproc != 0) {
-        std::cerr << "seqmatch-train: config " << config_path << ": field 'batch_size' (" << config.batch_size
-                  << ") must be divisible by --nproc " << nproc
-                  << ": batch_size is the global batch, split evenly across the ranks\n";
-        return 2;
-      }
-      return seqmatch::train::launch_local(rank_argv, nproc, "seqmatch-train");
-    } catch (const c10::Error& e) {
-      std::cerr << "seqmatch-train: " << e.what_without_backtrace() << "\n";
-      return 2;
-    } catch (const std::exception& e) {
-      std::cerr << "seqmatch-train: " << e.what() << "\n";
-      return 2;
-    }
-  }
   // Set-up: any failure here is bad input (exit 2). nlohmann and std errors are caught too,
   // so no input can end in std::terminate.
   std::unique_ptr<seqmatch::train::Run> setup;
   try {
     config = seqmatch::train::load_train_config(config_path, overrides);
+    if (nproc > 1) {
+      // The launcher checks the config once, so a typo is one message and exit 2, not N.
+      SM_CHECK(config.batch_size % nproc == 0, "config ", config_path, ": field 'batch_size' (", config.batch_size,
+               ") must be divisible by --nproc ", nproc, ": batch_size is the global batch, split evenly across the ranks");
+      return seqmatch::train::launch_local(rank_argv, nproc, "seqmatch-train");
+    }
     setup = std::make_unique<seqmatch::train::Run>(config);
     setup->resume(resume, seqmatch::train::split_field_list(allow_changes));
     quiet = quiet || setup->trainer().rank() != 0;  // one progress log per job
