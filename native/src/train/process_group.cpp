@@ -153,8 +153,11 @@ ProcessGroup::~ProcessGroup() = default;
 const char* ProcessGroup::backend() const { return distributed() ? impl_->backend : "none"; }
 
 void ProcessGroup::fail(const char* what, const std::exception& e) const {
+  // Gloo's error names the peer by address only; with two ranks the peer is the other one. With
+  // more, the launcher (--nproc) or torchrun names the rank that exited first.
+  const std::string peer = env_.world_size == 2 ? "rank " + std::to_string(1 - env_.rank) : "another rank";
   SM_CHECK(false, "distributed: rank ", env_.rank, " of ", env_.world_size, ": ", what,
-           " failed: another rank died or did not answer within ", timeout_.count(),
+           " failed: ", peer, " died or did not answer within ", timeout_.count(),
            " s (distributed.timeout_s) (", first_line(e), ")");
   std::abort();  // unreachable: SM_CHECK(false) throws
 }
