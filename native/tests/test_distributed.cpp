@@ -22,6 +22,7 @@
 
 #include "data/dataset.h"
 #include "model/checkpoint.h"
+#include "train/process_group.h"
 #include "train/train_config.h"
 
 extern char** environ;
@@ -277,4 +278,24 @@ TEST(Distributed, BatchThatDoesNotSplitIsOneClearError) {
   EXPECT_EQ(wait_for(p, std::chrono::seconds(60)), 2);
   const auto err = slurp(p.err_path);
   EXPECT_NE(err.find("field 'batch_size' (6) must be divisible by --nproc 4"), std::string::npos) << err;
+}
+
+TEST(Distributed, ConfigAndEnvironmentErrorsNameTheField) {
+  auto dir = temp_dir("dp-config");
+  auto j = nlohmann::json::parse(slurp(write_config(dir, "mle", 2)));
+  auto with = [&](const char* key, nlohmann::json v) {
+    auto c = j;
+    c["distributed"][key] = v;
+    return seqmatch::testing::error_of([&] { st::parse_train_config(c, "c.json"); });
+  };
+  EXPECT_NE(with("timeout_s", 0).find("field 'distributed.timeout_s' must be >= 1 (got 0)"), std::string::npos);
+  EXPECT_NE(with("bucket_mb", -1).find("field 'distributed.bucket_mb' must be > 0"), std::string::npos);
+  EXPECT_NE(with("buckets", 1).find("unknown field 'distributed.buckets'"), std::string::npos);
+  // A rank count from the environment is checked before anything else.
+  ::setenv("WORLD_SIZE", "2", 1);
+  ::setenv("RANK", "2", 1);
+  const auto err = seqmatch::testing::error_of([] { st::distributed_env(); });
+  ::unsetenv("WORLD_SIZE");
+  ::unsetenv("RANK");
+  EXPECT_NE(err.find("environment variable RANK='2' is not an integer in [0, 1]"), std::string::npos) << err;
 }

@@ -15,6 +15,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 #if defined(SEQMATCH_WITH_GLOO) || defined(SEQMATCH_WITH_NCCL)
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
 
@@ -93,13 +94,23 @@ ProcessGroup::ProcessGroup(const DistributedEnv& env, const torch::Device& devic
   if (!distributed()) return;
 #if defined(SEQMATCH_WITH_GLOO) || defined(SEQMATCH_WITH_NCCL)
   try {
+    // Under torchrun the elastic agent already serves a TCPStore at MASTER_ADDR:MASTER_PORT
+    // (TORCHELASTIC_USE_AGENT_STORE=True): every rank is its client, and keys are prefixed per
+    // restart attempt as PyTorch does. Otherwise rank 0 serves it.
+    const char* agent = std::getenv("TORCHELASTIC_USE_AGENT_STORE");
+    const bool agent_store = agent != nullptr && std::string(agent) == "True";
     c10d::TCPStoreOptions so;
     so.port = static_cast<std::uint16_t>(env.master_port);
-    so.isServer = env.rank == 0;
+    so.isServer = env.rank == 0 && !agent_store;
     so.numWorkers = static_cast<std::size_t>(env.world_size);
-    so.waitWorkers = true;
+    so.waitWorkers = !agent_store;
     so.timeout = timeout;
     impl_->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
+    if (agent_store) {
+      const char* attempt = std::getenv("TORCHELASTIC_RESTART_COUNT");
+      impl_->store = c10::make_intrusive<c10d::PrefixStore>(
+          std::string("seqmatch/attempt_") + (attempt != nullptr ? attempt : "0"), impl_->store);
+    }
   } catch (const std::exception& e) {
     SM_CHECK(false, "distributed: rank ", env.rank, " of ", env.world_size, ": rendezvous at ",
              env.master_addr, ":", env.master_port, " failed within ", timeout.count(),

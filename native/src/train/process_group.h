@@ -5,7 +5,8 @@
 // sets the same variables for N local processes (train/launcher.h):
 //   RANK, WORLD_SIZE        this process's rank and the number of processes (all nodes)
 //   LOCAL_RANK              rank on this node: picks cuda:LOCAL_RANK when the device is "cuda"
-//   MASTER_ADDR, MASTER_PORT  the TCPStore that rank 0 serves
+//   MASTER_ADDR, MASTER_PORT  the TCPStore rendezvous: rank 0 serves it, or torchrun's agent does
+//                             (TORCHELASTIC_USE_AGENT_STORE=True; keys per TORCHELASTIC_RESTART_COUNT)
 // Without WORLD_SIZE (or with WORLD_SIZE=1) the trainer is one process and no c10d object exists.
 // Every collective has the timeout distributed.timeout_s: a rank that dies or hangs fails the
 // others with a message naming the operation, never a hang (Gloo also fails at once when a peer's
