@@ -28,10 +28,11 @@ command -v dpkg-query >/dev/null || die "dpkg-query not found on a Debian-like s
 
 # --- system packages ------------------------------------------------------------------------
 # libopenblas0-pthread: without it Debian's libtorch falls back to reference BLAS (measured 10x slower).
+# libgloo-dev: the Gloo headers libtorch's c10d headers include (data-parallel training, --nproc).
 # python3-numpy, python3-sklearn: MauveTest checks MAUVE against an independent sklearn implementation.
 # chromium, chromium-driver: PlaygroundBrowserTest drives the HTTP server's playground page in headless Chromium.
-packages=(cmake g++ make libtorch-dev libopenblas0-pthread libgtest-dev nlohmann-json3-dev python3-numpy python3-sklearn
-  chromium chromium-driver)
+packages=(cmake g++ make libtorch-dev libgloo-dev libopenblas0-pthread libgtest-dev nlohmann-json3-dev python3-numpy
+  python3-sklearn chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

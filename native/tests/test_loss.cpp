@@ -16,6 +16,8 @@
 #include "data/dataset.h"
 #include "data/noise.h"
 #include "loss/emo.h"
+#include "loss/mle.h"
+#include "loss/normalisers.h"
 #include "loss/sequence_match.h"
 #include "model/gpt2.h"
 
@@ -134,6 +136,57 @@ TEST(Loss, SequenceMatchMatchesFloat64ReferenceForEveryDivergence) {
       EXPECT_NEAR(got.mean_r.item<double>(), want.mean_r, 1e-9);
     }
   }
+}
+
+// Data parallelism (loss/normalisers.h): each shard's loss with the summed denominators is its
+// share, and the shares (values and gradients) add up to the loss of the whole batch.
+TEST(Loss, SharesOfASplitBatchWithSummedNormalisersAddUpToTheWholeBatch) {
+  std::mt19937 rng(11);
+  auto traces = random_traces(rng, 10, 14);
+  auto whole = sd::pack(traces, kBk, kEos, kV);
+  auto logits = (torch::randn({whole.ids.size(0), whole.ids.size(1), kV}, torch::kDouble) * 2).requires_grad_(true);
+  const auto o = sl::SequenceMatchOptions().gamma(0.95).alpha(0.6);
+  auto want = sl::sequence_match_loss(logits, whole, kBk, o);
+  auto want_bc = sl::bc_loss(logits, whole, kBk);
+  auto want_grad = torch::autograd::grad({want.sm + want_bc}, {logits})[0];
+
+  // Rank r of 3 holds rows r, r+3, ...: packed alone, so padded to its own longest row.
+  std::vector<sd::PackedBatch> shards;
+  std::vector<torch::Tensor> shard_logits;
+  double totals[sl::Normalisers::kCount] = {};
+  for (int r = 0; r < 3; ++r) {
+    std::vector<sd::ActionTrace> mine;
+    std::vector<int64_t> rows;
+    for (size_t i = size_t(r); i < traces.size(); i += 3) mine.push_back(traces[i]), rows.push_back(int64_t(i));
+    shards.push_back(sd::pack(mine, kBk, kEos, kV));
+    shard_logits.push_back(logits.index_select(0, torch::tensor(rows)).narrow(1, 0, shards.back().ids.size(1)));
+    const auto n = sl::normalisers(shards.back(), o.gamma(), o.noise_as_expert()).as_array();
+    for (int k = 0; k < sl::Normalisers::kCount; ++k) totals[k] += n[k];
+  }
+  const auto global = sl::Normalisers::from_array(totals);
+  torch::Tensor sm = torch::zeros({}, torch::kDouble), bc = sm.clone(), phi = sm.clone(), v = sm.clone();
+  torch::Tensor r2 = sm.clone(), mean_r = sm.clone(), q_end = sm.clone(), bc_only = sm.clone();
+  for (size_t r = 0; r < shards.size(); ++r) {
+    auto t = sl::sequence_match_loss(shard_logits[r], shards[r], kBk, o, {}, &global);
+    sm = sm + t.sm, bc = bc + t.bc, phi = phi + t.phi_term, v = v + t.v_term, r2 = r2 + t.r2_term;
+    mean_r = mean_r + t.mean_r, q_end = q_end + t.terminal_q;
+    bc_only = bc_only + sl::bc_loss(shard_logits[r], shards[r], kBk, nullptr, &global);
+  }
+  EXPECT_NEAR(sm.item<double>(), want.sm.item<double>(), 1e-12);
+  EXPECT_NEAR(phi.item<double>(), want.phi_term.item<double>(), 1e-12);
+  EXPECT_NEAR(v.item<double>(), want.v_term.item<double>(), 1e-12);
+  EXPECT_NEAR(r2.item<double>(), want.r2_term.item<double>(), 1e-12);
+  EXPECT_NEAR(bc.item<double>(), want.bc.item<double>(), 1e-12);
+  EXPECT_NEAR(bc_only.item<double>(), want_bc.item<double>(), 1e-12);
+  EXPECT_NEAR(mean_r.item<double>(), want.mean_r.item<double>(), 1e-12);
+  EXPECT_NEAR(q_end.item<double>(), want.terminal_q.item<double>(), 1e-12);
+  auto got_grad = torch::autograd::grad({sm + bc_only}, {logits})[0];
+  EXPECT_LT((got_grad - want_grad).abs().max().item<double>(), 1e-12);
+  // Each shard's own mean differs: averaging per-rank means would not be the whole-batch loss.
+  double mean_of_means = 0;
+  for (size_t r = 0; r < shards.size(); ++r)
+    mean_of_means += sl::sequence_match_loss(shard_logits[r], shards[r], kBk, o).sm.item<double>() / 3;
+  EXPECT_GT(std::abs(mean_of_means - want.sm.item<double>()), 1e-6);
 }
 
 TEST(Loss, LearnedAbsorbingValueMatchesReferenceAndFiniteDifferences) {

@@ -1,7 +1,10 @@
 // seqmatch-train: the native training binary. Same config format and same core (train/run.h)
 // as `seqmatch train`, without a JVM:
 //   seqmatch-train --config FILE [--set key=value ...] [--resume DIR|latest]
-//                  [--allow-config-change a,b] [--quiet]
+//                  [--allow-config-change a,b] [--nproc N] [--quiet]
+// --nproc N starts N local ranks of this same command (train/launcher.h); under torchrun, srun or a
+// PyTorchJob the ranks come from RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT instead (process_group.h).
+// Only rank 0 prints progress and writes out_dir.
 // Prints a progress line (step, loss terms, tokens/s, phase split, ETA) every log_every steps;
 // metrics go to <out_dir>/metrics.jsonl. Exit codes: 0 ok, 1 runtime failure, 2 bad input:
 // everything that fails before the first step (config, overrides, data, init checkpoint,
@@ -11,26 +14,32 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "train/launcher.h"
+#include "train/process_group.h"
 #include "train/resume_check.h"
 #include "train/run.h"
 #include "train/train_config.h"
+#include "util/check.h"
 
 namespace {
 
 const char* kUsage =
     "usage: seqmatch-train --config FILE [--set key=value ...] [--resume DIR|latest]\n"
-    "                      [--allow-config-change FIELD,...] [--quiet]\n"
+    "                      [--allow-config-change FIELD,...] [--nproc N] [--quiet]\n"
     "  --config FILE     training configuration (JSON; docs/TRAINING.md)\n"
     "  --set key=value   override a field, e.g. --set optim.lr=1e-3 --set max_steps=200\n"
     "  --resume DIR      continue from a checkpoint directory, or 'latest' in out_dir\n"
     "  --allow-config-change FIELD,...\n"
     "                    with --resume: fields that may differ from the checkpoint's config\n"
     "                    (max_steps, optim.lr, ...; docs/TRAINING.md \"Resuming\")\n"
+    "  --nproc N         data parallel: start N local processes (batch_size is the global batch;\n"
+    "                    multi-node: launch with torchrun instead; docs/TRAINING.md \"Data parallel\")\n"
     "  --quiet           no progress lines\n";
 
 std::string eta(double seconds) {
@@ -44,10 +53,14 @@ std::string eta(double seconds) {
 
 int main(int argc, char** argv) {
   std::string config_path, resume, allow_changes;
+  seqmatch::train::TrainConfig config;
   std::vector<std::string> overrides;
   bool quiet = false;
+  int nproc = 0;
+  std::vector<std::string> rank_argv = {"/proc/self/exe"};  // the command line of each --nproc rank
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
+    const int at = i;
     auto value = [&](const char* flag) -> std::string {
       if (i + 1 >= argc) {
         std::cerr << "seqmatch-train: " << flag << " needs a value\n" << kUsage;
@@ -55,6 +68,18 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
+    if (a == "--nproc") {
+      const std::string v = value("--nproc");
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 1 || n > 1024) {
+        std::cerr << "seqmatch-train: --nproc must be an integer in [1, 1024] (got '" << v << "')\n";
+        return 2;
+      }
+      nproc = int(n);
+      continue;
+    }
+    rank_argv.push_back(a);
     if (a == "--config") config_path = value("--config");
     else if (a == "--set") overrides.push_back(value("--set"));
     else if (a == "--resume") resume = value("--resume");
@@ -65,6 +90,7 @@ int main(int argc, char** argv) {
       std::cerr << "seqmatch-train: unknown option '" << a << "'\n" << kUsage;
       return 2;
     }
+    if (i != at) rank_argv.push_back(argv[i]);  // the option's value
   }
   if (config_path.empty()) {
     std::cerr << "seqmatch-train: --config is required\n" << kUsage;
@@ -74,14 +100,25 @@ int main(int argc, char** argv) {
     std::cerr << "seqmatch-train: --allow-config-change needs --resume\n" << kUsage;
     return 2;
   }
+  if (nproc > 0 && std::getenv("WORLD_SIZE") != nullptr) {
+    std::cerr << "seqmatch-train: --nproc starts the ranks itself, but WORLD_SIZE is already set (torchrun?): "
+                 "drop one of the two\n";
+    return 2;
+  }
   // Set-up: any failure here is bad input (exit 2). nlohmann and std errors are caught too,
   // so no input can end in std::terminate.
   std::unique_ptr<seqmatch::train::Run> setup;
-  seqmatch::train::TrainConfig config;
   try {
     config = seqmatch::train::load_train_config(config_path, overrides);
+    if (nproc > 1) {
+      // The launcher checks the config once, so a typo is one message and exit 2, not N.
+      SM_CHECK(config.batch_size % nproc == 0, "config ", config_path, ": field 'batch_size' (", config.batch_size,
+               ") must be divisible by --nproc ", nproc, ": batch_size is the global batch, split evenly across the ranks");
+      return seqmatch::train::launch_local(rank_argv, nproc, "seqmatch-train");
+    }
     setup = std::make_unique<seqmatch::train::Run>(config);
     setup->resume(resume, seqmatch::train::split_field_list(allow_changes));
+    quiet = quiet || setup->trainer().rank() != 0;  // one progress log per job
   } catch (const c10::Error& e) {
     std::cerr << "seqmatch-train: " << e.what_without_backtrace() << "\n";
     return 2;

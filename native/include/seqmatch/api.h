@@ -159,6 +159,14 @@ std::string trainer_finish(Trainer* trainer);
 // Mean validation NLL per token now (NaN without validation data).
 double trainer_evaluate(Trainer* trainer);
 void trainer_free(Trainer* trainer);
+// Data parallel (docs/TRAINING.md "Data parallel"; ranks from torchrun's environment): this
+// process's rank (only rank 0 writes out_dir) and the number of ranks (1 when alone).
+int64_t trainer_rank(Trainer* trainer);
+int64_t trainer_world_size(Trainer* trainer);
+// `--nproc N`: runs the command argv_json (a JSON array of strings, the first an executable path)
+// as N local ranks with torchrun's environment and supervises them (native/src/train/launcher.h).
+// Returns the job's exit code (0 when every rank exits 0).
+int train_launch_local(const std::string& argv_json, int nproc);
 
 }  // namespace api
 }  // namespace seqmatch

@@ -1,6 +1,7 @@
 // The training half of the facade behind include/seqmatch/api.h: a shell over train::Run so
 // the Java front end drives exactly the loop the native binary drives.
 #include "api/handles.h"
+#include "train/launcher.h"
 #include "train/resume_check.h"
 #include "train/run.h"
 
@@ -60,6 +61,27 @@ double trainer_evaluate(Trainer* trainer) {
 }
 
 void trainer_free(Trainer* trainer) { delete trainer; }
+
+int64_t trainer_rank(Trainer* trainer) {
+  return guarded([&] { return check_trainer(trainer).trainer().rank(); });
+}
+
+int64_t trainer_world_size(Trainer* trainer) {
+  return guarded([&] { return check_trainer(trainer).trainer().world_size(); });
+}
+
+int train_launch_local(const std::string& argv_json, int nproc) {
+  return guarded([&] {
+    auto j = nlohmann::json::parse(argv_json, nullptr, /*allow_exceptions=*/false);
+    SM_CHECK(j.is_array() && !j.empty(), "--nproc: the rank command must be a non-empty JSON array of strings");
+    std::vector<std::string> argv;
+    for (const auto& a : j) {
+      SM_CHECK(a.is_string(), "--nproc: the rank command must be a JSON array of strings (got ", a.dump(), ")");
+      argv.push_back(a.get<std::string>());
+    }
+    return train::launch_local(argv, nproc, "seqmatch train");
+  });
+}
 
 }  // namespace api
 }  // namespace seqmatch

@@ -1,6 +1,8 @@
 // EMO loss: see emo.h.
 #include "loss/emo.h"
 
+#include <algorithm>
+
 #include "loss/values.h"
 #include "util/autocast.h"
 
@@ -8,12 +10,12 @@ namespace seqmatch {
 namespace loss {
 
 EmoTerms emo_loss(const torch::Tensor& logits, const data::PackedBatch& p, int64_t bkspc_id,
-                  const torch::Tensor& e_hat) {
+                  const torch::Tensor& e_hat, const Normalisers* totals) {
   util::AutocastOff fp32;                          // DEMD in fp32 (see emo.h)
   auto x = allowed_logits(logits, p, bkspc_id);   // (B, T, V) float32 at least
   auto log_q = torch::log_softmax(x, -1);         // (B, T, V)
   auto rows = (p.loss_row & p.expert & p.from_model.logical_not().unsqueeze(1)).to(x.dtype());
-  auto n = rows.sum().clamp_min(1.0);
+  auto n = totals ? torch::tensor(std::max(totals->expert_rows, 1.0), x.options()) : rows.sum().clamp_min(1.0);
   auto nll = -log_q.gather(2, p.target.unsqueeze(2)).squeeze(2);           // (B, T) MLE_t
   auto e = e_hat.to(x.dtype());
   auto q_e = torch::matmul(log_q.exp(), e);                               // (B, T, C)

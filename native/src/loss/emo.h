@@ -16,6 +16,7 @@
 #include <torch/torch.h>
 
 #include "data/pack.h"
+#include "loss/normalisers.h"
 
 namespace seqmatch {
 namespace loss {
@@ -24,9 +25,10 @@ struct EmoTerms {
   torch::Tensor loss, mle, demd;  // scalars: mean loss_t, mean MLE_t, mean DEMD_t over expert data rows
 };
 
-// e_hat: (V, C) frozen, row-normalised embedding copy.
+// e_hat: (V, C) frozen, row-normalised embedding copy. totals: the denominator (normalisers.h,
+// expert_rows); null = this batch's own.
 EmoTerms emo_loss(const torch::Tensor& logits, const data::PackedBatch& p, int64_t bkspc_id,
-                  const torch::Tensor& e_hat);
+                  const torch::Tensor& e_hat, const Normalisers* totals = nullptr);
 
 }  // namespace loss
 }  // namespace seqmatch

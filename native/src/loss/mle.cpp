@@ -1,6 +1,7 @@
 // Behaviour cloning / MLE and the token-only validation NLL: see mle.h.
 #include "loss/mle.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "loss/values.h"
@@ -18,13 +19,14 @@ torch::Tensor expert_data_rows(const data::PackedBatch& p) {
 }  // namespace
 
 torch::Tensor bc_loss(const torch::Tensor& logits, const data::PackedBatch& p, int64_t bkspc_id,
-                      int64_t* n_tokens_out) {
+                      int64_t* n_tokens_out, const Normalisers* totals) {
   auto x = allowed_logits(logits, p, bkspc_id);                    // (B, T, V)
   auto q = x.gather(2, p.target.unsqueeze(2)).squeeze(2);          // (B, T)
   auto log_pi = q - torch::logsumexp(x, -1);                       // (B, T)
   auto rows = expert_data_rows(p).to(x.dtype());
   auto n = rows.sum();
   if (n_tokens_out) *n_tokens_out = n.item<int64_t>();
+  if (totals) return -(log_pi * rows).sum() / std::max(totals->expert_rows, 1.0);
   return -(log_pi * rows).sum() / n.clamp_min(1.0);
 }
 

@@ -12,13 +12,15 @@
 #include <torch/torch.h>
 
 #include "data/pack.h"
+#include "loss/normalisers.h"
 
 namespace seqmatch {
 namespace loss {
 
 // Returns the scalar loss; n_tokens_out (optional) receives the number of target rows.
+// totals: the denominator (normalisers.h, expert_rows); null = this batch's own.
 torch::Tensor bc_loss(const torch::Tensor& logits, const data::PackedBatch& p, int64_t bkspc_id,
-                      int64_t* n_tokens_out = nullptr);
+                      int64_t* n_tokens_out = nullptr, const Normalisers* totals = nullptr);
 
 struct TokenNll {
   double sum = 0;      // Σ −log p(y|s) in nats, accumulated in float64

@@ -1,6 +1,7 @@
 // The SequenceMatch loss: see sequence_match.h.
 #include "loss/sequence_match.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "util/check.h"
@@ -52,37 +53,39 @@ double r2_coefficient(Divergence d, double alpha) {
 
 LossTerms sequence_match_loss(const torch::Tensor& logits, const data::PackedBatch& p,
                               int64_t bkspc_id, const SequenceMatchOptions& o,
-                              const torch::Tensor& v_absorb) {
+                              const torch::Tensor& v_absorb, const Normalisers* totals) {
   SM_CHECK(o.gamma() > 0 && o.gamma() <= 1, "sequence_match: gamma must be in (0, 1] (got ", o.gamma(), ")");
   SM_CHECK(o.alpha() > 0, "sequence_match: alpha must be > 0 (got ", o.alpha(), ")");
+  const Normalisers n = totals ? *totals : normalisers(p, o.gamma(), o.noise_as_expert());
   auto x = allowed_logits(logits, p, bkspc_id);  // (B, T, V)
   auto val = values(x, p, o.gamma(), v_absorb);
   auto data_rows = p.loss_row & p.from_model.logical_not().unsqueeze(1);  // (B, T)
   auto model_rows = p.loss_row & p.from_model.unsqueeze(1);               // (B, T)
   auto expert_rows = o.noise_as_expert() ? data_rows : data_rows & p.expert;
+  // Σ w·x over `rows` / total: a weighted mean whose denominator is given (0 when it is 0).
+  auto weighted_share = [&](const torch::Tensor& v, const torch::Tensor& rows, double total) {
+    return (val.w * rows.to(val.w.dtype()) * v).sum() / std::max(total, 1e-12);
+  };
 
   LossTerms out;
   // −E_D[w·φ(r)]: normalised by all data weight; noise rows contribute 0.
-  auto w_data = val.w * data_rows.to(torch::kFloat);
-  auto phi_sum = (val.w * expert_rows.to(torch::kFloat) * phi(o.divergence(), val.r)).sum();
-  out.phi_term = -phi_sum / w_data.sum().clamp_min(1e-12);
+  out.phi_term = -weighted_share(phi(o.divergence(), val.r), expert_rows, n.data_weight);
   auto dv = val.v - val.v_next;  // (B, T)
-  out.v_term = 0.5 * (weighted_mean(dv, val.w, data_rows) + weighted_mean(dv, val.w, model_rows));
+  out.v_term = 0.5 * (weighted_share(dv, data_rows, n.data_weight) + weighted_share(dv, model_rows, n.model_weight));
   const double c = r2_coefficient(o.divergence(), o.alpha());
   auto r2 = val.r * val.r;
-  out.r2_term = c * 0.5 * (weighted_mean(r2, val.w, data_rows) + weighted_mean(r2, val.w, model_rows));
+  out.r2_term = c * 0.5 * (weighted_share(r2, data_rows, n.data_weight) + weighted_share(r2, model_rows, n.model_weight));
   out.sm = out.phi_term + out.v_term + out.r2_term;
 
   auto log_pi = val.q - val.v;  // (B, T)
-  auto bc_rows = expert_rows.to(torch::kFloat);
-  out.bc = -(log_pi * bc_rows).sum() / bc_rows.sum().clamp_min(1.0);
+  out.bc = -(log_pi * expert_rows.to(log_pi.dtype())).sum() / std::max(n.expert_rows, 1.0);
   {
     torch::NoGradGuard no_grad;
-    auto d = data_rows.to(torch::kFloat);
-    out.mean_r = (val.r * d).sum() / d.sum().clamp_min(1.0);
-    out.mean_v = (val.v * d).sum() / d.sum().clamp_min(1.0);
-    auto term = (p.terminal & p.loss_row).to(torch::kFloat);
-    out.terminal_q = (val.q * term).sum() / term.sum();  // 0/0 = NaN when no row ends
+    auto d = data_rows.to(val.r.dtype());
+    out.mean_r = (val.r * d).sum() / std::max(n.data_rows, 1.0);
+    out.mean_v = (val.v * d).sum() / std::max(n.data_rows, 1.0);
+    auto term = (p.terminal & p.loss_row).to(val.q.dtype());
+    out.terminal_q = (val.q * term).sum() / n.terminal_rows;  // 0/0 = NaN when no row ends
   }
   return out;
 }

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "data/pack.h"
+#include "loss/normalisers.h"
 #include "loss/values.h"
 
 namespace seqmatch {
@@ -42,9 +43,11 @@ struct LossTerms {
 };
 
 // v_absorb: V_abs, the learned terminal-reward offset (values.h; scalar, may require grad); undefined = 0.
+// totals: the denominators of every mean (normalisers.h); null = this batch's own. Given the sums
+// over all ranks, every returned term is this rank's share of the global batch's value.
 LossTerms sequence_match_loss(const torch::Tensor& logits, const data::PackedBatch& p,
                               int64_t bkspc_id, const SequenceMatchOptions& o,
-                              const torch::Tensor& v_absorb = {});
+                              const torch::Tensor& v_absorb = {}, const Normalisers* totals = nullptr);
 
 }  // namespace loss
 }  // namespace seqmatch

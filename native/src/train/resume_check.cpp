@@ -15,7 +15,8 @@ namespace {
 // model.tokenizer is metadata copied into config.json (the Java front end fills it from the
 // prepared data, the native binary does not): it changes nothing that is trained.
 const std::vector<std::string> kBookkeeping = {"eval_every", "eval_batches", "log_every",
-                                               "checkpoint_every", "out_dir", "model.tokenizer"};
+                                               "checkpoint_every", "out_dir", "model.tokenizer",
+                                               "distributed", "distributed.timeout_s", "distributed.bucket_mb"};
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();

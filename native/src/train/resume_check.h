@@ -1,7 +1,8 @@
 // What may differ between the config a checkpoint was trained with (trainer_state.json
 // "config") and the config a resume is started with. Three kinds of field:
 //  - bookkeeping, free to change: eval_every, eval_batches, log_every, checkpoint_every, out_dir,
-//    model.tokenizer (metadata for config.json);
+//    model.tokenizer (metadata for config.json), distributed.* (timeouts and bucket sizes change no
+//    value; the number of processes is checked apart, Trainer::resume);
 //  - changeable when named in --allow-config-change (the run continues, but is no longer the
 //    run the checkpoint started; kResumeChangeable lists them: max_steps, the lr schedule,
 //    weight decay, grad clip, validation data, device, amp);

@@ -16,7 +16,18 @@ namespace train {
 
 namespace fs = std::filesystem;
 
-Run::Run(TrainConfig config) : lock_(config.out_dir), trainer_(config), out_dir_(config.out_dir) {
+namespace {
+
+// Only rank 0 writes the run directory, so only rank 0 locks it.
+std::unique_ptr<util::DirLock> lock_if_writer(const std::string& out_dir) {
+  return distributed_env().rank == 0 ? std::make_unique<util::DirLock>(out_dir) : nullptr;
+}
+
+}  // namespace
+
+Run::Run(TrainConfig config)
+    : lock_(lock_if_writer(config.out_dir)), trainer_(config), out_dir_(config.out_dir), writer_(lock_ != nullptr) {
+  if (!writer_) return;
   const auto checkpoints = fs::path(out_dir_) / "checkpoints";
   fs::create_directories(checkpoints);
   // Under the lock no other writer is active here: whatever .tmp-/.old- entries exist were
@@ -47,6 +58,7 @@ void Run::resume(const std::string& resume_from, const std::vector<std::string>&
   const auto state = read_trainer_state(dir);
   if (state.contains("config")) check_resume_config(state["config"], trainer_.config(), allow_changes, dir);
   trainer_.resume(dir);
+  if (!writer_) return;
   // Metrics written after the checkpoint by the interrupted run are dropped, so the log
   // reads as one uninterrupted run.
   const auto path = fs::path(out_dir_) / "metrics.jsonl";
@@ -61,6 +73,7 @@ void Run::resume(const std::string& resume_from, const std::vector<std::string>&
 }
 
 void Run::log(const nlohmann::json& line) {
+  if (!writer_) return;
   const auto path = fs::path(out_dir_) / "metrics.jsonl";
   std::ofstream out(path, std::ios::app);
   out << line.dump() << "\n";
@@ -70,6 +83,7 @@ void Run::log(const nlohmann::json& line) {
 
 std::string Run::checkpoint(const std::string& name) {
   const auto dir = fs::path(out_dir_) / "checkpoints" / name;
+  if (!writer_) return dir.string();  // every rank holds the same state: rank 0's copy is the checkpoint
   trainer_.save(dir.string());
   // Only now, with the directory complete and published, does "latest" move to it; if this
   // write fails (disk full) "latest" still names the previous complete checkpoint.
@@ -106,7 +120,7 @@ nlohmann::json Run::finish() {
   std::snprintf(name, sizeof(name), "step-%07lld", static_cast<long long>(s));
   out["checkpoint"] = checkpoint(name);
   auto model = trainer_.model();
-  model::save_checkpoint(model, trainer_.model_config(), (fs::path(out_dir_) / "final").string());
+  if (writer_) model::save_checkpoint(model, trainer_.model_config(), (fs::path(out_dir_) / "final").string());
   out["final"] = (fs::path(out_dir_) / "final").string();
   return out;
 }

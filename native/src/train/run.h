@@ -7,11 +7,16 @@
 // the newest complete one (a one-line file replaced atomically after the checkpoint directory
 // is published, util/atomic_dir.h). A Run holds an exclusive lock on out_dir (util/dir_lock.h)
 // from construction to destruction, and first cleans what killed writers left behind.
-// Test: ctest -R test_train
+// Data parallel (train/process_group.h): every rank runs this same loop (the validation and the
+// metrics are collective), but only rank 0 takes the lock and writes: metrics.jsonl,
+// config.resolved.json, checkpoints and final/. Every rank reads a checkpoint to resume, so with
+// several nodes out_dir must be on a shared filesystem.
+// Test: ctest -R test_train, test_distributed
 #pragma once
 
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -40,9 +45,10 @@ class Run {
   void log(const nlohmann::json& line);
   std::string checkpoint(const std::string& name);
 
-  util::DirLock lock_;  // first member: taken before the trainer loads anything
+  std::unique_ptr<util::DirLock> lock_;  // first member: taken (rank 0) before the trainer loads anything
   Trainer trainer_;
   std::string out_dir_;
+  bool writer_;  // rank 0
 };
 
 }  // namespace train

@@ -122,6 +122,8 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& origi
   r.get("", "seed", c.seed);
   r.get("", "device", c.device);
   r.get("", "amp", c.amp);
+  r.get("distributed", "timeout_s", c.dist_timeout_s);
+  r.get("distributed", "bucket_mb", c.dist_bucket_mb);
   r.reject_unknown();
 
   auto bad = [&](bool ok, const char* field, const std::string& why) {
@@ -167,6 +169,8 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& origi
     o.vocab_size(c.vocab_size).n_positions(c.n_positions).n_embd(c.n_embd).n_layer(c.n_layer).n_head(c.n_head);
     model::check_sizes(o, "config " + origin, "model.");
   }
+  bad(c.dist_timeout_s >= 1, "distributed.timeout_s", "must be >= 1 (got " + std::to_string(c.dist_timeout_s) + ")");
+  bad(c.dist_bucket_mb > 0, "distributed.bucket_mb", "must be > 0");
   bad(c.amp == "auto" || c.amp == "bf16" || c.amp == "off", "amp", "must be auto, bf16 or off");
   return c;
 }
@@ -244,6 +248,7 @@ nlohmann::json TrainConfig::to_json() const {
   j["seed"] = seed;
   j["device"] = device;
   j["amp"] = amp;
+  j["distributed"] = {{"timeout_s", dist_timeout_s}, {"bucket_mb", dist_bucket_mb}};
   return j;
 }
 

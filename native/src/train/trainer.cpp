@@ -30,6 +30,38 @@ double seconds_since(Clock::time_point t0, const torch::Device& d) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+// Every rank's rollouts in global row order (trainer.h), through two all-gathers: the sizes, then
+// each rank's trajectories as [row, prompt_length, n_actions, actions...]..., padded to the longest.
+std::vector<data::ActionTrace> gather_rollouts(ProcessGroup& group, const std::vector<int64_t>& rows,
+                                               const std::vector<data::ActionTrace>& mine, int64_t total) {
+  std::vector<int64_t> buf;
+  for (size_t k = 0; k < mine.size(); ++k) {
+    buf.insert(buf.end(), {rows[k], mine[k].prompt_length, int64_t(mine[k].actions.size())});
+    buf.insert(buf.end(), mine[k].actions.begin(), mine[k].actions.end());
+  }
+  const auto sizes = group.all_gather(torch::tensor({int64_t(buf.size())}, torch::kLong), "all-gather of rollout sizes");
+  int64_t longest = 1;
+  for (const auto& n : sizes) longest = std::max(longest, n.item<int64_t>());
+  auto padded = torch::zeros({longest}, torch::kLong);
+  std::copy(buf.begin(), buf.end(), padded.data_ptr<int64_t>());
+  std::vector<data::ActionTrace> out(static_cast<size_t>(total));
+  std::vector<bool> seen(static_cast<size_t>(total), false);
+  const auto all = group.all_gather(padded, "all-gather of rollouts");
+  for (size_t r = 0; r < all.size(); ++r) {
+    const auto t = all[r].contiguous();
+    const int64_t* v = t.data_ptr<int64_t>();
+    for (int64_t at = 0, end = sizes[r].item<int64_t>(); at < end;) {
+      const int64_t row = v[at], n = v[at + 2];
+      SM_CHECK(row >= 0 && row < total && !seen[size_t(row)], "rollouts: rank ", r, " sent row ", row, " twice or out of range");
+      seen[size_t(row)] = true;
+      out[size_t(row)].prompt_length = v[at + 1];
+      out[size_t(row)].actions.assign(v + at + 3, v + at + 3 + n);
+      at += 3 + n;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 nlohmann::json StepMetrics::to_json() const {
@@ -49,6 +81,18 @@ Trainer::Trainer(TrainConfig config) : config_(std::move(config)), replay_(confi
   SM_CHECK(!device_.is_cuda() || torch::cuda::is_available(), "config: device ", config_.device,
            " requested but CUDA is not available. Hint: set \"device\": \"cpu\"");
   amp_ = device_.is_cuda() && config_.amp != "off";
+  {
+    // Data parallel when started so (process_group.h): checked before the rendezvous, so every
+    // rank fails fast on a batch that cannot be split.
+    const auto env = distributed_env();
+    SM_CHECK(config_.batch_size % env.world_size == 0, "config: field 'batch_size' (", config_.batch_size,
+             ") must be divisible by the number of processes (", env.world_size,
+             "): batch_size is the global batch, split evenly across the ranks");
+    if (env.world_size > 1 && device_.is_cuda() && !device_.has_index()) {
+      device_ = torch::Device(torch::kCUDA, int8_t(env.local_rank));  // one GPU per local rank
+    }
+    group_ = std::make_unique<ProcessGroup>(env, device_, std::chrono::seconds(config_.dist_timeout_s));
+  }
   init_model();
   const auto& tok = model_config_.tokens;
   const auto& o = model_->options();
@@ -92,6 +136,14 @@ Trainer::Trainer(TrainConfig config) : config_(std::move(config)), replay_(confi
     noise_.alphabets = data::read_noise_alphabets(config_.noise_candidates);
   loss::parse_divergence(config_.divergence);  // fail early on a typo
   init_optimizer();
+  if (group_->distributed()) {
+    // V_abs first: it is unused before SequenceMatch starts, and the first parameters form the
+    // last bucket (gradient_sync.h), so it does not hold back the overlap of the others.
+    std::vector<torch::Tensor> params;
+    if (v_absorb_.defined()) params.push_back(v_absorb_);
+    for (const auto& p : model_->parameters()) params.push_back(p);
+    grad_sync_ = std::make_unique<GradientSync>(*group_, params, int64_t(config_.dist_bucket_mb * 1024 * 1024));
+  }
 }
 
 void Trainer::init_model() {
@@ -159,37 +211,54 @@ std::vector<std::vector<data::ActionTrace>> Trainer::next_batch(int64_t micro) {
   const uint64_t batch_key = uint64_t(step_ * config_.grad_accum + micro);
   const int64_t n_model = sequence_match_active() && replay_.size() > 0 ? config_.model_rows : 0;
   std::vector<data::ActionTrace> data_traces;
+  // Every rank walks the whole global batch and keeps the rows it owns (trainer.h): data rows are global
+  // rows 0..batch_size-1, replay trajectories the rows after them.
   for (int64_t i = 0; i < config_.batch_size; ++i) {
     const auto& e = train_[size_t(loader_->next())];
+    if (!owns_row(i)) continue;
     data_traces.push_back(data::augment(e, noise_, model_config_.tokens.bkspc, config_.seed,
                                         batch_key * uint64_t(config_.batch_size) + uint64_t(i)));
   }
-  // Replay trajectories come on top of the data rows: E_D and E_M are normalised apart, so the
-  // data side keeps its full batch.
-  return data::batch_rows(std::move(data_traces), replay_.sample(n_model, config_.seed, batch_key));
+  // Replay trajectories come on top of the data rows: E_D and E_M are normalised apart (over the global
+  // batch), so the data side keeps its full batch.
+  auto replayed = replay_.sample(n_model, config_.seed, batch_key);
+  std::vector<data::ActionTrace> mine;
+  for (size_t j = 0; j < replayed.size(); ++j)
+    if (owns_row(config_.batch_size + int64_t(j))) mine.push_back(std::move(replayed[j]));
+  return data::batch_rows(std::move(data_traces), std::move(mine));
 }
 
 void Trainer::rollout(StepMetrics& m) {
   auto t0 = Clock::now();
   torch::NoGradGuard no_grad;
   model_->eval();
+  // Rollout i is generated by the rank that owns row i, with row i's seed (trainer.h).
   std::vector<std::vector<int64_t>> prompts;
-  for (int64_t i = 0; i < config_.rollouts; ++i) {
-    const double u = sample::counter_uniform(config_.seed ^ 0x5EC0DEull, uint64_t(step_ * config_.rollouts + i));
-    const auto& e = train_[std::min(train_.size() - 1, size_t(u * double(train_.size())))];
-    prompts.emplace_back(e.tokens.begin(), e.tokens.begin() + e.prompt_length);
-  }
+  std::vector<int64_t> rows;
   sample::SamplingOptions o;
   o.max_new_tokens = config_.rollout_max_new_tokens;
   o.max_actions = 2 * config_.rollout_max_new_tokens;
   o.seed = config_.seed * 7919 + uint64_t(step_) * 1000003ull;
-  for (const auto& t : sample::generate(model_, model_config_.tokens, prompts, o)) {
-    data::ActionTrace tr;
-    tr.prompt_length = t.prompt_length;
-    tr.actions.assign(t.tokens.begin(), t.tokens.begin() + t.prompt_length);
-    tr.actions.insert(tr.actions.end(), t.actions.begin(), t.actions.end());
-    replay_.push(std::move(tr));
+  for (int64_t i = 0; i < config_.rollouts; ++i) {
+    const double u = sample::counter_uniform(config_.seed ^ 0x5EC0DEull, uint64_t(step_ * config_.rollouts + i));
+    const auto& e = train_[std::min(train_.size() - 1, size_t(u * double(train_.size())))];
+    if (!owns_row(i)) continue;
+    prompts.emplace_back(e.tokens.begin(), e.tokens.begin() + e.prompt_length);
+    rows.push_back(i);
+    o.row_seeds.push_back(o.seed + uint64_t(i));
   }
+  std::vector<data::ActionTrace> generated;
+  if (!prompts.empty()) {
+    for (const auto& t : sample::generate(model_, model_config_.tokens, prompts, o)) {
+      data::ActionTrace tr;
+      tr.prompt_length = t.prompt_length;
+      tr.actions.assign(t.tokens.begin(), t.tokens.begin() + t.prompt_length);
+      tr.actions.insert(tr.actions.end(), t.actions.begin(), t.actions.end());
+      generated.push_back(std::move(tr));
+    }
+  }
+  if (group_->distributed()) generated = gather_rollouts(*group_, rows, generated, config_.rollouts);
+  for (auto& tr : generated) replay_.push(std::move(tr));
   model_->train();
   m.t_rollout += seconds_since(t0, device_);
 }
@@ -220,6 +289,8 @@ StepMetrics Trainer::step() {
       }
     }
     auto p = data::pack_rows(rows, bk, eos, model_->options().vocab_size()).to(device_);
+    // Denominators of the global batch: the losses below return this rank's share of its means.
+    const auto totals = global_normalisers(p);
     m.actions += p.actions;
     m.packed_rows += p.ids.size(0);
     m.packed_positions += p.ids.numel();
@@ -231,22 +302,24 @@ StepMetrics Trainer::step() {
       // Plain sequences need no packing mask: the causal fast path is exact for them.
       auto logits = model_->forward(p.ids, p.pos, p.causal ? torch::Tensor() : p.mask);  // (B, T, V)
       if (config_.objective == "emo") {
-        auto t = loss::emo_loss(logits, p, bk, e_hat_);
+        auto t = loss::emo_loss(logits, p, bk, e_hat_, &totals);
         loss = t.loss;
         m.bc += t.mle.item<double>() / accum;
         m.demd += t.demd.item<double>() / accum;
       } else if (sm_active) {
-        auto t = loss::sequence_match_loss(logits, p, bk, sm_opts, v_absorb_);
+        auto t = loss::sequence_match_loss(logits, p, bk, sm_opts, v_absorb_, &totals);
         if (v_absorb_.defined() && !v_absorb_calibrated_) {
           // First SM step: start V_abs where the mean terminal r is 0 (see trainer.h), recompute.
-          const double q_end = t.terminal_q.item<double>();
+          auto q_share = t.terminal_q.to(torch::kCPU, torch::kDouble);
+          group_->all_reduce_sum(q_share, "all-reduce of the terminal Q");
+          const double q_end = q_share.item<double>();
           if (std::isfinite(q_end)) {
             {
               torch::NoGradGuard no_grad;
               v_absorb_.fill_(q_end / config_.gamma);
             }
             v_absorb_calibrated_ = true;
-            t = loss::sequence_match_loss(logits, p, bk, sm_opts, v_absorb_);  // with grad again
+            t = loss::sequence_match_loss(logits, p, bk, sm_opts, v_absorb_, &totals);  // with grad again
           }
         }
         loss = (1.0 - config_.lambda) * t.bc + config_.lambda * t.sm;
@@ -258,15 +331,31 @@ StepMetrics Trainer::step() {
         m.mean_r += t.mean_r.item<double>() / accum;
         m.mean_v += t.mean_v.item<double>() / accum;
       } else {
-        loss = loss::bc_loss(logits, p, bk);
+        loss = loss::bc_loss(logits, p, bk, nullptr, &totals);
         m.bc += loss.item<double>() / accum;
       }
     }
     m.loss += loss.item<double>() / accum;
     m.t_forward += seconds_since(t0, device_);
     t0 = Clock::now();
+    // Distributed: the last micro-batch's backward all-reduces the gradients (gradient_sync.h).
+    if (grad_sync_) grad_sync_->prepare(micro == config_.grad_accum - 1);
     (loss / accum).backward();
+    if (grad_sync_ && micro == config_.grad_accum - 1) grad_sync_->finish();
     m.t_backward += seconds_since(t0, device_);
+  }
+  if (group_->distributed()) {
+    // Every rank's terms are shares of the global batch's (loss/normalisers.h): their sum is the
+    // value one process would log. Timings stay this rank's.
+    auto v = torch::tensor({m.loss, m.bc, m.sm, m.phi_term, m.v_term, m.r2_term, m.mean_r, m.mean_v, m.demd,
+                            double(m.data_rows), double(m.model_rows), double(m.tokens), double(m.actions),
+                            double(m.backspaces)}, torch::kDouble);
+    group_->all_reduce_sum(v, "all-reduce of the step metrics");
+    const double* x = v.data_ptr<double>();
+    m.loss = x[0], m.bc = x[1], m.sm = x[2], m.phi_term = x[3], m.v_term = x[4], m.r2_term = x[5];
+    m.mean_r = x[6], m.mean_v = x[7], m.demd = x[8];
+    m.data_rows = int64_t(x[9]), m.model_rows = int64_t(x[10]), m.tokens = int64_t(x[11]);
+    m.actions = int64_t(x[12]), m.backspaces = int64_t(x[13]);
   }
   auto t0 = Clock::now();
   // One global-norm clip over everything the optimizer updates, V_abs included: a large terminal
@@ -287,6 +376,15 @@ StepMetrics Trainer::step() {
   return m;
 }
 
+loss::Normalisers Trainer::global_normalisers(const data::PackedBatch& p) {
+  auto n = loss::normalisers(p, config_.gamma, config_.noise_as_expert);
+  if (!group_->distributed()) return n;
+  const auto a = n.as_array();
+  auto t = torch::tensor(std::vector<double>(a.begin(), a.end()), torch::kDouble);
+  group_->all_reduce_sum(t, "all-reduce of the loss denominators");
+  return loss::Normalisers::from_array(t.data_ptr<double>());
+}
+
 double Trainer::evaluate() {
   if (validation_.empty()) return std::numeric_limits<double>::quiet_NaN();
   torch::NoGradGuard no_grad;
@@ -295,7 +393,8 @@ double Trainer::evaluate() {
   const auto& tok = model_config_.tokens;
   loss::TokenNll total;
   data::NoiseOptions clean;
-  for (size_t start = 0; start < n; start += size_t(config_.batch_size)) {
+  for (size_t start = 0, batch = 0; start < n; start += size_t(config_.batch_size), ++batch) {
+    if (!owns_row(int64_t(batch))) continue;  // distributed: validation batch k is rank k's
     std::vector<data::ActionTrace> traces;
     for (size_t i = start; i < std::min(n, start + size_t(config_.batch_size)); ++i)
       traces.push_back(data::augment(validation_[i], clean, -1, 0, 0));
@@ -309,6 +408,12 @@ double Trainer::evaluate() {
     total.tokens += t.tokens;
   }
   model_->train();
+  if (group_->distributed()) {
+    auto t = torch::tensor({total.sum, double(total.tokens)}, torch::kDouble);
+    group_->all_reduce_sum(t, "all-reduce of the validation loss");
+    total.sum = t[0].item<double>();
+    total.tokens = int64_t(t[1].item<double>());
+  }
   return total.tokens ? total.sum / double(total.tokens) : std::numeric_limits<double>::quiet_NaN();
 }
 

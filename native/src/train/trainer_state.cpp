@@ -46,6 +46,7 @@ void Trainer::save(const std::string& dir) {
                             {"step", step_},
                             {"epoch", loader_->epoch()},
                             {"index", loader_->index()},
+                            {"world_size", world_size()},
                             {"config", config_.to_json()}};
     if (v_absorb_.defined()) {
       state["v_absorb"] = v_absorb_.item<double>();
@@ -60,6 +61,12 @@ void Trainer::save(const std::string& dir) {
 
 void Trainer::resume(const std::string& dir) {
   const auto state = read_trainer_state(dir);
+  // The batch split, the rollout split and the order of float sums follow the world size: the
+  // continuation is exact only with the same number of processes.
+  const int64_t saved_world = state.value("world_size", int64_t(1));
+  SM_CHECK(saved_world == world_size(), "resume: checkpoint ", dir, " was written by a run of ", saved_world,
+           " process(es), this run has ", world_size(), ": resume is exact only at the same world size. Hint: "
+           "start it with --nproc ", saved_world, " (or WORLD_SIZE=", saved_world, " under torchrun)");
   auto ckpt = model::load_checkpoint(dir, torch::kCPU);
   auto mine = model_->named_parameters();
   auto theirs = ckpt.model->named_parameters();

@@ -3,7 +3,9 @@
  * same loop and same metrics as the native `seqmatch-train` binary; adds raw-data preparation
  * (data.text / data.jsonl, or --data-text), the tokenizer copied into checkpoints, a progress line and
  * <out_dir>/loss.png. Bad config or data -> exit 2 with the native one-line message.
- * Tested by TrainCommandTest.
+ * --nproc N prepares the data once, then runs this same command as N local data-parallel ranks through the
+ * native launcher (docs/TRAINING.md "Data parallel"); under torchrun each process is one rank. Only rank 0
+ * prints, draws the chart and copies files into checkpoints. Tested by TrainCommandTest.
  */
 package ai.seqmatch.cli;
 
@@ -25,6 +27,7 @@ import com.fasterxml.jackson.databind.node.IntNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -80,6 +83,11 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--quiet", description = "No progress lines.")
   boolean quiet;
 
+  @Option(names = "--nproc", paramLabel = "N",
+      description = "Data parallel: run N local processes (batch_size is the global batch and must be divisible "
+          + "by N). Multi-node: start each process with torchrun instead (docs/TRAINING.md \"Data parallel\").")
+  Integer nproc;
+
   @Option(names = "--json", description = "Print the final summary as one JSON object (progress goes to stderr).")
   boolean json;
 
@@ -88,35 +96,69 @@ final class TrainCommand implements Callable<Integer> {
     TrainConfig c = configure();
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter progress = json ? spec.commandLine().getErr() : out;
+    // A data-parallel rank other than 0 prints nothing (its launcher or torchrun shows rank 0's lines).
+    boolean follower = !System.getenv().getOrDefault("RANK", "0").equals("0");
     TrainingInputs inputs = TrainingInputs.resolve(c, line -> {
-      if (!quiet) {
+      if (!quiet && !follower) {
         progress.println(line);
         progress.flush();
       }
     });
-    Summary summary = new Summary();
-    List<TrainingListener> listeners = new ArrayList<>();
-    listeners.add(summary);
-    if (!inputs.checkpointFiles().isEmpty()) {
-      listeners.add(new CheckpointFilesListener(inputs.checkpointFiles()));
-    }
-    if (!noChart) {
-      listeners.add(new LossChartListener(inputs.config().outDir().resolve("loss.png")));
-    }
-    if (!quiet) {
-      listeners.add(new ProgressListener(progress, inputs.config().logEvery()));
+    if (nproc != null && nproc > 1) {
+      return launchRanks(inputs.config());
     }
     try (Trainer trainer = Trainer.create(inputs.config())) {
+      boolean writer = trainer.rank() == 0;
+      Summary summary = new Summary();
+      List<TrainingListener> listeners = new ArrayList<>();
+      listeners.add(summary);
+      if (writer && !inputs.checkpointFiles().isEmpty()) {
+        listeners.add(new CheckpointFilesListener(inputs.checkpointFiles()));
+      }
+      if (writer && !noChart) {
+        listeners.add(new LossChartListener(inputs.config().outDir().resolve("loss.png")));
+      }
+      if (writer && !quiet) {
+        listeners.add(new ProgressListener(progress, inputs.config().logEvery()));
+      }
       if (resume != null) {
         trainer.resume(resume, allowConfigChanges);
       }
       FinishResult result = TrainingLoop.run(trainer, listeners, initialEval);
-      if (json) {
+      if (json && writer) {
         out.println(summary.toJson(trainer, result, noChart));
         out.flush();
       }
     }
     return 0;
+  }
+
+  /**
+   * --nproc N: this JVM has prepared the data; the ranks run this same command line (without --nproc) in N
+   * fresh JVMs, started and supervised by the native launcher. Returns the job's exit code.
+   */
+  private int launchRanks(TrainConfig prepared) {
+    long batch = prepared.get("batch_size").map(j -> j.asLong()).orElse(8L);
+    if (batch % nproc != 0) {
+      throw new InvalidInputException("config " + prepared.origin() + ": field 'batch_size' (" + batch
+          + ") must be divisible by --nproc " + nproc + ": batch_size is the global batch, split evenly across "
+          + "the ranks");
+    }
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(SeqMatchCli.class.getName());
+    List<String> args = spec.root().commandLine().getParseResult().originalArgs();
+    for (int i = 0; i < args.size(); ++i) {
+      if (args.get(i).equals("--nproc")) {
+        ++i;  // and its value
+      } else if (!args.get(i).startsWith("--nproc=")) {
+        command.add(args.get(i));
+      }
+    }
+    return Trainer.launchLocal(command, nproc);
   }
 
   /** The config file with --data-text and --set applied, options checked together. */
@@ -133,6 +175,12 @@ final class TrainCommand implements Callable<Integer> {
     }
     if (resume != null && resume.isBlank()) {
       problems.add("--resume needs a checkpoint directory or 'latest'");
+    }
+    if (nproc != null && nproc < 1) {
+      problems.add("--nproc must be >= 1 (got " + nproc + ")");
+    }
+    if (nproc != null && nproc > 1 && System.getenv("WORLD_SIZE") != null) {
+      problems.add("--nproc starts the ranks itself, but WORLD_SIZE is already set (torchrun?): drop one of the two");
     }
     if (!problems.isEmpty()) {
       throw new InvalidInputException(String.join("; ", problems));

@@ -64,6 +64,36 @@ class TrainCommandTest {
   }
 
   @Test
+  void nprocTwoTrainsLikeOneProcessAndOnlyRankZeroWrites() throws Exception {
+    Path data = TrainFixtures.preparedData(tmp);
+    Path one = tmp.resolve("one");
+    Path two = tmp.resolve("two");
+    Path config = TrainFixtures.smConfig(tmp, data, "dp", one);
+    TrainFixtures.Run a = cli("train", "--config", config.toString(), "--set", "max_steps=8", "--quiet");
+    assertEquals(0, a.code(), a.err());
+    // Two fresh JVMs under the native launcher; SequenceMatch with noise and replay from step 6.
+    TrainFixtures.Run b = cli("train", "--config", config.toString(), "--set", "max_steps=8", "--set",
+        "out_dir=" + two, "--nproc", "2", "--quiet");
+    assertEquals(0, b.code(), b.err());
+    List<JsonNode> la = TrainFixtures.trainLines(one);
+    List<JsonNode> lb = TrainFixtures.trainLines(two);
+    assertEquals(8, lb.size());
+    for (int i = 0; i < la.size(); i++) {
+      assertEquals(la.get(i).get("loss").asDouble(), lb.get(i).get("loss").asDouble(), 1e-4, "loss at step " + (i + 1));
+      assertEquals(la.get(i).get("model_rows").asLong(), lb.get(i).get("model_rows").asLong());
+    }
+    assertTrue(Files.exists(two.resolve("loss.png")), "rank 0 draws the chart");
+  }
+
+  @Test
+  void nprocThatDoesNotSplitTheBatchIsOneLineExit2() throws Exception {
+    Path data = TrainFixtures.preparedData(tmp);
+    Path config = TrainFixtures.smConfig(tmp, data, "split", tmp.resolve("split"));
+    cli("train", "--config", config.toString(), "--nproc", "4")
+        .assertBadInput("seqmatch train", "field 'batch_size' (6) must be divisible by --nproc 4");
+  }
+
+  @Test
   void resumesLatestAfterAnInterruptedRun() throws Exception {
     Path data = TrainFixtures.preparedData(tmp);
     Path out = tmp.resolve("run");

@@ -93,6 +93,34 @@ public final class Trainer implements AutoCloseable {
         Path.of(j.path("final").asText()));
   }
 
+  /**
+   * Data parallel (docs/TRAINING.md "Data parallel"): this process's rank, from torchrun's environment
+   * (RANK); 0 when alone. Only rank 0 writes out_dir, so only rank 0 should write charts or print.
+   */
+  public long rank() {
+    return NativeErrors.callLong(() -> SeqmatchNative.trainer_rank(handle()));
+  }
+
+  /** The number of data-parallel processes (WORLD_SIZE); 1 when alone. */
+  public long worldSize() {
+    return NativeErrors.callLong(() -> SeqmatchNative.trainer_world_size(handle()));
+  }
+
+  /**
+   * Runs {@code command} (an executable path, then its arguments) as {@code nproc} local ranks of one
+   * data-parallel job with torchrun's environment, and supervises them: a rank that dies is named and
+   * the others are stopped (native/src/train/launcher.h). Returns the job's exit code.
+   */
+  public static int launchLocal(List<String> command, int nproc) {
+    String argv;
+    try {
+      argv = JSON.writeValueAsString(command);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+    return NativeErrors.call(() -> SeqmatchNative.train_launch_local(argv, nproc));
+  }
+
   /** Mean validation NLL per token now, without logging it (NaN without validation data). */
   public double evaluate() {
     return NativeErrors.call(() -> SeqmatchNative.trainer_evaluate(handle()));
