@@ -37,10 +37,11 @@ final class ExperimentReport {
         + "Fig. 3)\n\n");
     md.append(String.format(Locale.ROOT, "Scale used: %s; %d steps of batch %d per run, GPT-2 with %d layers, "
         + "n_embd %d, n_positions %d, lr %s; %d training seeds per point; %d training examples, %d distinct "
-        + "validation and %d distinct test prompts (split seed %d). %d runs, %s wall time on this machine.%n%n",
+        + "validation and %d distinct test prompts (split seed %d). %d runs: %s of training in all (summed over "
+        + "runs, whichever call or shard trained them; evaluation not included); this call took %s.%n%n",
         r.task().describe(), s.steps(), s.batchSize(), s.nLayer(), s.nEmbd(), s.nPositions(), s.lr(), g.seeds(),
         s.trainExamples(), s.validationExamples(), s.testExamples(), s.seed(), r.runs().size() - g.seeds()
-        * (etas.contains(0.0) ? 1 : 0), Progress.duration(r.seconds())));
+        * (etas.contains(0.0) ? 1 : 0), Progress.duration(trainingSeconds(r)), Progress.duration(r.seconds())));
     md.append(protocol(s, g.task().strata()));
     md.append("Methods: **MLE** trains on data where the noise stays in the completion (no correction); **BC** is "
         + "MLE on the same noise followed by <bkspc> (noise tokens are not targets); **SequenceMatch-χ²** adds "
@@ -68,6 +69,12 @@ final class ExperimentReport {
         .append(command(g)).append("\n```\n");
     writeAtomically(r.results(), md.toString());
     writeAtomically(r.json(), json(r, s).toPrettyString() + "\n");
+  }
+
+  /** Training time of every distinct run (BC at η=0 is the MLE run, counted once). */
+  private static double trainingSeconds(AccuracyVsNoise.Result r) {
+    return r.runs().stream().filter(x -> !(x.spec().method() == Method.BC && x.spec().eta() == 0))
+        .mapToDouble(RunResult::trainSeconds).sum();
   }
 
   /** What every number means; shared with the quickstart report. */

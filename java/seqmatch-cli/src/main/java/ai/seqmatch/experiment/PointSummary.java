@@ -45,19 +45,19 @@ public record PointSummary(RunSpec spec, List<RunResult> runs) {
     return runs.stream().map(r -> r.spec().seed()).toList();
   }
 
-  /** Greedy test accuracy: mean over seeds with a t interval, or one run's Wilson interval. */
+  /** Greedy test accuracy: mean over seeds with a t interval (within [0, 1]), or one run's Wilson interval. */
   public Interval greedy() {
     return runs.size() == 1 ? runs.get(0).greedy().accuracy()
-        : StudentT.mean(runs.stream().mapToDouble(RunResult::accuracy).toArray());
+        : StudentT.mean(runs.stream().mapToDouble(RunResult::accuracy).toArray()).clippedTo(0, 1);
   }
 
-  /** Sampled (T=1) test accuracy: mean over seeds with a t interval, or one run's bootstrap interval. */
+  /** Sampled (T=1) test accuracy: mean over seeds with a t interval (within [0, 1]), or one run's bootstrap. */
   public Interval sampled() {
     if (runs.get(0).sampled().isEmpty()) {
       return new Interval(Double.NaN, Double.NaN, Double.NaN);
     }
     return runs.size() == 1 ? runs.get(0).sampledAccuracy()
-        : StudentT.mean(runs.stream().mapToDouble(r -> r.sampledAccuracy().estimate()).toArray());
+        : StudentT.mean(runs.stream().mapToDouble(r -> r.sampledAccuracy().estimate()).toArray()).clippedTo(0, 1);
   }
 
   /** Mean over seeds of a greedy-report metric. */

@@ -22,4 +22,16 @@ class StudentTTest {
     assertEquals(0.4, i.estimate(), 0.0);
     assertTrue(Double.isNaN(i.low()));
   }
+
+  @Test
+  void accuracyIntervalsAreClippedToWhereProportionsLie() {
+    // the Dyck grid's BC point: seeds 0.89, 0.91, 0.65 -> t interval [0.457, 1.176] before clipping
+    Interval raw = StudentT.mean(new double[] {0.89, 0.91, 0.65});
+    assertTrue(raw.high() > 1, raw.format());
+    Interval clipped = raw.clippedTo(0, 1);
+    assertEquals(raw.estimate(), clipped.estimate(), 0.0);
+    assertEquals(raw.low(), clipped.low(), 0.0);
+    assertEquals(1.0, clipped.high(), 0.0);
+    assertEquals(0.0, StudentT.mean(new double[] {0.0, 0.0, 0.01}).clippedTo(0, 1).low(), 0.0);
+  }
 }
