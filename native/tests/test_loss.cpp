@@ -2,7 +2,8 @@
 // rows (states replayed from the action trace, not taken from the packer), on random logits
 // and traces with <eos> endings, truncation, noise and replay-buffer rows; gradients checked
 // by central finite differences on a tiny case; EMO's DEMD in fp32 under autocast; a chunk of
-// two documents equal to the documents apart. Run: ctest -R test_loss
+// two documents equal to the documents apart; the chunked LM head (head.h) equal to the same
+// losses on full logits, values and gradients, in float64. Run: ctest -R test_loss
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -15,6 +16,8 @@
 #include "data/dataset.h"
 #include "data/noise.h"
 #include "loss/emo.h"
+#include "loss/head.h"
+#include "loss/mle.h"
 #include "loss/sequence_match.h"
 #include "model/gpt2.h"
 
@@ -370,6 +373,93 @@ TEST(Loss, TwoDocumentChunkEqualsTheDocumentsSeparately) {
   sd::ActionTrace joined;
   joined.actions = chunk.tokens;
   EXPECT_THROW(sd::pack({joined}, kBk, kEos, kV), c10::Error);
+}
+
+// The chunked LM head computes every loss from hidden states h and the head W without full
+// logits; on float64 it must give the same values and the same gradients w.r.t. h, W and V_abs as
+// the full-logits path on ℓ = h·Wᵀ (which the tests above check against the independent
+// references), for chunks that split the rows unevenly, one row per chunk, and all rows at once.
+TEST(Loss, ChunkedHeadEqualsFullLogitsValuesAndGradients) {
+  std::mt19937 rng(11);
+  auto traces = random_traces(rng, 8, 14);  // noise, <bkspc>, <eos>, truncation, replay rows
+  auto p = sd::pack(traces, kBk, kEos, kV);
+  const int64_t B = p.ids.size(0), T = p.ids.size(1), C = 5;
+  torch::manual_seed(11);
+  auto h0 = torch::randn({B, T, C}, torch::kDouble);
+  auto w0 = torch::randn({kV, C}, torch::kDouble);
+  auto E = torch::randn({kV, C}, torch::kDouble);
+  auto e_hat = E / E.norm(2, 1, true);
+  const auto o = sl::SequenceMatchOptions().gamma(0.9).alpha(0.7);
+
+  // Every scalar the trainer reads, as a function of (h, W, V_abs); chunk < 0: full logits.
+  auto terms = [&](const torch::Tensor& h, const torch::Tensor& w, const torch::Tensor& v_abs,
+                   int64_t chunk) {
+    auto head = [&](const sl::HeadQuery& q) {
+      return chunk < 0 ? sl::head_output(torch::matmul(h, w.t()), q) : sl::lm_head_output(h, w, q, chunk);
+    };
+    auto policy = head(sl::policy_query(p, kBk));
+    auto with_e = head(sl::policy_query(p, kBk, e_hat));
+    auto sm = sl::sequence_match_loss(policy, p, o, v_abs);
+    auto emo = sl::emo_loss(with_e, p, e_hat);
+    auto plain = head(sl::policy_query(p, -1));  // a vocabulary without <bkspc>
+    std::vector<torch::Tensor> out = {sm.sm, sm.bc, sm.phi_term, sm.v_term, sm.r2_term,
+                                      sl::bc_loss(policy, p), sl::bc_loss(plain, p),
+                                      emo.loss, emo.mle, emo.demd};
+    const char* names[] = {"sm", "sm.bc", "phi", "v", "r2", "bc", "bc without <bkspc>", "emo", "emo.mle", "emo.demd"};
+    std::vector<std::pair<std::string, torch::Tensor>> named;
+    for (size_t i = 0; i < out.size(); ++i) named.emplace_back(names[i], out[i]);
+    return named;
+  };
+  auto leaf = [](const torch::Tensor& x) { return x.clone().requires_grad_(true); };
+  auto vh = leaf(h0), vw = leaf(w0), vv = leaf(torch::full({}, 0.4, torch::kDouble));
+  auto want = terms(vh, vw, vv, -1);
+  for (int64_t chunk : {int64_t(3), int64_t(1), B * T}) {
+    auto ch = leaf(h0), cw = leaf(w0), cv = leaf(torch::full({}, 0.4, torch::kDouble));
+    auto got = terms(ch, cw, cv, chunk);
+    for (size_t i = 0; i < want.size(); ++i) {
+      const auto& name = want[i].first;
+      EXPECT_NEAR(got[i].second.item<double>(), want[i].second.item<double>(), 1e-12) << name << " chunk " << chunk;
+      auto gw = torch::autograd::grad({want[i].second}, {vh, vw, vv}, {}, true, false, true);
+      auto gg = torch::autograd::grad({got[i].second}, {ch, cw, cv}, {}, true, false, true);
+      const char* wrt[] = {"h", "W", "V_abs"};
+      for (size_t k = 0; k < 3; ++k) {
+        ASSERT_EQ(gw[k].defined(), gg[k].defined()) << name << " d/d" << wrt[k];
+        if (!gw[k].defined()) continue;
+        EXPECT_LE((gg[k] - gw[k]).abs().max().item<double>(), 1e-12 * (1 + gw[k].abs().max().item<double>()))
+            << name << " d/d" << wrt[k] << " chunk " << chunk;
+      }
+    }
+    // The gradients are not all zero (a test that could not fail would pass here too).
+    auto g = torch::autograd::grad({got[0].second + got[7].second}, {ch, cw})[0];
+    EXPECT_GT(g.abs().max().item<double>(), 1e-3);
+  }
+
+  // The token-only validation NLL (<bkspc> never allowed), chunked and full.
+  torch::NoGradGuard no_grad;
+  auto full = sl::token_nll(torch::matmul(h0, w0.t()), p, kBk);
+  for (int64_t chunk : {int64_t(2), B * T}) {
+    auto got = sl::token_nll(sl::lm_head_output(h0, w0, sl::token_query(p, kBk), chunk), p, kBk);
+    EXPECT_NEAR(got.sum, full.sum, 1e-10);
+    EXPECT_EQ(got.tokens, full.tokens);
+    EXPECT_GT(got.tokens, 0);
+  }
+}
+
+// The chunked head in float32, as the trainer runs it, against the float64 full-logits path.
+TEST(Loss, ChunkedHeadFloat32MatchesFloat64) {
+  std::mt19937 rng(12);
+  auto traces = random_traces(rng, 6, 12);
+  auto p = sd::pack(traces, kBk, kEos, kV);
+  torch::manual_seed(12);
+  auto h = torch::randn({p.ids.size(0), p.ids.size(1), 8}, torch::kDouble);
+  auto w = torch::randn({kV, 8}, torch::kDouble);
+  auto want = sl::sequence_match_loss(torch::matmul(h, w.t()), p, kBk, sl::SequenceMatchOptions());
+  auto got = sl::sequence_match_loss(
+      sl::lm_head_output(h.to(torch::kFloat), w.to(torch::kFloat), sl::policy_query(p, kBk), 4), p,
+      sl::SequenceMatchOptions());
+  EXPECT_EQ(got.sm.scalar_type(), torch::kFloat);
+  EXPECT_NEAR(got.sm.item<double>(), want.sm.item<double>(), 1e-4 * (1 + std::abs(want.sm.item<double>())));
+  EXPECT_NEAR(got.bc.item<double>(), want.bc.item<double>(), 1e-4 * (1 + std::abs(want.bc.item<double>())));
 }
 
 TEST(Loss, UnknownDivergenceIsNamed) {
