@@ -19,6 +19,7 @@
 #include "train/resume_check.h"
 #include "train/run.h"
 #include "train/train_config.h"
+#include "util/hugepage_malloc.h"
 
 namespace {
 
@@ -43,6 +44,7 @@ std::string eta(double seconds) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  seqmatch::util::ensure_hugepage_malloc(argv);  // huge-page malloc: see util/hugepage_malloc.h
   std::string config_path, resume, allow_changes;
   std::vector<std::string> overrides;
   bool quiet = false;
