@@ -4,10 +4,12 @@
 //                                         [--repeats N] [--json]
 // Prints one line per batch: tokens/s and ms per step (the median of N timed runs after a
 // warm-up; each run includes the prompt prefill). --json prints
-// {"impl":"native","bench":"decode-B","times_s":[..]} per batch for scripts/bench/peer.sh.
+// {"impl":"native","bench":"decode-B","times_s":[..],"cpu_s":[..]} per batch (wall and process CPU
+// seconds per run) for scripts/bench/peer.sh.
 // Figures: docs/PERFORMANCE.md.
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +17,13 @@
 
 #include "sample/sampler.h"
 #include "util/hugepage_malloc.h"
+
+// CPU seconds of this process (all threads, user + system): see bench_loss.cpp.
+static double cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
 
 int main(int argc, char** argv) {
   seqmatch::util::ensure_hugepage_malloc(argv);
@@ -53,18 +62,23 @@ int main(int argc, char** argv) {
     o.greedy = true;
     o.max_new_tokens = new_tokens;
     ss::generate(model, tokens, prompts, o);  // warm-up
-    std::vector<double> times;
+    std::vector<double> times, cpu;
     for (int r = 0; r < repeats; ++r) {
       const auto t0 = std::chrono::steady_clock::now();
+      const double c0 = cpu_seconds();
       ss::generate(model, tokens, prompts, o);
       if (device != "cpu") torch::cuda::synchronize();
       times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      cpu.push_back(cpu_seconds() - c0);
     }
     std::sort(times.begin(), times.end());
+    std::sort(cpu.begin(), cpu.end());
     const double s = times[times.size() / 2];
     if (json) {
       std::printf("{\"impl\":\"native\",\"bench\":\"decode-%lld\",\"times_s\":[", (long long)B);
       for (size_t i = 0; i < times.size(); ++i) std::printf("%s%.4f", i ? "," : "", times[i]);
+      std::printf("],\"cpu_s\":[");
+      for (size_t i = 0; i < cpu.size(); ++i) std::printf("%s%.4f", i ? "," : "", cpu[i]);
       std::printf("]}\n");
     } else {
       std::printf("batch %4lld | %9.1f tokens/s | %7.3f ms/step\n", (long long)B,

@@ -5,14 +5,16 @@
 //        rows of 33 actions with <bkspc>, explicit packing mask, 0.5·BC + 0.5·SequenceMatch-χ²;
 //   bc   BC alone on the sm batch, so sm − bc is the cost of the objective itself.
 //   build/cpu-release/native/bench_loss [vocab T B n_layer n_embd iters] [--only mle|sm|bc]
-//                                       [--json] [--dump-batches FILE]
-// --json prints one line per bench, {"impl":"native","bench":..,"times_s":[..],"peak_rss_mb":..},
+//                                       [--json] [--dump-batches FILE] [--chunk-rows N]
+// --json prints one line per bench, {"impl":"native","bench":..,"times_s":[..],"cpu_s":[..],
+// "peak_rss_mb":..} (wall and process CPU seconds per iteration),
 // for scripts/bench/peer.sh; --dump-batches writes both batches (safetensors) for the Python peer
 // (scripts/bench/peer.py) and exits. Iteration 0 is a warm-up and not reported.
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -31,6 +33,14 @@
 
 namespace {
 
+// CPU seconds of this process (all threads, user + system): on a machine shared with other jobs
+// it moves far less than wall time, and page faults (system time) stay in it.
+double cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
+
 double peak_rss_mb() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -45,10 +55,12 @@ int main(int argc, char** argv) {
   namespace sl = seqmatch::loss;
   std::vector<const char*> pos;
   std::string only, dump;
+  int64_t chunk_rows = 0;  // 0: the default (loss::kChunkBytes of logits per chunk)
   bool json = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
     else if (!std::strcmp(argv[i], "--dump-batches") && i + 1 < argc) dump = argv[++i];
+    else if (!std::strcmp(argv[i], "--chunk-rows") && i + 1 < argc) chunk_rows = std::atoll(argv[++i]);
     else if (!std::strcmp(argv[i], "--json")) json = true;
     else pos.push_back(argv[i]);
   }
@@ -115,23 +127,27 @@ int main(int argc, char** argv) {
   const auto opts = sl::SequenceMatchOptions();
   auto w = [&]() { return model->wte->weight; };
   auto run = [&](const std::string& name, const std::function<torch::Tensor()>& loss) {
-    std::vector<double> times;
+    std::vector<double> times, cpu;
     for (int i = 0; i <= iters; ++i) {
       model->zero_grad();
       const auto t0 = std::chrono::steady_clock::now();
+      const double c0 = cpu_seconds();
       loss().backward();
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if (i > 0) times.push_back(s);  // iteration 0 warms up the allocator
+      if (i > 0) times.push_back(s), cpu.push_back(cpu_seconds() - c0);  // iteration 0 warms up
     }
     std::sort(times.begin(), times.end());
+    std::sort(cpu.begin(), cpu.end());
     const double median = times[times.size() / 2];
     if (json) {
       std::printf("{\"impl\":\"native\",\"bench\":\"%s\",\"times_s\":[", name.c_str());
       for (size_t i = 0; i < times.size(); ++i) std::printf("%s%.4f", i ? "," : "", times[i]);
+      std::printf("],\"cpu_s\":[");
+      for (size_t i = 0; i < cpu.size(); ++i) std::printf("%s%.4f", i ? "," : "", cpu[i]);
       std::printf("],\"peak_rss_mb\":%.1f}\n", peak_rss_mb());
     } else {
-      std::printf("%-4s median %.3f s/step (min %.3f, max %.3f) | peak RSS so far %.0f MB\n", name.c_str(),
-                  median, times.front(), times.back(), peak_rss_mb());
+      std::printf("%-4s median %.3f s/step (min %.3f, max %.3f), CPU %.3f s | peak RSS so far %.0f MB\n",
+                  name.c_str(), median, times.front(), times.back(), cpu[cpu.size() / 2], peak_rss_mb());
     }
     std::fflush(stdout);
     return median;
@@ -140,17 +156,17 @@ int main(int argc, char** argv) {
   if (only.empty() || only == "mle")
     mle = run("mle", [&] {
       auto h = model->hidden(q.ids, q.pos);  // (B, T, C)
-      return sl::bc_loss(sl::lm_head_output(h, w(), sl::policy_query(q, bk)), q);
+      return sl::bc_loss(sl::lm_head_output(h, w(), sl::policy_query(q, bk), chunk_rows), q);
     });
   if (only.empty() || only == "bc")
     bc = run("bc", [&] {
       auto h = model->hidden(p.ids, p.pos, p.mask);
-      return sl::bc_loss(sl::lm_head_output(h, w(), sl::policy_query(p, bk)), p);
+      return sl::bc_loss(sl::lm_head_output(h, w(), sl::policy_query(p, bk), chunk_rows), p);
     });
   if (only.empty() || only == "sm")
     sm = run("sm", [&] {
       auto h = model->hidden(p.ids, p.pos, p.mask);
-      auto terms = sl::sequence_match_loss(sl::lm_head_output(h, w(), sl::policy_query(p, bk)), p, opts);
+      auto terms = sl::sequence_match_loss(sl::lm_head_output(h, w(), sl::policy_query(p, bk), chunk_rows), p, opts);
       return 0.5 * terms.bc + 0.5 * terms.sm;
     });
   if (!json && only.empty()) {

@@ -1,7 +1,8 @@
 """The Python peer of SeqMatch's native benchmarks: the same GPT-2 (pre-LayerNorm, tanh-GELU, tied
 LM head, HF Conv1D layout), the same shapes and batches, written the way a PyTorch user would,
 on Debian's python3-torch (the same libtorch 1.13 as the native core). Run by scripts/bench/peer.sh;
-prints one JSON line per bench, like the native bench_loss / bench_decode with --json.
+prints one JSON line per bench, like the native bench_loss / bench_decode with --json (wall and
+process CPU seconds per iteration).
 
   python3 peer.py train --batches FILE --bench mle|sm|bc [--layers 4 --embd 128 --heads 4 --iters 3]
   python3 peer.py decode --vocab 50259 --new-tokens 64 --batch 1 8 64 [--layers 4 --embd 128 ...]
@@ -142,10 +143,10 @@ def train(a):
     torch.manual_seed(0)
     model = GPT2(V, 2 * T, a.embd, a.layers, a.heads)
     model.train()
-    times = []
+    times, cpu = [], []
     for i in range(a.iters + 1):
         model.zero_grad(set_to_none=True)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         if a.bench == "mle":
             logits = model(b["ids"], b["pos"])
             target = b["target"].masked_fill(~(b["loss_row"] & b["expert"]), -100)
@@ -157,9 +158,10 @@ def train(a):
         loss.backward()
         if i > 0:
             times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
         del logits, loss
     print(json.dumps({"impl": "python", "bench": a.bench, "times_s": sorted(round(t, 4) for t in times),
-                      "peak_rss_mb": round(peak_rss_mb(), 1)}), flush=True)
+                      "cpu_s": sorted(round(t, 4) for t in cpu), "peak_rss_mb": round(peak_rss_mb(), 1)}), flush=True)
 
 
 @torch.no_grad()
@@ -186,13 +188,14 @@ def decode(a):
     for B in a.batch:
         prompts = torch.tensor([[(b * 31 + t * 7) % a.vocab for t in range(16)] for b in range(B)])
         greedy(model, prompts, a.new_tokens, a.heads, a.embd)  # warm-up
-        times = []
+        times, cpu = [], []
         for _ in range(a.repeats):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             greedy(model, prompts, a.new_tokens, a.heads, a.embd)
             times.append(time.perf_counter() - t0)
-        print(json.dumps({"impl": "python", "bench": f"decode-{B}", "times_s": sorted(round(t, 4) for t in times)}),
-              flush=True)
+            cpu.append(time.process_time() - c0)
+        print(json.dumps({"impl": "python", "bench": f"decode-{B}", "times_s": sorted(round(t, 4) for t in times),
+                          "cpu_s": sorted(round(t, 4) for t in cpu)}), flush=True)
 
 
 def main():

@@ -5,7 +5,9 @@
 # SequenceMatch (the same packed batch, dumped by bench_loss); greedy decode at batch 1, 8, 64.
 # Rounds alternate which side runs first; each round's figure is the median of its iterations, and
 # the summary gives the median and range over rounds, and ours / peer (time ratio: <= 1.0 means
-# ours is no slower). Run once with glibc's huge-page malloc off and once on (--malloc both).
+# ours is no slower), for wall time and for process CPU time (user + system, all threads; on a
+# machine shared with other jobs it is the steadier of the two). Run once with glibc's huge-page
+# malloc off and once on (--malloc both).
 #
 #   scripts/bench/peer.sh [--rounds 3] [--iters 3] [--new-tokens 64] [--malloc default|hugetlb|both]
 #                         [--only train|decode] [--out DIR]
@@ -25,7 +27,7 @@ while (($#)); do
     --malloc) malloc="${2:?}"; shift 2 ;;
     --only) only="${2:?}"; shift 2 ;;
     --out) out="${2:?}"; shift 2 ;;
-    -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -84,23 +86,26 @@ done
 "$py" - "$results" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-def med(xs): return statistics.median(xs)
 cell = {}
 for r in rows:
     cell.setdefault((r["malloc"], r["bench"], r["impl"]), []).append(r)
-print(f"{'malloc':8} {'bench':10} {'ours s (median, range)':28} {'peer s (median, range)':28} {'ours/peer':>9}  peak RSS MB ours/peer")
+print("per round: the median of its iterations; columns: median over rounds (min-max), seconds")
+print(f"{'malloc':8} {'bench':9} {'clock':5} {'ours':24} {'peer':24} {'ours/peer':>9}  peak RSS MB ours/peer")
 for malloc, bench in sorted({(m, b) for m, b, _ in cell}):
-    line, meds = [], {}
-    for impl in ("native", "python"):
-        rs = cell.get((malloc, bench, impl), [])
-        per_round = [med(r["times_s"]) for r in rs]
-        if not per_round:
-            line.append(f"{'-':28}"); continue
-        meds[impl] = med(per_round)
-        line.append(f"{meds[impl]:7.3f} ({min(per_round):.3f}-{max(per_round):.3f}, n={len(per_round)})".ljust(28))
-    ratio = f"{meds['native'] / meds['python']:9.2f}" if len(meds) == 2 else f"{'-':>9}"
-    rss = "/".join(f"{max(r.get('peak_rss_mb', 0) for r in cell.get((malloc, bench, i), [{}])):.0f}"
-                   for i in ("native", "python")) if not bench.startswith("decode") else ""
-    print(f"{malloc:8} {bench:10} {line[0]} {line[1]} {ratio}  {rss}")
+    for clock, key in (("wall", "times_s"), ("cpu", "cpu_s")):
+        line, meds = [], {}
+        for impl in ("native", "python"):
+            per_round = [statistics.median(r[key]) for r in cell.get((malloc, bench, impl), [])]
+            if not per_round:
+                line.append(f"{'-':24}")
+                continue
+            meds[impl] = statistics.median(per_round)
+            line.append(f"{meds[impl]:7.3f} ({min(per_round):.3f}-{max(per_round):.3f})".ljust(24))
+        ratio = f"{meds['native'] / meds['python']:9.2f}" if len(meds) == 2 else f"{'-':>9}"
+        rss = ""
+        if clock == "wall" and not bench.startswith("decode"):
+            rss = "/".join(f"{max([r.get('peak_rss_mb', 0) for r in cell.get((malloc, bench, i), [])] or [0]):.0f}"
+                           for i in ("native", "python"))
+        print(f"{malloc:8} {bench:9} {clock:5} {line[0]} {line[1]} {ratio}  {rss}")
 PY
 echo "peer.sh: raw results in $results" >&2
