@@ -53,7 +53,8 @@ torch::Tensor allowed_chunk(const torch::Tensor& h, const torch::Tensor& w, cons
 }
 
 // Inputs: h (N, C) the needed rows' hidden states, w (V, C) the head, e (V, C) or an empty
-// tensor for none (a custom Function takes no undefined inputs), target (N), bk_ok (N). Outputs: Q (N), V (N) and, with e, qe (N, C).
+// tensor for none (a custom Function takes no undefined inputs), target (N), bk_ok (N).
+// Outputs: Q (N), V (N) and, with e, qe (N, C).
 struct ChunkedHead : public torch::autograd::Function<ChunkedHead> {
   static variable_list forward(AutogradContext* ctx, torch::Tensor h, torch::Tensor w, torch::Tensor e,
                                torch::Tensor target, torch::Tensor bk_ok, int64_t bkspc_id,
