@@ -166,8 +166,8 @@ bool BatchDecoder::step(std::vector<ActionEvent>* events) {
   if (done()) return false;
   torch::NoGradGuard no_grad;
   const size_t n = active_.size();
-  std::vector<double> u(n);
-  for (size_t i = 0; i < n; ++i) {
+  std::vector<double> u(n);  // the rows' uniforms: greedy decoding draws none
+  for (size_t i = 0; i < n && !options_.greedy; ++i) {
     const int64_t b = active_[i];
     const uint64_t seed = options_.row_seeds.empty() ? options_.seed + uint64_t(b)
                                                      : options_.row_seeds[b];
