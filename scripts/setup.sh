@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Checks (and if needed installs) what SeqMatch builds against: Debian/Ubuntu packages for the
 # native core (DESIGN.md §2) plus a JDK 17+ and Maven. Unknown platforms fail with exit 1.
-# Usage: bash scripts/setup.sh [--quiet]
+# Usage: bash scripts/setup.sh [--quiet] [--bench]
 set -euo pipefail
 
-quiet=0
-if [[ "${1:-}" == "--quiet" ]]; then
-  quiet=1
-fi
+quiet=0 bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --quiet) quiet=1 ;;
+    --bench) bench=1 ;;  # also what scripts/bench/peer.sh needs: python3-torch for the Python peer
+    *) echo "setup: unknown argument '$arg' (expected --quiet, --bench)" >&2; exit 2 ;;
+  esac
+done
 say() { if (( ! quiet )); then echo "setup: $*"; fi; }
 die() { echo "setup: $*" >&2; exit 1; }
 
@@ -33,6 +37,8 @@ command -v dpkg-query >/dev/null || die "dpkg-query not found on a Debian-like s
 # chromium, chromium-driver: PlaygroundBrowserTest drives the HTTP server's playground page in headless Chromium.
 packages=(cmake g++ make libtorch-dev libgloo-dev libopenblas0-pthread libgtest-dev nlohmann-json3-dev python3-numpy
   python3-sklearn chromium chromium-driver)
+# python3-torch: only for the side-by-side benchmark (scripts/bench/peer.sh), never for the tests.
+if (( bench )); then packages+=(python3-torch); fi
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -1,31 +1,82 @@
-// Objective overhead micro-benchmark (not a test): on the SAME packed batch (noise-augmented data
-// rows + replay rows), time forward + loss + backward with the SequenceMatch loss vs the BC/MLE
-// loss, so the difference is the cost of the objective itself (V over all states, V', r², the
-// packing mask), separate from batch composition and rollouts.
-//   build/cpu-release/native/bench_loss [vocab T B n_layer n_embd iters]
+// Training-step micro-benchmark (not a test): forward + loss + backward of a random GPT-2, the
+// LM head and losses as the trainer runs them (chunked, loss/head.h), per iteration:
+//   mle  B clean rows of T tokens, causal fast path, BC/MLE loss (= cross-entropy);
+//   sm   the SAME model on a packed batch of B−2 noise-augmented data rows (η 0.05) and 2 replay
+//        rows of 33 actions with <bkspc>, explicit packing mask, 0.5·BC + 0.5·SequenceMatch-χ²;
+//   bc   BC alone on the sm batch, so sm − bc is the cost of the objective itself.
+//   build/cpu-release/native/bench_loss [vocab T B n_layer n_embd iters] [--only mle|sm|bc]
+//                                       [--json] [--dump-batches FILE] [--chunk-rows N]
+// --json prints one line per bench, {"impl":"native","bench":..,"times_s":[..],"cpu_s":[..],
+// "peak_rss_mb":..} (wall and process CPU seconds per iteration),
+// for scripts/bench/peer.sh; --dump-batches writes both batches (safetensors) for the Python peer
+// (scripts/bench/peer.py) and exits. Iteration 0 is a warm-up and not reported.
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <functional>
 #include <random>
+#include <string>
 
 #include "data/noise.h"
 #include "data/pack.h"
+#include "loss/head.h"
 #include "loss/mle.h"
 #include "loss/sequence_match.h"
 #include "model/gpt2.h"
+#include "model/safetensors.h"
+#include "util/hugepage_malloc.h"
+
+namespace {
+
+// CPU seconds of this process (all threads, user + system): on a machine shared with other jobs
+// it moves far less than wall time, and page faults (system time) stay in it.
+double cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
+
+double peak_rss_mb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
+  seqmatch::util::ensure_hugepage_malloc(argv);
   namespace sd = seqmatch::data;
   namespace sl = seqmatch::loss;
-  auto arg = [&](int i, int64_t d) { return argc > i ? std::atoll(argv[i]) : d; };
-  const int64_t V = arg(1, 50259), T = arg(2, 128), B = arg(3, 8), L = arg(4, 4), C = arg(5, 128);
-  const int iters = int(arg(6, 5));
+  std::vector<const char*> pos;
+  std::string only, dump;
+  int64_t chunk_rows = 0;  // 0: the default (loss::kChunkBytes of logits per chunk)
+  bool json = false;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+    else if (!std::strcmp(argv[i], "--dump-batches") && i + 1 < argc) dump = argv[++i];
+    else if (!std::strcmp(argv[i], "--chunk-rows") && i + 1 < argc) chunk_rows = std::atoll(argv[++i]);
+    else if (!std::strcmp(argv[i], "--json")) json = true;
+    else pos.push_back(argv[i]);
+  }
+  if (!only.empty() && only != "mle" && only != "sm" && only != "bc") {
+    std::fprintf(stderr, "bench_loss: --only must be mle, sm or bc (got '%s')\n", only.c_str());
+    return 2;
+  }
+  auto arg = [&](size_t i, int64_t d) { return pos.size() > i ? std::atoll(pos[i]) : d; };
+  const int64_t V = arg(0, 50259), T = arg(1, 128), B = arg(2, 8), L = arg(3, 4), C = arg(4, 128);
+  const int iters = int(arg(5, 5));
   const int64_t bk = V - 1, eos = V - 3;
   torch::manual_seed(0);
   seqmatch::model::GPT2 model(seqmatch::model::GPT2Options().vocab_size(V).n_positions(2 * T)
                                   .n_embd(C).n_layer(L).n_head(4));
   model->train();
-  // 6 data rows of T tokens with η = 0.05 uniform noise, 2 replay rows of 33 actions (as in the
+  // B−2 data rows of T tokens with η = 0.05 uniform noise, 2 replay rows of 33 actions (as in the
   // tinyshakespeare run), the same traces for both objectives.
   std::mt19937 rng(1);
   std::vector<sd::ActionTrace> traces;
@@ -54,44 +105,77 @@ int main(int argc, char** argv) {
     clean.push_back(tr);
   }
   auto q = sd::pack(clean, bk, eos, V);
+  if (!dump.empty()) {
+    std::vector<std::pair<std::string, torch::Tensor>> out;
+    auto add = [&](const std::string& prefix, const sd::PackedBatch& b) {
+      out.emplace_back(prefix + "ids", b.ids);
+      out.emplace_back(prefix + "pos", b.pos);
+      out.emplace_back(prefix + "mask", b.mask.to(torch::kUInt8));
+      out.emplace_back(prefix + "target", b.target);
+      out.emplace_back(prefix + "loss_row", b.loss_row.to(torch::kUInt8));
+      out.emplace_back(prefix + "expert", b.expert.to(torch::kUInt8));
+      out.emplace_back(prefix + "terminal", b.terminal.to(torch::kUInt8));
+      out.emplace_back(prefix + "bk_allowed", b.bk_allowed.to(torch::kUInt8));
+      out.emplace_back(prefix + "step", b.step.to(torch::kFloat));
+      out.emplace_back(prefix + "from_model", b.from_model.to(torch::kUInt8));
+    };
+    add("sm.", p);
+    add("mle.", q);
+    seqmatch::model::write_safetensors(dump, out, {{"vocab", std::to_string(V)}, {"bkspc", std::to_string(bk)}});
+    return 0;
+  }
   const auto opts = sl::SequenceMatchOptions();
-  auto time_mle = [&]() {
-    double total = 0;
+  auto w = [&]() { return model->wte->weight; };
+  auto run = [&](const std::string& name, const std::function<torch::Tensor()>& loss) {
+    std::vector<double> times, cpu;
     for (int i = 0; i <= iters; ++i) {
       model->zero_grad();
       const auto t0 = std::chrono::steady_clock::now();
-      sl::bc_loss(model->forward(q.ids, q.pos), q, bk).backward();
+      const double c0 = cpu_seconds();
+      loss().backward();
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if (i > 0) total += s;
+      if (i > 0) times.push_back(s), cpu.push_back(cpu_seconds() - c0);  // iteration 0 warms up
     }
-    return total / iters;
-  };
-  auto time_objective = [&](bool sm) {
-    double total = 0;
-    for (int i = 0; i <= iters; ++i) {
-      model->zero_grad();
-      const auto t0 = std::chrono::steady_clock::now();
-      auto logits = model->forward(p.ids, p.pos, p.mask);  // (B, T', V)
-      torch::Tensor loss;
-      if (sm) {
-        auto terms = sl::sequence_match_loss(logits, p, bk, opts);
-        loss = 0.5 * terms.bc + 0.5 * terms.sm;
-      } else {
-        loss = sl::bc_loss(logits, p, bk);
-      }
-      loss.backward();
-      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if (i > 0) total += s;  // iteration 0 warms up the allocator
+    std::sort(times.begin(), times.end());
+    std::sort(cpu.begin(), cpu.end());
+    const double median = times[times.size() / 2];
+    if (json) {
+      std::printf("{\"impl\":\"native\",\"bench\":\"%s\",\"times_s\":[", name.c_str());
+      for (size_t i = 0; i < times.size(); ++i) std::printf("%s%.4f", i ? "," : "", times[i]);
+      std::printf("],\"cpu_s\":[");
+      for (size_t i = 0; i < cpu.size(); ++i) std::printf("%s%.4f", i ? "," : "", cpu[i]);
+      std::printf("],\"peak_rss_mb\":%.1f}\n", peak_rss_mb());
+    } else {
+      std::printf("%-4s median %.3f s/step (min %.3f, max %.3f), CPU %.3f s | peak RSS so far %.0f MB\n",
+                  name.c_str(), median, times.front(), times.back(), cpu[cpu.size() / 2], peak_rss_mb());
     }
-    return total / iters;
+    std::fflush(stdout);
+    return median;
   };
-  const double mle = time_mle(), bc = time_objective(false), sm = time_objective(true);
-  const double data_sm = double((B - 2) * T), data_mle = double(B * T);
-  std::printf("SM batch: %lld rows × %lld packed positions (%.0f data tokens); MLE batch: %lld × %lld; vocab %lld\n",
-              (long long)B, (long long)p.ids.size(1), data_sm, (long long)B, (long long)T, (long long)V);
-  std::printf("same SM batch, BC loss: %.3f s/step | same SM batch, SM loss: %.3f s/step | objective overhead %+.1f %%\n",
-              bc, sm, 100.0 * (sm / bc - 1.0));
-  std::printf("MLE (clean, causal): %.3f s/step = %.3f ms/data token | SM: %.3f ms/data token | overhead per data token %+.1f %%\n",
-              mle, 1e3 * mle / data_mle, 1e3 * sm / data_sm, 100.0 * ((sm / data_sm) / (mle / data_mle) - 1.0));
+  double mle = 0, bc = 0, sm = 0;
+  if (only.empty() || only == "mle")
+    mle = run("mle", [&] {
+      auto h = model->hidden(q.ids, q.pos);  // (B, T, C)
+      return sl::bc_loss(sl::lm_head_output(h, w(), sl::policy_query(q, bk), chunk_rows), q);
+    });
+  if (only.empty() || only == "bc")
+    bc = run("bc", [&] {
+      auto h = model->hidden(p.ids, p.pos, p.mask);
+      return sl::bc_loss(sl::lm_head_output(h, w(), sl::policy_query(p, bk), chunk_rows), p);
+    });
+  if (only.empty() || only == "sm")
+    sm = run("sm", [&] {
+      auto h = model->hidden(p.ids, p.pos, p.mask);
+      auto terms = sl::sequence_match_loss(sl::lm_head_output(h, w(), sl::policy_query(p, bk), chunk_rows), p, opts);
+      return 0.5 * terms.bc + 0.5 * terms.sm;
+    });
+  if (!json && only.empty()) {
+    const double data_sm = double((B - 2) * T), data_mle = double(B * T);
+    std::printf("SM batch: %lld rows × %lld packed positions (%.0f data tokens); MLE batch: %lld × %lld; vocab %lld\n",
+                (long long)B, (long long)p.ids.size(1), data_sm, (long long)B, (long long)T, (long long)V);
+    std::printf("objective overhead (sm vs bc, same batch) %+.1f %% | per data token: MLE %.3f ms, SM %.3f ms (%+.1f %%)\n",
+                100.0 * (sm / bc - 1.0), 1e3 * mle / data_mle, 1e3 * sm / data_sm,
+                100.0 * ((sm / data_sm) / (mle / data_mle) - 1.0));
+  }
   return 0;
 }

@@ -2,7 +2,8 @@
 // rows (states replayed from the action trace, not taken from the packer), on random logits
 // and traces with <eos> endings, truncation, noise and replay-buffer rows; gradients checked
 // by central finite differences on a tiny case; EMO's DEMD in fp32 under autocast; a chunk of
-// two documents equal to the documents apart. Run: ctest -R test_loss
+// two documents equal to the documents apart; the chunked LM head (head.h) equal to the same
+// losses on full logits, values and gradients, in float64. Run: ctest -R test_loss
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include "data/dataset.h"
 #include "data/noise.h"
 #include "loss/emo.h"
+#include "loss/head.h"
 #include "loss/mle.h"
 #include "loss/normalisers.h"
 #include "loss/sequence_match.h"
@@ -118,6 +120,32 @@ std::vector<sd::ActionTrace> random_traces(std::mt19937& rng, int n, int64_t max
   return out;
 }
 
+// A batch split as data parallelism splits it: rank r of `ranks` holds rows r, r+ranks, ...,
+// packed alone (so padded to its own longest row), with its slice of the per-row tensor `x`
+// (B, T, ·) of the whole batch, and the denominators summed over the ranks (normalisers.h).
+struct Shards {
+  std::vector<sd::PackedBatch> batches;
+  std::vector<torch::Tensor> x;
+  sl::Normalisers global;
+};
+
+Shards split_batch(const std::vector<sd::ActionTrace>& traces, const torch::Tensor& x, int ranks,
+                   const sl::SequenceMatchOptions& o) {
+  Shards s;
+  double totals[sl::Normalisers::kCount] = {};
+  for (int r = 0; r < ranks; ++r) {
+    std::vector<sd::ActionTrace> mine;
+    std::vector<int64_t> rows;
+    for (size_t i = size_t(r); i < traces.size(); i += size_t(ranks)) mine.push_back(traces[i]), rows.push_back(int64_t(i));
+    s.batches.push_back(sd::pack(mine, kBk, kEos, kV));
+    s.x.push_back(x.index_select(0, torch::tensor(rows)).narrow(1, 0, s.batches.back().ids.size(1)));
+    const auto n = sl::normalisers(s.batches.back(), o.gamma(), o.noise_as_expert()).as_array();
+    for (int k = 0; k < sl::Normalisers::kCount; ++k) totals[k] += n[k];
+  }
+  s.global = sl::Normalisers::from_array(totals);
+  return s;
+}
+
 }  // namespace
 
 TEST(Loss, SequenceMatchMatchesFloat64ReferenceForEveryDivergence) {
@@ -150,20 +178,10 @@ TEST(Loss, SharesOfASplitBatchWithSummedNormalisersAddUpToTheWholeBatch) {
   auto want_bc = sl::bc_loss(logits, whole, kBk);
   auto want_grad = torch::autograd::grad({want.sm + want_bc}, {logits})[0];
 
-  // Rank r of 3 holds rows r, r+3, ...: packed alone, so padded to its own longest row.
-  std::vector<sd::PackedBatch> shards;
-  std::vector<torch::Tensor> shard_logits;
-  double totals[sl::Normalisers::kCount] = {};
-  for (int r = 0; r < 3; ++r) {
-    std::vector<sd::ActionTrace> mine;
-    std::vector<int64_t> rows;
-    for (size_t i = size_t(r); i < traces.size(); i += 3) mine.push_back(traces[i]), rows.push_back(int64_t(i));
-    shards.push_back(sd::pack(mine, kBk, kEos, kV));
-    shard_logits.push_back(logits.index_select(0, torch::tensor(rows)).narrow(1, 0, shards.back().ids.size(1)));
-    const auto n = sl::normalisers(shards.back(), o.gamma(), o.noise_as_expert()).as_array();
-    for (int k = 0; k < sl::Normalisers::kCount; ++k) totals[k] += n[k];
-  }
-  const auto global = sl::Normalisers::from_array(totals);
+  auto split = split_batch(traces, logits, 3, o);  // 3 ranks
+  const auto& shards = split.batches;
+  const auto& shard_logits = split.x;
+  const auto& global = split.global;
   torch::Tensor sm = torch::zeros({}, torch::kDouble), bc = sm.clone(), phi = sm.clone(), v = sm.clone();
   torch::Tensor r2 = sm.clone(), mean_r = sm.clone(), q_end = sm.clone(), bc_only = sm.clone();
   for (size_t r = 0; r < shards.size(); ++r) {
@@ -474,6 +492,137 @@ TEST(Loss, SeveralTrajectoriesPerRowEqualEachTrajectoryAlone) {
     EXPECT_NEAR(got.bc.item<double>(), want.bc, 1e-9);
     EXPECT_NEAR(got.mean_r.item<double>(), want.mean_r, 1e-9);
   }
+}
+
+// The chunked LM head computes every loss from hidden states h and the head W without full
+// logits; on float64 it must give the same values and the same gradients w.r.t. h, W and V_abs as
+// the full-logits path on ℓ = h·Wᵀ (which the tests above check against the independent
+// references), for chunks that split the rows unevenly, one row per chunk, and all rows at once.
+TEST(Loss, ChunkedHeadEqualsFullLogitsValuesAndGradients) {
+  std::mt19937 rng(11);
+  auto traces = random_traces(rng, 8, 14);  // noise, <bkspc>, <eos>, truncation, replay rows
+  auto p = sd::pack(traces, kBk, kEos, kV);
+  const int64_t B = p.ids.size(0), T = p.ids.size(1), C = 5;
+  torch::manual_seed(11);
+  auto h0 = torch::randn({B, T, C}, torch::kDouble);
+  auto w0 = torch::randn({kV, C}, torch::kDouble);
+  auto E = torch::randn({kV, C}, torch::kDouble);
+  auto e_hat = E / E.norm(2, 1, true);
+  const auto o = sl::SequenceMatchOptions().gamma(0.9).alpha(0.7);
+
+  // Every scalar the trainer reads, as a function of (h, W, V_abs); chunk < 0: full logits.
+  auto terms = [&](const torch::Tensor& h, const torch::Tensor& w, const torch::Tensor& v_abs,
+                   int64_t chunk) {
+    auto head = [&](const sl::HeadQuery& q) {
+      return chunk < 0 ? sl::head_output(torch::matmul(h, w.t()), q) : sl::lm_head_output(h, w, q, chunk);
+    };
+    auto policy = head(sl::policy_query(p, kBk));
+    auto with_e = head(sl::policy_query(p, kBk, e_hat));
+    auto sm = sl::sequence_match_loss(policy, p, o, v_abs);
+    auto emo = sl::emo_loss(with_e, p, e_hat);
+    auto plain = head(sl::policy_query(p, -1));  // a vocabulary without <bkspc>
+    std::vector<torch::Tensor> out = {sm.sm, sm.bc, sm.phi_term, sm.v_term, sm.r2_term,
+                                      sl::bc_loss(policy, p), sl::bc_loss(plain, p),
+                                      emo.loss, emo.mle, emo.demd};
+    const char* names[] = {"sm", "sm.bc", "phi", "v", "r2", "bc", "bc without <bkspc>", "emo", "emo.mle", "emo.demd"};
+    std::vector<std::pair<std::string, torch::Tensor>> named;
+    for (size_t i = 0; i < out.size(); ++i) named.emplace_back(names[i], out[i]);
+    return named;
+  };
+  auto leaf = [](const torch::Tensor& x) { return x.clone().requires_grad_(true); };
+  auto vh = leaf(h0), vw = leaf(w0), vv = leaf(torch::full({}, 0.4, torch::kDouble));
+  auto want = terms(vh, vw, vv, -1);
+  for (int64_t chunk : {int64_t(3), int64_t(1), B * T}) {
+    auto ch = leaf(h0), cw = leaf(w0), cv = leaf(torch::full({}, 0.4, torch::kDouble));
+    auto got = terms(ch, cw, cv, chunk);
+    for (size_t i = 0; i < want.size(); ++i) {
+      const auto& name = want[i].first;
+      EXPECT_NEAR(got[i].second.item<double>(), want[i].second.item<double>(), 1e-12) << name << " chunk " << chunk;
+      auto gw = torch::autograd::grad({want[i].second}, {vh, vw, vv}, {}, true, false, true);
+      auto gg = torch::autograd::grad({got[i].second}, {ch, cw, cv}, {}, true, false, true);
+      const char* wrt[] = {"h", "W", "V_abs"};
+      for (size_t k = 0; k < 3; ++k) {
+        ASSERT_EQ(gw[k].defined(), gg[k].defined()) << name << " d/d" << wrt[k];
+        if (!gw[k].defined()) continue;
+        EXPECT_LE((gg[k] - gw[k]).abs().max().item<double>(), 1e-12 * (1 + gw[k].abs().max().item<double>()))
+            << name << " d/d" << wrt[k] << " chunk " << chunk;
+      }
+    }
+    // The gradients are not all zero (a test that could not fail would pass here too).
+    auto g = torch::autograd::grad({got[0].second + got[7].second}, {ch, cw})[0];
+    EXPECT_GT(g.abs().max().item<double>(), 1e-3);
+  }
+
+  // The token-only validation NLL (<bkspc> never allowed), chunked and full.
+  torch::NoGradGuard no_grad;
+  auto full = sl::token_nll(torch::matmul(h0, w0.t()), p, kBk);
+  for (int64_t chunk : {int64_t(2), B * T}) {
+    auto got = sl::token_nll(sl::lm_head_output(h0, w0, sl::token_query(p, kBk), chunk), p, kBk);
+    EXPECT_NEAR(got.sum, full.sum, 1e-10);
+    EXPECT_EQ(got.tokens, full.tokens);
+    EXPECT_GT(got.tokens, 0);
+  }
+}
+
+// Data parallelism through the chunked head, as the trainer runs it: each shard's chunked-head
+// losses with the summed denominators add up to the whole batch's (values and gradients w.r.t. h
+// and W), for BC, SequenceMatch and EMO.
+TEST(Loss, ChunkedHeadSharesWithSummedNormalisersAddUpToTheWholeBatch) {
+  std::mt19937 rng(13);
+  auto traces = random_traces(rng, 9, 14);
+  auto whole = sd::pack(traces, kBk, kEos, kV);
+  const int64_t C = 5;
+  torch::manual_seed(13);
+  auto h = torch::randn({whole.ids.size(0), whole.ids.size(1), C}, torch::kDouble).requires_grad_(true);
+  auto w = torch::randn({kV, C}, torch::kDouble).requires_grad_(true);
+  auto E = torch::randn({kV, C}, torch::kDouble);
+  auto e_hat = E / E.norm(2, 1, true);
+  const auto o = sl::SequenceMatchOptions().gamma(0.95).alpha(0.6);
+  // BC + SequenceMatch + EMO of one batch (h, p), chunks of 3 rows; totals null = the batch's own.
+  auto losses = [&](const torch::Tensor& hb, const sd::PackedBatch& p, const sl::Normalisers* totals) {
+    auto policy = sl::lm_head_output(hb, w, sl::policy_query(p, kBk), 3);
+    auto with_e = sl::lm_head_output(hb, w, sl::policy_query(p, kBk, e_hat), 3);
+    auto sm = sl::sequence_match_loss(policy, p, o, {}, totals);
+    return std::vector<torch::Tensor>{sm.sm, sm.bc, sl::bc_loss(policy, p, nullptr, totals),
+                                      sl::emo_loss(with_e, p, e_hat, totals).loss};
+  };
+  auto want = losses(h, whole, nullptr);
+  auto sum_of = [](const std::vector<torch::Tensor>& v) {
+    auto s = v[0];
+    for (size_t i = 1; i < v.size(); ++i) s = s + v[i];
+    return s;
+  };
+  auto want_grad = torch::autograd::grad({sum_of(want)}, {h, w});
+
+  auto split = split_batch(traces, h, 3, o);  // 3 ranks
+  std::vector<torch::Tensor> got(want.size(), torch::zeros({}, torch::kDouble));
+  for (size_t r = 0; r < split.batches.size(); ++r) {
+    auto t = losses(split.x[r], split.batches[r], &split.global);
+    for (size_t i = 0; i < got.size(); ++i) got[i] = got[i] + t[i];
+  }
+  const char* names[] = {"sm", "sm.bc", "bc", "emo"};
+  for (size_t i = 0; i < want.size(); ++i)
+    EXPECT_NEAR(got[i].item<double>(), want[i].item<double>(), 1e-12) << names[i];
+  auto got_grad = torch::autograd::grad({sum_of(got)}, {h, w});
+  for (size_t k = 0; k < 2; ++k)
+    EXPECT_LT((got_grad[k] - want_grad[k]).abs().max().item<double>(), 1e-12) << (k ? "d/dW" : "d/dh");
+}
+
+// The chunked head in float32, as the trainer runs it, against the float64 full-logits path.
+TEST(Loss, ChunkedHeadFloat32MatchesFloat64) {
+  std::mt19937 rng(12);
+  auto traces = random_traces(rng, 6, 12);
+  auto p = sd::pack(traces, kBk, kEos, kV);
+  torch::manual_seed(12);
+  auto h = torch::randn({p.ids.size(0), p.ids.size(1), 8}, torch::kDouble);
+  auto w = torch::randn({kV, 8}, torch::kDouble);
+  auto want = sl::sequence_match_loss(torch::matmul(h, w.t()), p, kBk, sl::SequenceMatchOptions());
+  auto got = sl::sequence_match_loss(
+      sl::lm_head_output(h.to(torch::kFloat), w.to(torch::kFloat), sl::policy_query(p, kBk), 4), p,
+      sl::SequenceMatchOptions());
+  EXPECT_EQ(got.sm.scalar_type(), torch::kFloat);
+  EXPECT_NEAR(got.sm.item<double>(), want.sm.item<double>(), 1e-4 * (1 + std::abs(want.sm.item<double>())));
+  EXPECT_NEAR(got.bc.item<double>(), want.bc.item<double>(), 1e-4 * (1 + std::abs(want.bc.item<double>())));
 }
 
 TEST(Loss, UnknownDivergenceIsNamed) {

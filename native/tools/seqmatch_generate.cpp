@@ -23,6 +23,7 @@
 
 #include "model/checkpoint.h"
 #include "sample/sampler.h"
+#include "util/hugepage_malloc.h"
 #include <unistd.h>
 
 #include <filesystem>
@@ -107,6 +108,7 @@ std::vector<uint64_t> parse_seeds(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  seqmatch::util::ensure_hugepage_malloc(argv);  // huge-page malloc: see util/hugepage_malloc.h
   std::string checkpoint, prompts_path, out_path, device = "cpu", seeds_text = "0";
   seqmatch::sample::SamplingOptions o;
   int64_t batch = 256;

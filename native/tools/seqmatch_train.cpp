@@ -26,6 +26,7 @@
 #include "train/run.h"
 #include "train/train_config.h"
 #include "util/check.h"
+#include "util/hugepage_malloc.h"
 
 namespace {
 
@@ -52,6 +53,9 @@ std::string eta(double seconds) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Huge-page malloc (util/hugepage_malloc.h), before anything allocates. --nproc ranks inherit
+  // the environment, GLIBC_TUNABLES included, so they start with the tunable and do not re-execute.
+  seqmatch::util::ensure_hugepage_malloc(argv);
   std::string config_path, resume, allow_changes;
   seqmatch::train::TrainConfig config;
   std::vector<std::string> overrides;

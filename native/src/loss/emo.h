@@ -16,6 +16,7 @@
 #include <torch/torch.h>
 
 #include "data/pack.h"
+#include "loss/head.h"
 #include "loss/normalisers.h"
 
 namespace seqmatch {
@@ -25,8 +26,12 @@ struct EmoTerms {
   torch::Tensor loss, mle, demd;  // scalars: mean loss_t, mean MLE_t, mean DEMD_t over expert data rows
 };
 
-// e_hat: (V, C) frozen, row-normalised embedding copy. totals: the denominator (normalisers.h,
-// expert_rows); null = this batch's own.
+// e_hat: (V, C) frozen, row-normalised embedding copy. head: the LM head's outputs for
+// policy_query(p, bkspc_id, e_hat) (head.h: qe = Σ_i q_i·ê_i comes from there, chunked).
+// totals: the denominator (normalisers.h, expert_rows); null = this batch's own.
+EmoTerms emo_loss(const HeadOutput& head, const data::PackedBatch& p, const torch::Tensor& e_hat,
+                  const Normalisers* totals = nullptr);
+// The same from full logits (B, T, V).
 EmoTerms emo_loss(const torch::Tensor& logits, const data::PackedBatch& p, int64_t bkspc_id,
                   const torch::Tensor& e_hat, const Normalisers* totals = nullptr);
 

@@ -2,9 +2,6 @@
 #include "loss/mle.h"
 
 #include <algorithm>
-#include <limits>
-
-#include "loss/values.h"
 
 namespace seqmatch {
 namespace loss {
@@ -18,34 +15,36 @@ torch::Tensor expert_data_rows(const data::PackedBatch& p) {
 
 }  // namespace
 
-torch::Tensor bc_loss(const torch::Tensor& logits, const data::PackedBatch& p, int64_t bkspc_id,
-                      int64_t* n_tokens_out, const Normalisers* totals) {
-  auto x = allowed_logits(logits, p, bkspc_id);                    // (B, T, V)
-  auto q = x.gather(2, p.target.unsqueeze(2)).squeeze(2);          // (B, T)
-  auto log_pi = q - torch::logsumexp(x, -1);                       // (B, T)
-  auto rows = expert_data_rows(p).to(x.dtype());
+torch::Tensor bc_loss(const HeadOutput& head, const data::PackedBatch& p, int64_t* n_tokens_out,
+                      const Normalisers* totals) {
+  auto log_pi = head.q - head.v;  // (B, T) log π(a_{t+1}|s_t)
+  auto rows = expert_data_rows(p).to(log_pi.dtype());
   auto n = rows.sum();
   if (n_tokens_out) *n_tokens_out = n.item<int64_t>();
   if (totals) return -(log_pi * rows).sum() / std::max(totals->expert_rows, 1.0);
   return -(log_pi * rows).sum() / n.clamp_min(1.0);
 }
 
-TokenNll token_nll(const torch::Tensor& logits, const data::PackedBatch& p, int64_t bkspc_id) {
-  // float32 at least (bf16 logits under autocast); float64 stays for reference tests.
-  auto x = logits.scalar_type() == torch::kDouble ? logits : logits.to(torch::kFloat);  // (B, T, V)
-  auto rows = expert_data_rows(p);                                                       // (B, T)
-  if (bkspc_id >= 0) {
-    x = x.index_fill(2, torch::tensor({bkspc_id}, x.options().dtype(torch::kLong)),
-                     -std::numeric_limits<double>::infinity());  // a copy: the vocabulary alone
-    rows = rows & (p.target != bkspc_id);
-  }
-  auto nll = torch::logsumexp(x, -1) - x.gather(2, p.target.unsqueeze(2)).squeeze(2);  // (B, T)
-  // where, not a product: a <bkspc> target has nll = +inf, and inf·0 would be NaN.
+torch::Tensor bc_loss(const torch::Tensor& logits, const data::PackedBatch& p, int64_t bkspc_id,
+                      int64_t* n_tokens_out, const Normalisers* totals) {
+  return bc_loss(head_output(logits, policy_query(p, bkspc_id)), p, n_tokens_out, totals);
+}
+
+TokenNll token_nll(const HeadOutput& head, const data::PackedBatch& p, int64_t bkspc_id) {
+  auto rows = expert_data_rows(p);  // (B, T)
+  if (bkspc_id >= 0) rows = rows & (p.target != bkspc_id);
+  // V is over the vocabulary alone (token_query), so V − Q = −log p(y|s).
+  auto nll = head.v - head.q;  // (B, T)
+  // where, not a product: rows outside the query may hold anything (a <bkspc> target: +inf).
   auto kept = torch::where(rows, nll, torch::zeros_like(nll));
   TokenNll o;
   o.sum = kept.to(torch::kDouble).sum().item<double>();
   o.tokens = rows.sum().item<int64_t>();
   return o;
+}
+
+TokenNll token_nll(const torch::Tensor& logits, const data::PackedBatch& p, int64_t bkspc_id) {
+  return token_nll(head_output(logits, token_query(p, bkspc_id)), p, bkspc_id);
 }
 
 }  // namespace loss

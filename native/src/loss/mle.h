@@ -12,13 +12,18 @@
 #include <torch/torch.h>
 
 #include "data/pack.h"
+#include "loss/head.h"
 #include "loss/normalisers.h"
 
 namespace seqmatch {
 namespace loss {
 
 // Returns the scalar loss; n_tokens_out (optional) receives the number of target rows.
+// head: the LM head's outputs for policy_query(p, bkspc_id) (head.h).
 // totals: the denominator (normalisers.h, expert_rows); null = this batch's own.
+torch::Tensor bc_loss(const HeadOutput& head, const data::PackedBatch& p, int64_t* n_tokens_out = nullptr,
+                      const Normalisers* totals = nullptr);
+// The same from full logits (B, T, V).
 torch::Tensor bc_loss(const torch::Tensor& logits, const data::PackedBatch& p, int64_t bkspc_id,
                       int64_t* n_tokens_out = nullptr, const Normalisers* totals = nullptr);
 
@@ -28,6 +33,9 @@ struct TokenNll {
 };
 
 // Token-only NLL over the batch (see above); no gradient is needed, so call it under NoGradGuard.
+// head: the LM head's outputs for token_query(p, bkspc_id) (head.h).
+TokenNll token_nll(const HeadOutput& head, const data::PackedBatch& p, int64_t bkspc_id);
+// The same from full logits (B, T, V).
 TokenNll token_nll(const torch::Tensor& logits, const data::PackedBatch& p, int64_t bkspc_id);
 
 }  // namespace loss

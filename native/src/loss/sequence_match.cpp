@@ -54,11 +54,16 @@ double r2_coefficient(Divergence d, double alpha) {
 LossTerms sequence_match_loss(const torch::Tensor& logits, const data::PackedBatch& p,
                               int64_t bkspc_id, const SequenceMatchOptions& o,
                               const torch::Tensor& v_absorb, const Normalisers* totals) {
+  return sequence_match_loss(head_output(logits, policy_query(p, bkspc_id)), p, o, v_absorb, totals);
+}
+
+LossTerms sequence_match_loss(const HeadOutput& head, const data::PackedBatch& p,
+                              const SequenceMatchOptions& o, const torch::Tensor& v_absorb,
+                              const Normalisers* totals) {
   SM_CHECK(o.gamma() > 0 && o.gamma() <= 1, "sequence_match: gamma must be in (0, 1] (got ", o.gamma(), ")");
   SM_CHECK(o.alpha() > 0, "sequence_match: alpha must be > 0 (got ", o.alpha(), ")");
   const Normalisers n = totals ? *totals : normalisers(p, o.gamma(), o.noise_as_expert());
-  auto x = allowed_logits(logits, p, bkspc_id);  // (B, T, V)
-  auto val = values(x, p, o.gamma(), v_absorb);
+  auto val = values(head, p, o.gamma(), v_absorb);
   auto data_rows = p.loss_row & p.from_model.logical_not().unsqueeze(1);  // (B, T)
   auto model_rows = p.loss_row & p.from_model.unsqueeze(1);               // (B, T)
   auto expert_rows = o.noise_as_expert() ? data_rows : data_rows & p.expert;

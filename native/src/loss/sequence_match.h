@@ -42,9 +42,15 @@ struct LossTerms {
   torch::Tensor terminal_q;      // mean Q(s, <eos>) over terminal loss rows, data and model (detached; NaN if none)
 };
 
-// v_absorb: V_abs, the learned terminal-reward offset (values.h; scalar, may require grad); undefined = 0.
+// head: the LM head's outputs for policy_query(p, bkspc_id) (head.h; the trainer computes them in
+// chunks from the hidden states). v_absorb: V_abs, the learned terminal-reward offset (values.h;
+// scalar, may require grad); undefined = 0.
 // totals: the denominators of every mean (normalisers.h); null = this batch's own. Given the sums
 // over all ranks, every returned term is this rank's share of the global batch's value.
+LossTerms sequence_match_loss(const HeadOutput& head, const data::PackedBatch& p,
+                              const SequenceMatchOptions& o, const torch::Tensor& v_absorb = {},
+                              const Normalisers* totals = nullptr);
+// The same from full logits (B, T, V).
 LossTerms sequence_match_loss(const torch::Tensor& logits, const data::PackedBatch& p,
                               int64_t bkspc_id, const SequenceMatchOptions& o,
                               const torch::Tensor& v_absorb = {}, const Normalisers* totals = nullptr);

@@ -1,4 +1,5 @@
-// Q, V and r of SequenceMatch (DESIGN.md §3; Cundy & Ermon 2024, §3-4) from packed logits.
+// Q, V and r of SequenceMatch (DESIGN.md §3; Cundy & Ermon 2024, §3-4) from the LM head's
+// per-row outputs (head.h: Q and V come from there, chunked or from full logits).
 //   Q(s_t, a) = ℓ_t[a]                 the logits are the Q-function
 //   V(s_t)    = logsumexp of allowed ℓ_t  (<bkspc> is not allowed while nothing is generated)
 //   V'_t      = γ·V(s_{t+1}), or γ·V_abs when a_{t+1} = <eos>  (terminal; truncation bootstraps)
@@ -14,6 +15,7 @@
 #include <torch/torch.h>
 
 #include "data/pack.h"
+#include "loss/head.h"
 
 namespace seqmatch {
 namespace loss {
@@ -26,12 +28,9 @@ struct Values {
   torch::Tensor w;       // (B, T) γ^t on loss rows, 0 elsewhere
 };
 
-// Logits with <bkspc> set to -inf where it is not a legal action: (B, T, V) float32.
-torch::Tensor allowed_logits(const torch::Tensor& logits, const data::PackedBatch& p,
-                             int64_t bkspc_id);
-
-// v_absorb: a scalar tensor V_abs (the terminal-reward offset, may require grad), or undefined for 0.
-Values values(const torch::Tensor& allowed, const data::PackedBatch& p, double gamma,
+// head: policy_query(p, ...) outputs. v_absorb: a scalar tensor V_abs (the terminal-reward
+// offset, may require grad), or undefined for 0.
+Values values(const HeadOutput& head, const data::PackedBatch& p, double gamma,
               const torch::Tensor& v_absorb = {});
 
 // Σ w·x / Σ w over the rows selected by `rows` (B, T) bool; 0 when none is selected.

@@ -76,21 +76,32 @@ BatchDecoder::BatchDecoder(model::GPT2 model, const model::SpecialTokens& tokens
   auto h = model_->hidden_cached(ids.to(dev), pos.to(dev), *cache_, n_valid);  // (B, P, C)
   auto last = torch::tensor(n_valid, torch::kLong).to(dev) - 1;                // (B)
   auto h_last = h.index({torch::arange(B, last.options()), last});              // (B, C)
-  logits_ = model_->lm_head(h_last);                                            // (B, V)
+  head(h_last);                                                                 // (B, V)
 }
 
-torch::Tensor BatchDecoder::masked_logits() {
+void BatchDecoder::head(const torch::Tensor& h) {
+  const auto& w = model_->wte->weight;  // (V, C): the tied LM head
+  if (h.scalar_type() != w.scalar_type()) {  // a caller's autocast: let the matmul pick the dtype
+    logits_ = model_->lm_head(h);
+    return;
+  }
+  // The previous step's logits are dead by now (the actions are taken): overwrite them in place.
+  if (!logits_buf_.defined()) logits_buf_ = torch::empty({h.size(0), w.size(0)}, w.options());
+  logits_ = logits_buf_.narrow(0, 0, h.size(0));  // rows only leave, so the prefill's B is the max
+  at::mm_out(logits_, h, w.t());
+}
+
+torch::Tensor& BatchDecoder::masked_logits() {
   const int64_t bk = tokens_.bkspc;
   if (bk < 0) return logits_;
-  auto x = logits_.clone();  // (B_active, V)
   const float neg_inf = -std::numeric_limits<float>::infinity();
   if (!options_.allow_backspace) {
-    x.select(1, bk).fill_(neg_inf);
+    logits_.select(1, bk).fill_(neg_inf);
   } else {
-    mask_prompt_backspace(x);
+    mask_prompt_backspace(logits_);
   }
-  if (no_retype(options_)) mask_banned(x);
-  return x;
+  if (no_retype(options_)) mask_banned(logits_);
+  return logits_;
 }
 
 void BatchDecoder::mask_banned(torch::Tensor& x) {
@@ -155,8 +166,8 @@ bool BatchDecoder::step(std::vector<ActionEvent>* events) {
   if (done()) return false;
   torch::NoGradGuard no_grad;
   const size_t n = active_.size();
-  std::vector<double> u(n);
-  for (size_t i = 0; i < n; ++i) {
+  std::vector<double> u(n);  // the rows' uniforms: greedy decoding draws none
+  for (size_t i = 0; i < n && !options_.greedy; ++i) {
     const int64_t b = active_[i];
     const uint64_t seed = options_.row_seeds.empty() ? options_.seed + uint64_t(b)
                                                      : options_.row_seeds[b];
@@ -240,7 +251,7 @@ bool BatchDecoder::step(std::vector<ActionEvent>* events) {
   auto h = model_->hidden_cached(torch::tensor(ids, torch::kLong).view({B, 1}).to(dev),
                                  torch::tensor(pos, torch::kLong).view({B, 1}).to(dev), *cache_,
                                  std::vector<int64_t>(B, 1));  // (B, 1, C)
-  logits_ = model_->lm_head(h.squeeze(1));                     // (B, V)
+  head(h.squeeze(1));                                          // (B, V)
   return true;
 }
 

@@ -62,12 +62,17 @@ class BatchDecoder {
   bool done() const { return active_.empty(); }
   const std::vector<Trajectory>& trajectories() const { return out_; }
   // Prompt index of each unfinished row, and the logits (B_active, V) of their current states
-  // before masking: what the next step samples from.
+  // before masking: what the next step samples from. A view of a buffer the next step()
+  // overwrites (copy it to keep it).
   const std::vector<int64_t>& active() const { return active_; }
   const torch::Tensor& logits() const { return logits_; }
 
  private:
-  torch::Tensor masked_logits();  // (B_active, V)
+  // The LM head for h (B_active, C) into logits_buf_: one (B, V) buffer for the whole decode, so
+  // a step allocates nothing of the vocabulary's size (no heap growth and trim, no fresh pages).
+  void head(const torch::Tensor& h);
+  // Masks logits_ in place (it is recomputed after every action): <bkspc> where illegal, no-retype.
+  torch::Tensor& masked_logits();  // (B_active, V)
   void mask_prompt_backspace(torch::Tensor& x);  // <bkspc> where nothing is generated yet
   void mask_banned(torch::Tensor& x);            // the no-retype rule
   // Per prompt, per depth (generated tokens in the state): tokens deleted at that state.
@@ -81,7 +86,8 @@ class BatchDecoder {
   std::vector<int64_t> active_;         // prompt index of each live cache row
   std::vector<bool> finished_slot_;     // per live cache row, set during a step
   std::unique_ptr<model::KVCache> cache_;
-  torch::Tensor logits_;                // (B_active, V) for the current states
+  torch::Tensor logits_;                // (B_active, V) for the current states: a view of logits_buf_
+  torch::Tensor logits_buf_;            // (B, V), allocated once at the prefill
   int64_t max_length_ = 0;              // state length cap from n_positions
 };
 

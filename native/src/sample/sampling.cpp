@@ -54,6 +54,15 @@ void check_logits(const torch::Tensor& x, const std::vector<int64_t>& row_ids) {
   }
 }
 
+// The cheap form of check_logits, run every step: a row with a NaN or +inf has a NaN or +inf
+// max (max propagates NaN), an all-masked row a −inf max, so B finite maxima mean every row is
+// fine; only then is the (B, V) scan for the message skipped.
+void check_rows(const torch::Tensor& row_max, const torch::Tensor& x, const std::vector<int64_t>& row_ids) {
+  if (torch::isfinite(row_max).all().item<bool>()) return;
+  check_logits(x, row_ids);
+  SM_CHECK(false, "generate: the model's logits are not finite");  // not reached: check_logits names the row
+}
+
 }  // namespace
 
 torch::Tensor choose_actions(const torch::Tensor& logits, const SamplingOptions& o,
@@ -61,19 +70,21 @@ torch::Tensor choose_actions(const torch::Tensor& logits, const SamplingOptions&
                              const std::vector<int64_t>& row_ids) {
   const auto B = logits.size(0), V = logits.size(1);
   auto x = logits.to(torch::kFloat);  // (B, V)
-  check_logits(x, row_ids);
   if (o.greedy) {
-    auto a = x.argmax(-1);  // (B)
+    auto best = x.max(-1);  // one pass: the argmax and the values the check needs
+    check_rows(std::get<0>(best), x, row_ids);
+    auto a = std::get<1>(best);  // (B)
     if (logprob_out) *logprob_out = torch::log_softmax(x, -1).gather(1, a.unsqueeze(1)).squeeze(1);
     return a;
   }
   const float neg_inf = -std::numeric_limits<float>::infinity();
   const double T = std::min(std::max(o.temperature, kMinTemperature), kMaxTemperature);
+  auto max = x.amax(1, /*keepdim=*/true);  // (B, 1)
+  check_rows(max, x, row_ids);
   auto scaled = x / T;  // the plain division while it cannot overflow (keeps seeded samples stable)
-  if ((scaled == std::numeric_limits<float>::infinity()).any().item<bool>()) {
+  if ((max.squeeze(1) / T == std::numeric_limits<float>::infinity()).any().item<bool>()) {
     // Huge logits / small T overflowed: shift by the row max first, so every allowed value is
     // <= 0 and the max is exactly 0 (never inf - inf); masked -inf stays -inf.
-    auto max = x.amax(1, /*keepdim=*/true);  // (B, 1), finite: check_logits passed
     scaled = (x - max) / T;
   }
   x = scaled;

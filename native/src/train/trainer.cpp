@@ -300,14 +300,18 @@ StepMetrics Trainer::step() {
     {
       util::AutocastGuard autocast(amp_);
       // Plain sequences need no packing mask: the causal fast path is exact for them.
-      auto logits = model_->forward(p.ids, p.pos, p.causal ? torch::Tensor() : p.mask);  // (B, T, V)
-      if (config_.objective == "emo") {
-        auto t = loss::emo_loss(logits, p, bk, e_hat_, &totals);
+      auto h = model_->hidden(p.ids, p.pos, p.causal ? torch::Tensor() : p.mask);  // (B, T, C)
+      // The LM head runs inside the losses, in chunks of rows: no (B, T, V) logits (loss/head.h).
+      const bool emo = config_.objective == "emo";
+      auto head = loss::lm_head_output(h, model_->wte->weight,
+                                       loss::policy_query(p, bk, emo ? e_hat_ : torch::Tensor()));
+      if (emo) {
+        auto t = loss::emo_loss(head, p, e_hat_, &totals);
         loss = t.loss;
         m.bc += t.mle.item<double>() / accum;
         m.demd += t.demd.item<double>() / accum;
       } else if (sm_active) {
-        auto t = loss::sequence_match_loss(logits, p, bk, sm_opts, v_absorb_, &totals);
+        auto t = loss::sequence_match_loss(head, p, sm_opts, v_absorb_, &totals);
         if (v_absorb_.defined() && !v_absorb_calibrated_) {
           // First SM step: start V_abs where the mean terminal r is 0 (see trainer.h), recompute.
           auto q_share = t.terminal_q.to(torch::kCPU, torch::kDouble);
@@ -319,7 +323,7 @@ StepMetrics Trainer::step() {
               v_absorb_.fill_(q_end / config_.gamma);
             }
             v_absorb_calibrated_ = true;
-            t = loss::sequence_match_loss(logits, p, bk, sm_opts, v_absorb_, &totals);  // with grad again
+            t = loss::sequence_match_loss(head, p, sm_opts, v_absorb_, &totals);  // with grad again
           }
         }
         loss = (1.0 - config_.lambda) * t.bc + config_.lambda * t.sm;
@@ -331,7 +335,7 @@ StepMetrics Trainer::step() {
         m.mean_r += t.mean_r.item<double>() / accum;
         m.mean_v += t.mean_v.item<double>() / accum;
       } else {
-        loss = loss::bc_loss(logits, p, bk, nullptr, &totals);
+        loss = loss::bc_loss(head, p, nullptr, &totals);
         m.bc += loss.item<double>() / accum;
       }
     }
@@ -402,8 +406,9 @@ double Trainer::evaluate() {
     auto p = data::pack_rows(data::batch_rows(std::move(traces), {}), tok.bkspc, tok.eos,
                              model_->options().vocab_size()).to(device_);
     util::AutocastGuard autocast(amp_);
-    auto logits = model_->forward(p.ids, p.pos, p.causal ? torch::Tensor() : p.mask);  // (B, T, V)
-    auto t = loss::token_nll(logits, p, tok.bkspc);
+    auto h = model_->hidden(p.ids, p.pos, p.causal ? torch::Tensor() : p.mask);  // (B, T, C)
+    auto t = loss::token_nll(loss::lm_head_output(h, model_->wte->weight, loss::token_query(p, tok.bkspc)),
+                             p, tok.bkspc);
     total.sum += t.sum;
     total.tokens += t.tokens;
   }

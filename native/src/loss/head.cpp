@@ -1,0 +1,234 @@
+// Q, V (and EMO's qe) from the LM head, chunked: see head.h.
+#include "loss/head.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "util/autocast.h"
+#include "util/check.h"
+
+namespace seqmatch {
+namespace loss {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+namespace {
+
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+
+// The dtype the statistics are kept in: float64 stays (reference tests), anything else is float32.
+torch::ScalarType stat_dtype(torch::ScalarType logits) {
+  return logits == torch::kDouble ? torch::kDouble : torch::kFloat;
+}
+
+// Row max m, then x ← exp(x − m) in place; returns V = m + log Σ exp(x − m), as torch::logsumexp
+// computes it, without its (rows, V) temporary. x: (n, V) allowed logits, masked entries −inf.
+torch::Tensor logsumexp_to_exp_(torch::Tensor& x) {
+  auto m = std::get<0>(x.max(1, /*keepdim=*/true));  // (n, 1)
+  x.sub_(m).exp_();
+  return x.sum(1).log_().add_(m.squeeze(1));  // (n)
+}
+
+// Allowed logits of one chunk of rows, in the statistics dtype: ℓ = h·Wᵀ with <bkspc> set to −inf
+// where it is not legal. On CPU the product is written into `buf`, so every chunk (and the
+// backward's recomputation) reuses the same pages instead of faulting in fresh ones; on CUDA the
+// caching allocator reuses memory by itself, and the plain matmul lets autocast pick its dtype.
+// logits_dtype (optional) receives the dtype of the product itself.
+torch::Tensor allowed_chunk(const torch::Tensor& h, const torch::Tensor& w, const torch::Tensor& bk_ok,
+                            int64_t bkspc_id, torch::Tensor& buf, at::ScalarType* logits_dtype = nullptr) {
+  torch::Tensor x;
+  if (!h.is_cuda() && h.scalar_type() == w.scalar_type() && stat_dtype(h.scalar_type()) == h.scalar_type()) {
+    if (!buf.defined() || buf.size(0) < h.size(0))
+      buf = torch::empty({h.size(0), w.size(0)}, h.options());
+    x = buf.narrow(0, 0, h.size(0));  // (n, V), contiguous
+    at::mm_out(x, h, w.t());
+  } else {
+    x = torch::matmul(h, w.t());  // (n, V); bf16 under CUDA autocast, like the model's own head
+    if (logits_dtype) *logits_dtype = x.scalar_type();
+    x = x.to(stat_dtype(x.scalar_type()));
+  }
+  if (bkspc_id >= 0) x.select(1, bkspc_id).masked_fill_(bk_ok.logical_not(), kNegInf);
+  return x;
+}
+
+// Inputs: h (N, C) the needed rows' hidden states, w (V, C) the head, e (V, C) or an empty
+// tensor for none (a custom Function takes no undefined inputs), target (N), bk_ok (N).
+// Outputs: Q (N), V (N) and, with e, qe (N, C).
+struct ChunkedHead : public torch::autograd::Function<ChunkedHead> {
+  static variable_list forward(AutogradContext* ctx, torch::Tensor h, torch::Tensor w, torch::Tensor e,
+                               torch::Tensor target, torch::Tensor bk_ok, int64_t bkspc_id,
+                               int64_t chunk) {
+    const int64_t N = h.size(0);
+    const bool has_e = e.dim() == 2;
+    torch::Tensor buf, q, v, qe;
+    at::ScalarType logits_dtype = h.scalar_type();
+    for (int64_t s = 0; s < N; s += chunk) {
+      const int64_t n = std::min(chunk, N - s);
+      // The product runs under the caller's autocast (the logits dtype a forward() would give);
+      // everything after it in the statistics dtype.
+      auto x = allowed_chunk(h.narrow(0, s, n), w, bk_ok.narrow(0, s, n), bkspc_id, buf, &logits_dtype);
+      util::AutocastOff fp32;
+      if (!q.defined()) {
+        q = torch::empty({N}, x.options());
+        v = torch::empty({N}, x.options());
+        if (has_e) qe = torch::empty({N, e.size(1)}, x.options());
+      }
+      q.narrow(0, s, n).copy_(x.gather(1, target.narrow(0, s, n).unsqueeze(1)).squeeze(1));
+      auto v_c = logsumexp_to_exp_(x);  // x is now exp(ℓ − max)
+      v.narrow(0, s, n).copy_(v_c);
+      if (has_e) {
+        x.div_(x.sum(1, /*keepdim=*/true));  // π
+        auto qe_c = qe.narrow(0, s, n);
+        at::mm_out(qe_c, x, e.to(x.scalar_type()));
+      }
+    }
+    if (!q.defined()) {  // no rows: empty outputs of the right dtype
+      const auto sd = stat_dtype(torch::promote_types(h.scalar_type(), w.scalar_type()));
+      q = torch::empty({0}, h.options().dtype(sd));
+      v = torch::empty({0}, h.options().dtype(sd));
+      if (has_e) qe = torch::empty({0, e.size(1)}, h.options().dtype(sd));
+    }
+    ctx->save_for_backward({h, w, e, target, bk_ok, v, has_e ? qe : e});
+    ctx->saved_data["bkspc_id"] = bkspc_id;
+    ctx->saved_data["chunk"] = chunk;
+    ctx->saved_data["logits_dtype"] = int64_t(logits_dtype);
+    if (has_e) return {q, v, qe};
+    return {q, v};
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    auto h = saved[0], w = saved[1], e = saved[2], target = saved[3], bk_ok = saved[4];
+    auto v = saved[5], qe = saved[6];
+    const int64_t bkspc_id = ctx->saved_data["bkspc_id"].toInt();
+    const int64_t chunk = ctx->saved_data["chunk"].toInt();
+    const auto ld = static_cast<at::ScalarType>(ctx->saved_data["logits_dtype"].toInt());
+    auto g_q = grads[0], g_v = grads[1];  // (N), materialised (zeros when unused)
+    const bool has_e = e.dim() == 2;
+    torch::Tensor g_qe = has_e ? grads[2] : torch::Tensor();
+    const bool need_h = ctx->needs_input_grad(0), need_w = ctx->needs_input_grad(1);
+    auto h_ld = h.to(ld), w_ld = w.to(ld);
+    torch::Tensor grad_h = need_h ? torch::empty_like(h) : torch::Tensor();
+    torch::Tensor grad_w = need_w ? torch::zeros_like(w) : torch::Tensor();
+    torch::Tensor buf, buf2;
+    const int64_t N = h.size(0);
+    for (int64_t s = 0; s < N; s += chunk) {
+      const int64_t n = std::min(chunk, N - s);
+      auto h_c = h_ld.narrow(0, s, n);
+      auto x = allowed_chunk(h_c, w_ld, bk_ok.narrow(0, s, n), bkspc_id, buf);  // (n, V) ℓ again
+      x.sub_(v.narrow(0, s, n).unsqueeze(1)).exp_();                            // π
+      torch::Tensor g;                                                          // ∂L/∂ℓ (n, V)
+      if (has_e) {
+        // ∂qe/∂ℓ_a = π_a (ê_a − qe): the g_qe part is π ⊙ (ê·g_qe − qe·g_qe).
+        auto gqe_c = g_qe.narrow(0, s, n).to(x.scalar_type());                           // (n, C)
+        if (!buf2.defined() || buf2.size(0) < n) buf2 = torch::empty({n, x.size(1)}, x.options());
+        g = buf2.narrow(0, 0, n);
+        at::mm_out(g, gqe_c, e.to(x.scalar_type()).t());                                 // ê·g_qe
+        auto dot = (qe.narrow(0, s, n) * gqe_c).sum(1);                                  // qe·g_qe
+        g.add_((g_v.narrow(0, s, n) - dot).unsqueeze(1)).mul_(x);
+      } else {
+        g = x.mul_(g_v.narrow(0, s, n).unsqueeze(1));
+      }
+      g.scatter_add_(1, target.narrow(0, s, n).unsqueeze(1), g_q.narrow(0, s, n).unsqueeze(1).to(g.scalar_type()));
+      if (bkspc_id >= 0) g.select(1, bkspc_id).masked_fill_(bk_ok.narrow(0, s, n).logical_not(), 0.0);
+      auto g_ld = g.to(ld);  // the gradient enters the head in the dtype ℓ was computed in
+      if (need_h) {
+        auto out = grad_h.narrow(0, s, n);
+        if (out.scalar_type() == ld) at::mm_out(out, g_ld, w_ld);
+        else out.copy_(torch::mm(g_ld, w_ld));
+      }
+      if (need_w) {
+        if (grad_w.scalar_type() == ld) grad_w.addmm_(g_ld.t(), h_c);
+        else grad_w.add_(torch::mm(g_ld.t(), h_c));
+      }
+    }
+    return {grad_h, grad_w, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(),
+            torch::Tensor()};
+  }
+};
+
+// Logits with <bkspc> set to −inf where it is not legal: a copy (not x itself) so autograd sees
+// the mask.
+torch::Tensor allowed_logits(const torch::Tensor& logits, const HeadQuery& query) {
+  auto x = logits.to(stat_dtype(logits.scalar_type()));  // (B, T, V)
+  if (query.bkspc_id < 0) return x;
+  auto col = x.select(2, query.bkspc_id);  // (B, T)
+  auto masked = torch::where(query.bk_allowed, col, torch::full_like(col, kNegInf));
+  auto y = x.clone();  // (B, T, V)
+  y.index_put_({torch::indexing::Ellipsis, query.bkspc_id}, masked);
+  return y;
+}
+
+void check_query(const torch::Tensor& x, const HeadQuery& query) {
+  SM_CHECK(x.dim() == 3, "loss: expected (B, T, ·) input, got ", x.dim(), " dimensions");
+  SM_CHECK(query.target.sizes() == x.sizes().slice(0, 2), "loss: target is ", query.target.sizes(),
+           " but the input's rows are ", x.sizes().slice(0, 2));
+}
+
+}  // namespace
+
+HeadQuery policy_query(const data::PackedBatch& p, int64_t bkspc_id, const torch::Tensor& e_hat) {
+  HeadQuery o;
+  o.target = p.target;
+  o.bk_allowed = p.bk_allowed;
+  const int64_t T = p.loss_row.size(1);
+  // V' = γ·V_{t+1}: the row after each loss row is read too.
+  auto next = torch::cat({torch::zeros_like(p.loss_row.narrow(1, 0, 1)), p.loss_row.narrow(1, 0, T - 1)}, 1);
+  o.rows = p.loss_row | next;
+  o.bkspc_id = bkspc_id;
+  o.e_hat = e_hat;
+  return o;
+}
+
+HeadQuery token_query(const data::PackedBatch& p, int64_t bkspc_id) {
+  HeadQuery o;
+  o.target = p.target;
+  o.bk_allowed = torch::zeros_like(p.bk_allowed);
+  o.rows = p.loss_row & p.expert & p.from_model.logical_not().unsqueeze(1);
+  if (bkspc_id >= 0) o.rows = o.rows & (p.target != bkspc_id);
+  o.bkspc_id = bkspc_id;
+  return o;
+}
+
+HeadOutput head_output(const torch::Tensor& logits, const HeadQuery& query) {
+  check_query(logits, query);
+  util::AutocastOff fp32;  // the logits' dtype as given; float32 at least
+  auto x = allowed_logits(logits, query);  // (B, T, V)
+  HeadOutput o;
+  o.q = x.gather(2, query.target.unsqueeze(2)).squeeze(2);  // (B, T)
+  o.v = torch::logsumexp(x, -1);                            // (B, T)
+  if (query.e_hat.defined()) o.qe = torch::matmul(torch::softmax(x, -1), query.e_hat.to(x.scalar_type()));
+  return o;
+}
+
+HeadOutput lm_head_output(const torch::Tensor& hidden, const torch::Tensor& weight,
+                          const HeadQuery& query, int64_t chunk_rows) {
+  check_query(hidden, query);
+  SM_CHECK(weight.dim() == 2 && weight.size(1) == hidden.size(2), "loss: head weight ", weight.sizes(),
+           " does not match hidden states ", hidden.sizes());
+  const int64_t B = hidden.size(0), T = hidden.size(1), C = hidden.size(2);
+  if (chunk_rows <= 0) chunk_rows = std::max<int64_t>(1, kChunkBytes / (4 * weight.size(0)));
+  auto idx = query.rows.reshape({-1}).nonzero().squeeze(1);  // (N) needed rows
+  auto pick = [&](const torch::Tensor& t) { return t.reshape({B * T}).index_select(0, idx); };
+  auto e = query.e_hat.defined() ? query.e_hat : torch::empty({0}, weight.options());
+  auto outs = ChunkedHead::apply(hidden.reshape({B * T, C}).index_select(0, idx), weight, e,
+                                 pick(query.target), pick(query.bk_allowed), query.bkspc_id, chunk_rows);
+  // Back to (B, T): rows nobody reads are 0.
+  auto spread = [&](const torch::Tensor& x) {
+    auto shape = x.sizes().vec();
+    shape[0] = B * T;
+    auto full = torch::zeros(shape, x.options()).index_copy(0, idx, x);
+    shape[0] = T;
+    shape.insert(shape.begin(), B);
+    return full.view(shape);
+  };
+  HeadOutput o;
+  o.q = spread(outs[0]);
+  o.v = spread(outs[1]);
+  if (query.e_hat.defined()) o.qe = spread(outs[2]);
+  return o;
+}
+
+}  // namespace loss
+}  // namespace seqmatch

@@ -1,0 +1,61 @@
+// What every loss reads from the LM head, per packed row t (DESIGN.md §3):
+//   Q_t = ℓ_t[a_{t+1}]                   the logit of the next action (Q(s_t, a_{t+1}))
+//   V_t = logsumexp of the allowed ℓ_t   (V(s_t); <bkspc> allowed only where something is generated)
+//   qe_t = Σ_a π(a|s_t)·ê_a              EMO only: the policy's mean frozen embedding (emo.h)
+// BC/MLE (−(Q − V)), SequenceMatch (Q, V, V', r, the χ² terms) and EMO all derive from these, so
+// they share one logsumexp and never need the logits themselves.
+//
+// lm_head_output() computes them from the final hidden states h (B, T, C) and the head weight
+// W (V, C) in chunks of rows: ℓ = h·Wᵀ exists for one chunk at a time, in one reused buffer, and
+// the backward pass recomputes each chunk's logits instead of keeping them (one extra h·Wᵀ matmul;
+// the alternative, keeping them, is a full-size (B, T, V) tensor per step: 206 MB at vocab 50,259,
+// batch 8×128, plus the page faults of touching it). The gradient of a row is the usual
+//   ∂L/∂ℓ_t = g_V·π_t + g_Q·onehot(a_{t+1}) + π_t ⊙ (ê·g_qe − qe_t·g_qe)
+// computed chunk by chunk and pushed through the head (∂h = ∂ℓ·W, ∂W += ∂ℓᵀ·h).
+// Only the rows a loss reads are computed (`rows`: loss rows and their successors), so padding
+// costs nothing in the head.
+// head_output() is the same from full logits (B, T, V): the plain-autograd reference that tests
+// compare the chunked path with, and the entry point for callers that already hold logits.
+// Test: ctest -R test_loss (chunked == full logits in float64, values and gradients)
+// Legend: B trajectories, T packed rows, V vocabulary, C embedding width.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "data/pack.h"
+
+namespace seqmatch {
+namespace loss {
+
+// Which action set the softmax is over, and which rows are needed.
+struct HeadQuery {
+  torch::Tensor target;      // (B, T) int64: a_{t+1}
+  torch::Tensor bk_allowed;  // (B, T) bool: <bkspc> is a legal action at s_t
+  torch::Tensor rows;        // (B, T) bool: rows whose outputs a loss reads
+  int64_t bkspc_id = -1;     // -1: no <bkspc> in the vocabulary
+  torch::Tensor e_hat;       // (V, C) frozen, row-normalised embeddings, or undefined (no qe)
+};
+
+// The policy over vocab ∪ {<bkspc>} on every loss row and the row after it (V' = γ·V_{t+1}).
+HeadQuery policy_query(const data::PackedBatch& p, int64_t bkspc_id, const torch::Tensor& e_hat = {});
+// The vocabulary alone (<bkspc> never allowed) on expert data rows: the token-only NLL (mle.h).
+HeadQuery token_query(const data::PackedBatch& p, int64_t bkspc_id);
+
+struct HeadOutput {
+  torch::Tensor q;   // (B, T) Q_t; unspecified on rows not in the query
+  torch::Tensor v;   // (B, T) V_t; unspecified on rows not in the query
+  torch::Tensor qe;  // (B, T, C) fp32 when the query has e_hat, else undefined
+};
+
+// From full logits (B, T, V): float32 at least (float64 stays float64).
+HeadOutput head_output(const torch::Tensor& logits, const HeadQuery& query);
+
+// From hidden states (B, T, C) and the LM head weight (V, C), in chunks of `chunk_rows` rows
+// (0: as many as fit kChunkBytes of float32 logits). Under autocast ℓ is computed in the
+// autocast dtype, as the model's own head would be, and everything after it in float32.
+constexpr int64_t kChunkBytes = 16 << 20;
+HeadOutput lm_head_output(const torch::Tensor& hidden, const torch::Tensor& weight,
+                          const HeadQuery& query, int64_t chunk_rows = 0);
+
+}  // namespace loss
+}  // namespace seqmatch

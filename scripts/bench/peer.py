@@ -1,0 +1,223 @@
+"""The Python peer of SeqMatch's native benchmarks: the same GPT-2 (pre-LayerNorm, tanh-GELU, tied
+LM head, HF Conv1D layout), the same shapes and batches, written the way a PyTorch user would,
+on Debian's python3-torch (the same libtorch 1.13 as the native core). Run by scripts/bench/peer.sh;
+prints one JSON line per bench, like the native bench_loss / bench_decode with --json (wall and
+process CPU seconds per iteration).
+
+  python3 peer.py train --batches FILE --bench mle|sm|bc [--layers 4 --embd 128 --heads 4 --iters 3]
+  python3 peer.py decode --vocab 50259 --new-tokens 64 --batch 1 8 64 [--layers 4 --embd 128 ...]
+
+train: forward + loss + backward per iteration (iteration 0 is a warm-up), on the batches that
+bench_loss --dump-batches wrote (mle: clean causal rows, F.cross_entropy with ignore_index; sm and
+bc: the packed batch with its explicit mask, SequenceMatch-chi2 as in DESIGN.md section 3 with
+one logsumexp for Q, V and BC). decode: greedy over a preallocated KV cache, 16-token prompts.
+"""
+import argparse
+import json
+import math
+import resource
+import struct
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    dtypes = {"I64": torch.int64, "F32": torch.float32, "U8": torch.uint8, "F64": torch.float64,
+              "I32": torch.int32, "BOOL": torch.bool}
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = info["data_offsets"]
+        t = torch.frombuffer(bytearray(data[begin:end]), dtype=dtypes[info["dtype"]])
+        out[name] = t.reshape(info["shape"])
+    return out, header.get("__metadata__", {})
+
+
+class Conv1D(nn.Module):  # HF's: y = x W + b with W stored [in, out]
+    def __init__(self, nx, nf):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(nx, nf).normal_(0, 0.02))
+        self.bias = nn.Parameter(torch.zeros(nf))
+
+    def forward(self, x):
+        return torch.addmm(self.bias, x.reshape(-1, x.size(-1)), self.weight).view(*x.shape[:-1], -1)
+
+
+class Block(nn.Module):
+    def __init__(self, C, H):
+        super().__init__()
+        self.H = H
+        self.ln_1, self.ln_2 = nn.LayerNorm(C), nn.LayerNorm(C)
+        self.c_attn, self.attn_proj = Conv1D(C, 3 * C), Conv1D(C, C)
+        self.c_fc, self.mlp_proj = Conv1D(C, 4 * C), Conv1D(4 * C, C)
+
+    def attn(self, x, bias, cache=None, at=None):
+        B, T, C = x.shape
+        q, k, v = self.c_attn(x).split(C, -1)
+        q, k, v = (t.view(B, T, self.H, C // self.H).transpose(1, 2) for t in (q, k, v))
+        if cache is not None:  # write the new entries at slot `at`, attend over the live prefix
+            ck, cv = cache
+            ck[:, :, at:at + T] = k
+            cv[:, :, at:at + T] = v
+            k, v = ck[:, :, :at + T], cv[:, :, :at + T]
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+        att = torch.softmax(att + bias, -1)
+        return self.attn_proj((att @ v).transpose(1, 2).reshape(B, T, C))
+
+    def forward(self, x, bias, cache=None, at=None):
+        x = x + self.attn(self.ln_1(x), bias, cache, at)
+        return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
+
+
+class GPT2(nn.Module):
+    def __init__(self, V, P, C, L, H):
+        super().__init__()
+        self.wte, self.wpe = nn.Embedding(V, C), nn.Embedding(P, C)
+        nn.init.normal_(self.wte.weight, 0, 0.02)
+        nn.init.normal_(self.wpe.weight, 0, 0.02)
+        self.h = nn.ModuleList(Block(C, H) for _ in range(L))
+        self.ln_f = nn.LayerNorm(C)
+
+    def forward(self, ids, pos, mask=None, caches=None, at=None, last_only=False):
+        """mask: (B, T, S) bool, True = may attend; None = causal. Returns logits (B, T, V), or
+        (B, V) for the last position only (decoding needs no more)."""
+        T = ids.size(1)
+        if mask is None:
+            S = T if caches is None else at + T
+            mask = torch.ones(T, S, dtype=torch.bool).tril(S - T)[None]
+        bias = torch.zeros(mask.shape, dtype=torch.float32).masked_fill_(~mask, torch.finfo(torch.float32).min)[:, None]
+        x = self.wte(ids) + self.wpe(pos)
+        for i, block in enumerate(self.h):
+            x = block(x, bias, None if caches is None else caches[i], at)
+        if last_only:
+            x = x[:, -1]
+        return self.ln_f(x) @ self.wte.weight.t()
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def sequence_match_loss(logits, b, bk, gamma=0.998, alpha=0.5, lam=0.5):
+    """0.5 BC + 0.5 SequenceMatch-chi2-mixture (DESIGN.md section 3), one logsumexp for Q, V and BC."""
+    x = logits.clone()
+    x[..., bk] = torch.where(b["bk_allowed"], logits[..., bk], torch.tensor(float("-inf")))
+    q = x.gather(2, b["target"][..., None]).squeeze(2)
+    v = torch.logsumexp(x, -1)
+    v_succ = torch.cat([v[:, 1:], torch.zeros_like(v[:, :1])], 1)
+    v_next = torch.where(b["terminal"], torch.zeros_like(v_succ), gamma * v_succ)
+    r = q - v_next
+    w = gamma ** b["step"] * b["loss_row"].float()
+    data = b["loss_row"] & ~b["from_model"][:, None]
+    model = b["loss_row"] & b["from_model"][:, None]
+    expert = data & b["expert"]
+
+    def wmean(t, rows):
+        wr = w * rows.float()
+        return (wr * t).sum() / wr.sum().clamp_min(1e-12)
+
+    phi = -(w * expert.float() * r).sum() / (w * data.float()).sum().clamp_min(1e-12)
+    dv = v - v_next
+    sm = phi + 0.5 * (wmean(dv, data) + wmean(dv, model)) + 0.5 / (4 * alpha) * (wmean(r * r, data) + wmean(r * r, model))
+    bc = -((q - v) * expert.float()).sum() / expert.float().sum().clamp_min(1)
+    return (1 - lam) * bc + lam * sm, bc
+
+
+def train(a):
+    tensors, meta = read_safetensors(a.batches)
+    V, bk = int(meta["vocab"]), int(meta["bkspc"])
+    prefix = "mle." if a.bench == "mle" else "sm."
+    b = {k[len(prefix):]: t for k, t in tensors.items() if k.startswith(prefix)}
+    for k in ("mask", "loss_row", "expert", "terminal", "bk_allowed", "from_model"):
+        b[k] = b[k].bool()
+    T = b["ids"].size(1)
+    torch.manual_seed(0)
+    model = GPT2(V, 2 * T, a.embd, a.layers, a.heads)
+    model.train()
+    times, cpu = [], []
+    for i in range(a.iters + 1):
+        model.zero_grad(set_to_none=True)
+        t0, c0 = time.perf_counter(), time.process_time()
+        if a.bench == "mle":
+            logits = model(b["ids"], b["pos"])
+            target = b["target"].masked_fill(~(b["loss_row"] & b["expert"]), -100)
+            loss = F.cross_entropy(logits.view(-1, V), target.view(-1), ignore_index=-100)
+        else:
+            logits = model(b["ids"], b["pos"], b["mask"])
+            sm_loss, bc = sequence_match_loss(logits, b, bk)
+            loss = sm_loss if a.bench == "sm" else bc
+        loss.backward()
+        if i > 0:
+            times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+        del logits, loss
+    print(json.dumps({"impl": "python", "bench": a.bench, "times_s": sorted(round(t, 4) for t in times),
+                      "cpu_s": sorted(round(t, 4) for t in cpu), "peak_rss_mb": round(peak_rss_mb(), 1)}), flush=True)
+
+
+@torch.no_grad()
+def greedy(model, prompts, new_tokens, H, C):
+    B, P = prompts.shape
+    cap = P + new_tokens
+    caches = [(torch.zeros(B, H, cap, C // H), torch.zeros(B, H, cap, C // H)) for _ in model.h]
+    pos = torch.arange(P)[None].expand(B, P)
+    logits = model(prompts, pos, caches=caches, at=0, last_only=True)
+    out = []
+    for t in range(new_tokens):
+        nxt = logits.argmax(-1)
+        out.append(nxt)
+        if t + 1 == new_tokens:
+            break
+        logits = model(nxt[:, None], torch.full((B, 1), P + t), caches=caches, at=P + t, last_only=True)
+    return torch.stack(out, 1)
+
+
+def decode(a):
+    torch.manual_seed(0)
+    model = GPT2(a.vocab, 1024, a.embd, a.layers, a.heads)
+    model.eval()
+    for B in a.batch:
+        prompts = torch.tensor([[(b * 31 + t * 7) % a.vocab for t in range(16)] for b in range(B)])
+        greedy(model, prompts, a.new_tokens, a.heads, a.embd)  # warm-up
+        times, cpu = [], []
+        for _ in range(a.repeats):
+            t0, c0 = time.perf_counter(), time.process_time()
+            greedy(model, prompts, a.new_tokens, a.heads, a.embd)
+            times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+        print(json.dumps({"impl": "python", "bench": f"decode-{B}", "times_s": sorted(round(t, 4) for t in times),
+                          "cpu_s": sorted(round(t, 4) for t in cpu)}), flush=True)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    for name in ("train", "decode"):
+        s = sub.add_parser(name)
+        s.add_argument("--layers", type=int, default=4)
+        s.add_argument("--embd", type=int, default=128)
+        s.add_argument("--heads", type=int, default=4)
+    t = sub.choices["train"]
+    t.add_argument("--batches", required=True)
+    t.add_argument("--bench", choices=("mle", "sm", "bc"), required=True)
+    t.add_argument("--iters", type=int, default=3)
+    d = sub.choices["decode"]
+    d.add_argument("--vocab", type=int, default=50259)
+    d.add_argument("--new-tokens", type=int, default=64)
+    d.add_argument("--batch", type=int, nargs="+", default=[1, 8, 64])
+    d.add_argument("--repeats", type=int, default=1)
+    a = p.parse_args()
+    train(a) if a.cmd == "train" else decode(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
