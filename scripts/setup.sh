@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Checks (and if needed installs) what SeqMatch builds against: Debian/Ubuntu packages for the
 # native core (DESIGN.md §2) plus a JDK 17+ and Maven. Unknown platforms fail with exit 1.
-# Usage: bash scripts/setup.sh [--quiet] [--bench]
+# Usage: bash scripts/setup.sh [--quiet] [--tests] [--bench]
 set -euo pipefail
 
-quiet=0 bench=0
+quiet=0 bench=0 tests=0
 for arg in "$@"; do
   case "$arg" in
     --quiet) quiet=1 ;;
+    --tests) tests=1 ;;  # also what only the test suite needs (scripts/test.sh passes it)
     --bench) bench=1 ;;  # also what scripts/bench/peer.sh needs: python3-torch for the Python peer
-    *) echo "setup: unknown argument '$arg' (expected --quiet, --bench)" >&2; exit 2 ;;
+    *) echo "setup: unknown argument '$arg' (expected --quiet, --tests, --bench)" >&2; exit 2 ;;
   esac
 done
 say() { if (( ! quiet )); then echo "setup: $*"; fi; }
@@ -33,10 +34,11 @@ command -v dpkg-query >/dev/null || die "dpkg-query not found on a Debian-like s
 # --- system packages ------------------------------------------------------------------------
 # libopenblas0-pthread: without it Debian's libtorch falls back to reference BLAS (measured 10x slower).
 # libgloo-dev: the Gloo headers libtorch's c10d headers include (data-parallel training, --nproc).
+packages=(cmake g++ make libtorch-dev libgloo-dev libopenblas0-pthread libgtest-dev nlohmann-json3-dev)
+# Test-only (--tests), so `./seqmatch quickstart` does not install a browser:
 # python3-numpy, python3-sklearn: MauveTest checks MAUVE against an independent sklearn implementation.
 # chromium, chromium-driver: PlaygroundBrowserTest drives the HTTP server's playground page in headless Chromium.
-packages=(cmake g++ make libtorch-dev libgloo-dev libopenblas0-pthread libgtest-dev nlohmann-json3-dev python3-numpy
-  python3-sklearn chromium chromium-driver)
+if (( tests )); then packages+=(python3-numpy python3-sklearn chromium chromium-driver); fi
 # python3-torch: only for the side-by-side benchmark (scripts/bench/peer.sh), never for the tests.
 if (( bench )); then packages+=(python3-torch); fi
 missing=()
@@ -47,9 +49,11 @@ for p in "${packages[@]}"; do
 done
 # The HTTP serving tests (OpenAICompatTest) run the openai npm client and curl; NodeInteropTest runs node.
 # Checked by command, not package: node may come from NodeSource, whose nodejs bundles npm.
-command -v curl >/dev/null || missing+=(curl)
-command -v node >/dev/null || missing+=(nodejs)
-command -v npm >/dev/null || missing+=(npm)
+if (( tests )); then
+  command -v curl >/dev/null || missing+=(curl)
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+fi
 if (( ${#missing[@]} )); then
   echo "setup: installing ${missing[*]}" >&2
   sudo=()
