@@ -13,20 +13,6 @@ namespace model {
 
 using torch::indexing::Slice;
 
-// ---- Conv1D -------------------------------------------------------------------------------
-
-Conv1DImpl::Conv1DImpl(int64_t nx, int64_t nf) {
-  weight = register_parameter("weight", torch::empty({nx, nf}));  // (in, out): HF layout
-  bias = register_parameter("bias", torch::zeros({nf}));
-}
-
-torch::Tensor Conv1DImpl::forward(const torch::Tensor& x) {
-  auto out_shape = x.sizes().vec();
-  out_shape.back() = weight.size(1);
-  auto y = torch::addmm(bias, x.reshape({-1, x.size(-1)}), weight);  // (B*T, out)
-  return y.view(out_shape);                                          // (B, T, out)
-}
-
 // ---- attention ----------------------------------------------------------------------------
 
 static double lowest_finite(torch::ScalarType dtype) {
@@ -68,8 +54,8 @@ static torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, cons
 }
 
 AttentionImpl::AttentionImpl(const GPT2Options& o) : n_head(o.n_head()) {
-  c_attn = register_module("c_attn", Conv1D(o.n_embd(), 3 * o.n_embd()));
-  c_proj = register_module("c_proj", Conv1D(o.n_embd(), o.n_embd()));
+  c_attn = register_module("c_attn", Projection(o.n_embd(), 3 * o.n_embd(), true, WeightLayout::kConv1D));
+  c_proj = register_module("c_proj", Projection(o.n_embd(), o.n_embd(), true, WeightLayout::kConv1D));
 }
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& bias,
@@ -96,8 +82,8 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
 // ---- MLP and block ------------------------------------------------------------------------
 
 MLPImpl::MLPImpl(const GPT2Options& o) {
-  c_fc = register_module("c_fc", Conv1D(o.n_embd(), 4 * o.n_embd()));
-  c_proj = register_module("c_proj", Conv1D(4 * o.n_embd(), o.n_embd()));
+  c_fc = register_module("c_fc", Projection(o.n_embd(), 4 * o.n_embd(), true, WeightLayout::kConv1D));
+  c_proj = register_module("c_proj", Projection(4 * o.n_embd(), o.n_embd(), true, WeightLayout::kConv1D));
 }
 
 torch::Tensor MLPImpl::forward(const torch::Tensor& x) {

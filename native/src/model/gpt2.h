@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "model/kv_cache.h"
+#include "model/projection.h"
 
 namespace seqmatch {
 namespace model {
@@ -25,22 +26,13 @@ struct GPT2Options {
   TORCH_ARG(double, layer_norm_epsilon) = 1e-5;
 };
 
-// HF's Conv1D: y = x·W + b with W stored [in, out] (a transposed nn.Linear).
-class Conv1DImpl : public torch::nn::Module {
- public:
-  Conv1DImpl(int64_t nx, int64_t nf);
-  torch::Tensor forward(const torch::Tensor& x);
-  torch::Tensor weight, bias;
-};
-TORCH_MODULE(Conv1D);
-
 class AttentionImpl : public torch::nn::Module {
  public:
   explicit AttentionImpl(const GPT2Options& o);
   // x: (B, T, C); bias: (B, 1, T, S) additive mask; cache: this layer's slots or nullptr.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& bias, LayerCache* cache,
                         const torch::Tensor& write_slots);
-  Conv1D c_attn{nullptr}, c_proj{nullptr};
+  Projection c_attn{nullptr}, c_proj{nullptr};  // HF Conv1D layout
   int64_t n_head;
 };
 TORCH_MODULE(Attention);
@@ -49,7 +41,7 @@ class MLPImpl : public torch::nn::Module {
  public:
   explicit MLPImpl(const GPT2Options& o);
   torch::Tensor forward(const torch::Tensor& x);
-  Conv1D c_fc{nullptr}, c_proj{nullptr};
+  Projection c_fc{nullptr}, c_proj{nullptr};  // HF Conv1D layout
 };
 TORCH_MODULE(MLP);
 
