@@ -207,6 +207,23 @@ TEST(Distributed, TwoProcessesMatchOneForMleAndSequenceMatch) {
   }
 }
 
+// The same for a Llama (GQA, untied head) initialised from a Hugging Face directory as is:
+// <bkspc> is appended to the embedding and the head, SequenceMatch with replay runs on 2 ranks.
+TEST(Distributed, TwoProcessesMatchOneForALlamaFromAHuggingFaceDirectory) {
+  auto dir = temp_dir("dp-llama");
+  const auto cfg = write_config(dir, "sequence_match", 4);
+  const std::string init = "model.init=" + std::string(SEQMATCH_FIXTURES_DIR) + "/llama-tiny-a";
+  ASSERT_EQ(run({"--config", cfg, "--set", init, "--set", "out_dir=" + (dir / "one").string(), "--quiet"}, dir, "one"), 0);
+  ASSERT_EQ(run({"--config", cfg, "--set", init, "--set", "out_dir=" + (dir / "two").string(), "--nproc", "2",
+                 "--quiet"}, dir, "two"), 0);
+  EXPECT_LE(max_param_diff(dir / "one" / "final", dir / "two" / "final"), 1e-4);
+  auto final_config = nlohmann::json::parse(slurp((dir / "two" / "final" / "config.json").string()));
+  EXPECT_EQ(final_config["model_type"], "llama");
+  EXPECT_EQ(final_config["vocab_size"], 513);
+  EXPECT_EQ(final_config["seqmatch"]["bkspc_token_id"], 512);
+  EXPECT_TRUE(fs::exists(dir / "two" / "final" / "generation_config.json")) << "carried from the HF directory";
+}
+
 TEST(Distributed, ResumeLatestContinuesATwoProcessRunExactly) {
   auto dir = temp_dir("dp-resume");
   const auto cfg = write_config(dir, "sequence_match", 6);

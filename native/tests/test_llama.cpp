@@ -3,7 +3,8 @@
 // θ = 1e6) hold random models with float32 logits and greedy continuations computed by a
 // line-by-line re-implementation of transformers' LlamaForCausalLM (EXPECTED.json says how).
 // Also: bf16 and sharded weight files, save → load with HF names, add_tokens on an untied head,
-// and one-line errors for unsupported configs. Run: ctest -R test_llama
+// one-line errors for unsupported configs, and the api facade's config-text constructor.
+// Run: ctest -R test_llama
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -18,6 +19,7 @@
 #include "model/llama.h"
 #include "model/safetensors.h"
 #include "sample/sampler.h"
+#include "seqmatch/api.h"
 #include "test_util.h"
 
 namespace sm = seqmatch::model;
@@ -282,4 +284,35 @@ TEST(Llama, BadConfigsAreOneLineErrorsNamingFileAndField) {
   auto msg = error_of([&] { sm::load_checkpoint(q.string(), torch::kCPU); });
   EXPECT_NE(msg.find("use_sliding_window"), std::string::npos) << msg;
   EXPECT_NE(msg.find((q / "config.json").string()), std::string::npos) << msg;
+}
+
+// The api facade (what Java calls) creates and describes any family from config.json text.
+TEST(Llama, ApiCreatesFromConfigTextAndReturnsIt) {
+  namespace api = seqmatch::api;
+  std::ifstream in(kFixtures + "/qwen2-tiny/config.json");
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  api::Model* m = api::model_create_from_config(text, 7, "cpu");
+  auto config = nlohmann::json::parse(api::model_config_json(m));
+  EXPECT_EQ(config["model_type"], "qwen2");
+  EXPECT_EQ(config["num_key_value_heads"], 2);
+  EXPECT_EQ(config["tie_word_embeddings"], true);
+  EXPECT_EQ(nlohmann::json::parse(api::model_describe(m))["architecture"], "qwen2");
+  EXPECT_EQ(api::model_spec(m).vocab_size, 600);
+  EXPECT_EQ(api::model_add_tokens(m, 1), 600);
+  EXPECT_EQ(nlohmann::json::parse(api::model_config_json(m))["vocab_size"], 601);
+  // A KV cache and a cached forward through the facade.
+  api::KVCache* cache = api::kv_cache_create(m, 1, 8);
+  const int64_t ids[3] = {1, 2, 3}, pos[3] = {0, 1, 2};
+  std::vector<float> logits(3 * 601), full(3 * 601);
+  api::model_forward_cached(m, cache, ids, pos, nullptr, 1, 3, logits.data());
+  api::model_forward(m, ids, pos, nullptr, 1, 3, full.data());
+  for (size_t i = 0; i < logits.size(); ++i) ASSERT_NEAR(logits[i], full[i], 1e-5) << i;
+  api::kv_cache_free(cache);
+  api::model_free(m);
+  try {
+    api::model_create_from_config(R"({"model_type": "llama", "vocab_size": 10})", 0, "cpu");
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("model config: missing field 'hidden_size'"), std::string::npos) << e.what();
+  }
 }
