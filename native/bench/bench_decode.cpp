@@ -15,6 +15,7 @@
 #include <cstring>
 #include <vector>
 
+#include "model/family.h"
 #include "sample/sampler.h"
 #include "util/hugepage_malloc.h"
 
@@ -45,8 +46,9 @@ int main(int argc, char** argv) {
   if (batches.empty()) batches = {1, 8, 64};
   const std::string device = std::getenv("SEQMATCH_DEVICE") ? std::getenv("SEQMATCH_DEVICE") : "cpu";
   torch::manual_seed(0);
-  sm::GPT2 model(sm::GPT2Options().vocab_size(vocab).n_positions(1024).n_embd(n_embd)
-                     .n_layer(n_layer).n_head(n_head));
+  sm::ModelConfig config;  // GPT-2; any family runs through the same DecoderLM interface
+  config.gpt2.vocab_size(vocab).n_positions(1024).n_embd(n_embd).n_layer(n_layer).n_head(n_head);
+  auto model = sm::make_model(config);
   model->to(torch::Device(device));
   model->eval();
   sm::SpecialTokens tokens;  // no <eos>, no <bkspc>: every row generates exactly new_tokens
@@ -61,12 +63,12 @@ int main(int argc, char** argv) {
     ss::SamplingOptions o;
     o.greedy = true;
     o.max_new_tokens = new_tokens;
-    ss::generate(model.ptr(), tokens, prompts, o);  // warm-up
+    ss::generate(model, tokens, prompts, o);  // warm-up
     std::vector<double> times, cpu;
     for (int r = 0; r < repeats; ++r) {
       const auto t0 = std::chrono::steady_clock::now();
       const double c0 = cpu_seconds();
-      ss::generate(model.ptr(), tokens, prompts, o);
+      ss::generate(model, tokens, prompts, o);
       if (device != "cpu") torch::cuda::synchronize();
       times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       cpu.push_back(cpu_seconds() - c0);
