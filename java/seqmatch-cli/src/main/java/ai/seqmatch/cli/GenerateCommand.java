@@ -11,7 +11,7 @@ package ai.seqmatch.cli;
 
 import ai.seqmatch.Device;
 import ai.seqmatch.InvalidInputException;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.model.ModelConfig;
 import ai.seqmatch.onnx.ExecutionProvider;
 import ai.seqmatch.onnx.OrtGenerator;
@@ -224,7 +224,7 @@ final class GenerateCommand implements Callable<Integer> {
         model.close();
       });
     }
-    Gpt2Model model = Gpt2Model.load(checkpoint, Device.of(device));
+    CausalLM model = CausalLM.load(checkpoint, Device.of(device));
     Generator generator = new Generator(model);
     return new Engine(checkpoint, model.config().bosTokenId(), generator::generate, () -> {
       generator.close();

@@ -2,7 +2,7 @@
 package ai.seqmatch.cli;
 
 import ai.seqmatch.Device;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.model.ModelConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -31,7 +31,7 @@ final class InspectCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    try (Gpt2Model model = Gpt2Model.load(checkpoint, Device.of(device))) {
+    try (CausalLM model = CausalLM.load(checkpoint, Device.of(device))) {
       ModelConfig c = model.config();
       ObjectNode node = new ObjectMapper().createObjectNode();
       node.put("checkpoint", checkpoint.toAbsolutePath().toString());

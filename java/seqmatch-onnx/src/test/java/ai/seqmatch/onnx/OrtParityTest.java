@@ -1,5 +1,5 @@
 /*
- * ONNX export parity: ORT logits == native Gpt2Model.forward logits (float32, 1e-4) on random ids, on a
+ * ONNX export parity: ORT logits == native CausalLM.forward logits (float32, 1e-4) on random ids, on a
  * packed backspace mask (DESIGN.md §3), across a KV-cache continuation, and against the Hugging Face
  * fixture; fp16 and external-data exports load and stay close.
  */
@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.Device;
 import ai.seqmatch.io.SafeTensors;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,13 +29,13 @@ class OrtParityTest {
   private static final float ATOL = 1e-4f;
 
   @TempDir static Path dir;
-  private static Gpt2Model nativeModel;
+  private static CausalLM nativeModel;
   private static OrtModel ort;
 
   @BeforeAll
   static void export() {
     Path[] paths = TestModels.saveAndExport(TestModels.CONFIG, 3, dir);
-    nativeModel = Gpt2Model.load(paths[0], Device.cpu());
+    nativeModel = CausalLM.load(paths[0], Device.cpu());
     ort = OrtModel.load(paths[1]);
   }
 

@@ -2,7 +2,7 @@
 package ai.seqmatch.onnx;
 
 import ai.seqmatch.Device;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.model.ModelConfig;
 import java.nio.file.Path;
 
@@ -25,7 +25,7 @@ final class TestModels {
   /** Saves a freshly initialised model to {@code dir}/ckpt and exports it to {@code dir}/onnx. */
   static Path[] saveAndExport(ModelConfig config, long seed, Path dir) {
     Path ckpt = dir.resolve("ckpt");
-    try (Gpt2Model m = Gpt2Model.create(config, seed, Device.cpu())) {
+    try (CausalLM m = CausalLM.create(config, seed, Device.cpu())) {
       m.save(ckpt);
     }
     Path onnx = dir.resolve("onnx");

@@ -13,7 +13,7 @@ import ai.seqmatch.Device;
 import ai.seqmatch.io.DType;
 import ai.seqmatch.io.SafeTensors;
 import ai.seqmatch.io.TensorInfo;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.model.ModelConfig;
 import ai.seqmatch.onnx.OnnxExporter;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -95,7 +95,7 @@ public final class TestModels {
   private static Path build(double alpha, boolean nan) {
     try {
       Path dir = Files.createTempDirectory(workDir(), "ckpt-");
-      try (Gpt2Model m = Gpt2Model.create(CONFIG, 11, Device.cpu())) {
+      try (CausalLM m = CausalLM.create(CONFIG, 11, Device.cpu())) {
         m.save(dir);
       }
       craft(dir.resolve("model.safetensors"), alpha, nan);
