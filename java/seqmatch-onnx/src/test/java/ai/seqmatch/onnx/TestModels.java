@@ -22,6 +22,12 @@ final class TestModels {
         .resolve("hf-gpt2-tiny");
   }
 
+  /** A Hugging Face fixture directory of seqmatch-core's tests: hf-gpt2-tiny, llama-tiny-a, qwen2-tiny. */
+  static Path fixture(String name) {
+    return Path.of(System.getProperty("seqmatch.fixtures", "../seqmatch-core/src/test/resources/fixtures"))
+        .resolve(name);
+  }
+
   /** Saves a freshly initialised model to {@code dir}/ckpt and exports it to {@code dir}/onnx. */
   static Path[] saveAndExport(ModelConfig config, long seed, Path dir) {
     Path ckpt = dir.resolve("ckpt");
