@@ -61,12 +61,12 @@ int main(int argc, char** argv) {
     ss::SamplingOptions o;
     o.greedy = true;
     o.max_new_tokens = new_tokens;
-    ss::generate(model, tokens, prompts, o);  // warm-up
+    ss::generate(model.ptr(), tokens, prompts, o);  // warm-up
     std::vector<double> times, cpu;
     for (int r = 0; r < repeats; ++r) {
       const auto t0 = std::chrono::steady_clock::now();
       const double c0 = cpu_seconds();
-      ss::generate(model, tokens, prompts, o);
+      ss::generate(model.ptr(), tokens, prompts, o);
       if (device != "cpu") torch::cuda::synchronize();
       times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       cpu.push_back(cpu_seconds() - c0);

@@ -19,11 +19,11 @@ namespace {
 
 constexpr int64_t kVocab = 12, kEos = 10, kBk = 11;
 
-sm::GPT2 tiny_model(int64_t seed) {
+std::shared_ptr<sm::GPT2Impl> tiny_model(int64_t seed) {
   torch::manual_seed(seed);
   sm::GPT2 m(sm::GPT2Options().vocab_size(kVocab).n_positions(64).n_embd(32).n_layer(2).n_head(4));
   m->eval();
-  return m;
+  return m.ptr();
 }
 
 sm::SpecialTokens special() {
@@ -35,7 +35,7 @@ sm::SpecialTokens special() {
 
 const std::vector<std::vector<int64_t>> kPrompts = {{1, 2, 3}, {4}, {5, 6, 7, 8, 9, 1}, {2, 2}};
 
-torch::Tensor reference_logits(sm::GPT2& m, const std::vector<int64_t>& seq) {
+torch::Tensor reference_logits(const sm::DecoderLM& m, const std::vector<int64_t>& seq) {
   auto ids = torch::tensor(seq, torch::kLong).unsqueeze(0);                   // (1, T)
   auto pos = torch::arange(int64_t(seq.size()), torch::kLong).unsqueeze(0);  // (1, T)
   return m->forward(ids, pos).select(1, int64_t(seq.size()) - 1).squeeze(0);  // (V)
@@ -43,7 +43,7 @@ torch::Tensor reference_logits(sm::GPT2& m, const std::vector<int64_t>& seq) {
 
 // A model whose final hidden state is a constant c, with e_bkspc = 10·c: <bkspc> is the
 // argmax whenever it is allowed.
-sm::GPT2 backspace_loving_model() {
+std::shared_ptr<sm::GPT2Impl> backspace_loving_model() {
   auto m = tiny_model(9);
   torch::NoGradGuard no_grad;
   auto c = torch::randn({32});
@@ -131,7 +131,7 @@ TEST(Sampler, HugeMaxNewTokensEndsAtTheContextWithoutOverflow) {
     EXPECT_TRUE(t.finish == ss::FinishReason::kLength || t.finish == ss::FinishReason::kEos ||
                 t.finish == ss::FinishReason::kMaxActions)
         << ss::finish_reason_name(t.finish);
-    EXPECT_LE(int64_t(t.tokens.size()), m->options().n_positions());
+    EXPECT_LE(int64_t(t.tokens.size()), m->max_positions());
   }
 }
 
@@ -173,7 +173,7 @@ using Prefix = std::vector<int64_t>;
 // before. With `greedy`, every action must also be the argmax of a clean full forward on that
 // state over the allowed actions (<bkspc> masked with nothing generated, banned tokens masked).
 // Returns how many actions were checked.
-int64_t replay_no_retype(sm::GPT2& m, const ss::Trajectory& t, bool greedy) {
+int64_t replay_no_retype(const sm::DecoderLM& m, const ss::Trajectory& t, bool greedy) {
   torch::NoGradGuard no_grad;
   std::map<Prefix, std::set<int64_t>> deleted;
   Prefix state(t.tokens.begin(), t.tokens.begin() + t.prompt_length);

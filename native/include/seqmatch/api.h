@@ -12,7 +12,9 @@ namespace seqmatch {
 namespace api {
 
 // Architecture and special tokens of a GPT-2 family model (field names follow HF GPT2Config).
-// A token id of -1 means "this model has no such token".
+// A token id of -1 means "this model has no such token". Other families (Llama, Qwen2) are
+// created and described by their config.json text: model_create_from_config, model_config_json;
+// for them model_spec reports the GPT-2-named equivalents (n_embd = hidden_size, ...).
 struct ModelSpec {
   int64_t vocab_size = 50257;      // rows of wte, special tokens included
   int64_t n_positions = 1024;      // rows of wpe: the longest sequence the model can see
@@ -26,7 +28,7 @@ struct ModelSpec {
   int64_t bkspc_token_id = -1;     // the SequenceMatch <bkspc> action
 };
 
-// A GPT-2 model living on one device ("cpu", "cuda", "cuda:1").
+// A decoder LM (GPT-2, Llama or Qwen2) living on one device ("cpu", "cuda", "cuda:1").
 class Model;
 // Per-row key/value cache for incremental decoding with a given model.
 class KVCache;
@@ -45,9 +47,15 @@ int64_t resident_set_bytes();
 // A fresh model with GPT-2's initialisation (N(0, 0.02), residual projections scaled by
 // 1/sqrt(2·n_layer)), seeded by `seed`.
 Model* model_create(const ModelSpec& spec, int64_t seed, const std::string& device);
-// Loads a checkpoint directory (config.json + model.safetensors): ours or Hugging Face GPT-2's.
+// A fresh model of any family from config.json text (Hugging Face fields of its model_type:
+// gpt2, llama, qwen2; plus our optional "seqmatch" object), with that family's initialisation,
+// seeded by `seed`. Errors name the field.
+Model* model_create_from_config(const std::string& config_json, int64_t seed, const std::string& device);
+// Loads a checkpoint directory (config.json + model.safetensors or shards with
+// model.safetensors.index.json): ours or Hugging Face's, GPT-2, Llama or Qwen2.
 Model* model_load(const std::string& dir, const std::string& device);
-// Writes config.json + model.safetensors atomically: a crash leaves the old directory intact.
+// Writes config.json + model.safetensors atomically (with HF names, so transformers loads it, and
+// the tokenizer/generation files of a loaded HF directory): a crash leaves the old directory intact.
 void model_save(Model* model, const std::string& dir);
 void model_free(Model* model);
 
@@ -56,6 +64,8 @@ int64_t model_num_parameters(Model* model);
 std::string model_device(Model* model);
 // One-line JSON describing the model (spec, parameter count, device, dtype).
 std::string model_describe(Model* model);
+// The model's config.json text as model_save writes it (HF fields of its family + "seqmatch").
+std::string model_config_json(Model* model);
 // Grows the vocabulary by `n` rows initialised to the mean embedding; returns the first new id.
 int64_t model_add_tokens(Model* model, int64_t n);
 // Sets the special-token ids (each -1 or < vocab_size).

@@ -75,6 +75,13 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& origi
   TrainConfig c;
   Reader r(j, origin);
   r.get("model", "init", c.init);
+  r.get("model", "model_type", c.model_type);
+  r.get("model", "dtype", c.dtype);
+  for (const char* key : model::kLlamaConfigFields) {
+    nlohmann::json v;
+    r.get_json("model", key, v);
+    if (!v.is_null()) c.hf_fields[key] = v;
+  }
   r.get("model", "vocab_size", c.vocab_size);
   r.get("model", "n_positions", c.n_positions);
   r.get("model", "n_embd", c.n_embd);
@@ -164,10 +171,17 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& origi
         "must be >= 1 with objective sequence_match and replay.model_rows > 0 (got 0): "
         "nothing would fill the replay buffer. Hint: set replay.model_rows = 0 to train without replay");
   }
+  model::parse_dtype(c.dtype, "config " + origin + ": field 'model.dtype'");
+  bad(c.model_type == "gpt2" || c.hf_fields.empty(), c.hf_fields.empty() ? "model" : ("model." + c.hf_fields.begin().key()).c_str(),
+      "is a Llama/Qwen2 field but model.model_type is gpt2. Hint: set model.model_type to llama or qwen2");
   if (c.init == "scratch") {  // a checkpoint's sizes are checked against its weights when loaded
-    model::GPT2Options o;
-    o.vocab_size(c.vocab_size).n_positions(c.n_positions).n_embd(c.n_embd).n_layer(c.n_layer).n_head(c.n_head);
-    model::check_sizes(o, "config " + origin, "model.");
+    if (c.model_type == "gpt2") {
+      model::GPT2Options o;
+      o.vocab_size(c.vocab_size).n_positions(c.n_positions).n_embd(c.n_embd).n_layer(c.n_layer).n_head(c.n_head);
+      model::check_sizes(o, "config " + origin, "model.");
+    } else {
+      model::parse_config(c.scratch_model_json(), "config " + origin + ": model");
+    }
   }
   bad(c.dist_timeout_s >= 1, "distributed.timeout_s", "must be >= 1 (got " + std::to_string(c.dist_timeout_s) + ")");
   bad(c.dist_bucket_mb > 0, "distributed.bucket_mb", "must be > 0");
@@ -219,6 +233,19 @@ TrainConfig load_train_config(const std::string& path, const std::vector<std::st
   return parse_train_config(j, path);
 }
 
+nlohmann::json TrainConfig::scratch_model_json() const {
+  nlohmann::json j = hf_fields;
+  j["model_type"] = model_type;
+  j["vocab_size"] = vocab_size;
+  if (model_type == "gpt2") {
+    j["n_positions"] = n_positions;
+    j["n_embd"] = n_embd;
+    j["n_layer"] = n_layer;
+    j["n_head"] = n_head;
+  }
+  return j;
+}
+
 nlohmann::json TrainConfig::to_json() const {
   nlohmann::json j;
   j["model"] = {{"init", init}, {"vocab_size", vocab_size}, {"n_positions", n_positions},
@@ -226,6 +253,10 @@ nlohmann::json TrainConfig::to_json() const {
                 {"bos_token_id", bos_token_id}, {"eos_token_id", eos_token_id},
                 {"pad_token_id", pad_token_id}, {"bkspc_token_id", bkspc_token_id},
                 {"tokenizer", tokenizer}};
+  // Written only when set, so checkpoints of GPT-2 runs from before these fields still resume.
+  if (model_type != "gpt2") j["model"]["model_type"] = model_type;
+  if (dtype != "float32") j["model"]["dtype"] = dtype;
+  for (auto it = hf_fields.begin(); it != hf_fields.end(); ++it) j["model"][it.key()] = it.value();
   j["data"] = {{"train", train_data}, {"validation", validation_data}};
   j["objective"] = {{"type", objective}, {"divergence", divergence}, {"gamma", gamma},
                     {"alpha", alpha}, {"lambda", lambda}, {"warmup_bc_steps", warmup_bc_steps},

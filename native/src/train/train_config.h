@@ -13,8 +13,15 @@ namespace seqmatch {
 namespace train {
 
 struct TrainConfig {
+  // The HF config.json (model_type + sizes) of a model.init = "scratch" model.
+  nlohmann::json scratch_model_json() const;
   // model
-  std::string init = "scratch";        // "scratch" or a checkpoint directory (ours or HF GPT-2)
+  std::string init = "scratch";        // "scratch" or a checkpoint directory (ours or HF's)
+  // From scratch: model_type "gpt2" takes the GPT-2 sizes below; "llama"/"qwen2" take HF config
+  // fields (hidden_size, num_key_value_heads, ...: model/config.h kLlamaConfigFields) in hf_fields.
+  std::string model_type = "gpt2";
+  nlohmann::json hf_fields = nlohmann::json::object();
+  std::string dtype = "float32";       // weights kept in: float32, bfloat16, float16 (model/family.h)
   int64_t vocab_size = 259, n_positions = 256, n_embd = 128, n_layer = 4, n_head = 4;
   int64_t bos_token_id = -1, eos_token_id = -1, pad_token_id = -1, bkspc_token_id = -1;
   nlohmann::json tokenizer = nullptr;  // carried into checkpoints ("seqmatch.tokenizer")

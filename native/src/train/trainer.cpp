@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "loss/emo.h"
+#include "model/family.h"
 #include "loss/mle.h"
 #include "loss/sequence_match.h"
 #include "model/checkpoint.h"
@@ -95,16 +96,16 @@ Trainer::Trainer(TrainConfig config) : config_(std::move(config)), replay_(confi
   }
   init_model();
   const auto& tok = model_config_.tokens;
-  const auto& o = model_->options();
+  const int64_t n_positions = model_->max_positions(), vocab_size = model_->vocab_size();
   auto check_ids = [&](const std::vector<data::Example>& set, const std::string& path, bool validation) {
     for (size_t i = 0; i < set.size(); ++i) {
       const auto& e = set[i];
-      SM_CHECK(int64_t(e.tokens.size()) <= o.n_positions(), "data ", path, ": example ", i, " has ",
-               e.tokens.size(), " tokens but the model's context is ", o.n_positions(),
+      SM_CHECK(int64_t(e.tokens.size()) <= n_positions, "data ", path, ": example ", i, " has ",
+               e.tokens.size(), " tokens but the model's context is ", n_positions,
                ". Hint: prepare the data with a smaller --seq-len");
       for (int64_t t : e.tokens) {
-        SM_CHECK(t < o.vocab_size(), "data ", path, ": example ", i, " has token id ", t,
-                 " outside the model's vocabulary (", o.vocab_size(), "). Hint: was it prepared with this tokenizer?");
+        SM_CHECK(t < vocab_size, "data ", path, ": example ", i, " has token id ", t,
+                 " outside the model's vocabulary (", vocab_size, "). Hint: was it prepared with this tokenizer?");
         // The validation NLL is over tokens only (loss/mle.h): a <bkspc> target has no probability there.
         SM_CHECK(!validation || t != tok.bkspc, "data ", path, ": example ", i, " contains <bkspc> (id ", t,
                  "): validation data must be plain text");
@@ -125,7 +126,7 @@ Trainer::Trainer(TrainConfig config) : config_(std::move(config)), replay_(confi
 
   noise_.eta = config_.noise_eta;
   noise_.kind = data::parse_noise_kind(config_.noise_kind);
-  noise_.base_vocab = o.vocab_size();
+  noise_.base_vocab = vocab_size;
   for (int64_t id : {tok.bos, tok.eos, tok.pad, tok.bkspc})
     if (id >= 0) noise_.base_vocab = std::min(noise_.base_vocab, id);
   if (noise_.kind == data::NoiseKind::kUnigram) noise_.unigram_cdf = data::unigram_cdf(train_, noise_.base_vocab);
@@ -149,24 +150,24 @@ Trainer::Trainer(TrainConfig config) : config_(std::move(config)), replay_(confi
 void Trainer::init_model() {
   if (config_.init == "scratch") {
     torch::manual_seed(config_.seed);
-    model_config_.gpt2.vocab_size(config_.vocab_size).n_positions(config_.n_positions)
-        .n_embd(config_.n_embd).n_layer(config_.n_layer).n_head(config_.n_head);
+    model_config_ = model::parse_config(config_.scratch_model_json(), "config model");
     model_config_.tokens = {config_.bos_token_id, config_.eos_token_id, config_.pad_token_id,
                             config_.bkspc_token_id};
     model::validate_tokens(model_config_.tokens, config_.vocab_size);
-    model_ = model::GPT2(model_config_.gpt2);
+    model_ = model::make_model(model_config_);
   } else {
     auto ckpt = model::load_checkpoint(config_.init, torch::kCPU);
     model_ = ckpt.model;
     model_config_ = ckpt.config;
   }
-  if (model_config_.tokens.bkspc < 0) {  // e.g. a Hugging Face GPT-2: <bkspc> is added
-    model_config_.tokens.bkspc = model_->options().vocab_size();
+  if (model_config_.tokens.bkspc < 0) {  // e.g. a Hugging Face checkpoint: <bkspc> is added
+    model_config_.tokens.bkspc = model_->vocab_size();
     model_->add_tokens(1);
-    model_config_.gpt2 = model_->options();
+    model::sync_config(model_, model_config_);
   }
   if (!config_.tokenizer.is_null()) model_config_.seqmatch["tokenizer"] = config_.tokenizer;
   model_->to(device_);
+  model::set_weight_dtype(model_, model::parse_dtype(config_.dtype, "config model.dtype"));
   model_->train();
   if (config_.objective == "emo") {
     if (config_.init == "scratch") {
@@ -177,7 +178,7 @@ void Trainer::init_model() {
                    "set model.init to a pretrained checkpoint\n");
     }
     torch::NoGradGuard no_grad;
-    auto w = model_->wte->weight.detach();
+    auto w = model_->head_weight().detach().to(torch::kFloat);
     e_hat_ = (w / w.norm(2, 1, true).clamp_min(1e-12)).clone();  // (V, C)
   }
 }
@@ -288,7 +289,7 @@ StepMetrics Trainer::step() {
           m.tokens += t.actions[i] != bk && (t.noise.empty() || !t.noise[i]);
       }
     }
-    auto p = data::pack_rows(rows, bk, eos, model_->options().vocab_size()).to(device_);
+    auto p = data::pack_rows(rows, bk, eos, model_->vocab_size()).to(device_);
     // Denominators of the global batch: the losses below return this rank's share of its means.
     const auto totals = global_normalisers(p);
     m.actions += p.actions;
@@ -303,7 +304,7 @@ StepMetrics Trainer::step() {
       auto h = model_->hidden(p.ids, p.pos, p.causal ? torch::Tensor() : p.mask);  // (B, T, C)
       // The LM head runs inside the losses, in chunks of rows: no (B, T, V) logits (loss/head.h).
       const bool emo = config_.objective == "emo";
-      auto head = loss::lm_head_output(h, model_->wte->weight,
+      auto head = loss::lm_head_output(h, model_->head_weight(),
                                        loss::policy_query(p, bk, emo ? e_hat_ : torch::Tensor()));
       if (emo) {
         auto t = loss::emo_loss(head, p, e_hat_, &totals);
@@ -404,10 +405,10 @@ double Trainer::evaluate() {
       traces.push_back(data::augment(validation_[i], clean, -1, 0, 0));
     // Short documents share rows as in training; a batch of one chunk per row stays causal.
     auto p = data::pack_rows(data::batch_rows(std::move(traces), {}), tok.bkspc, tok.eos,
-                             model_->options().vocab_size()).to(device_);
+                             model_->vocab_size()).to(device_);
     util::AutocastGuard autocast(amp_);
     auto h = model_->hidden(p.ids, p.pos, p.causal ? torch::Tensor() : p.mask);  // (B, T, C)
-    auto t = loss::token_nll(loss::lm_head_output(h, model_->wte->weight, loss::token_query(p, tok.bkspc)),
+    auto t = loss::token_nll(loss::lm_head_output(h, model_->head_weight(), loss::token_query(p, tok.bkspc)),
                              p, tok.bkspc);
     total.sum += t.sum;
     total.tokens += t.tokens;

@@ -39,7 +39,7 @@
 #include "data/noise.h"
 #include "loss/normalisers.h"
 #include "model/config.h"
-#include "model/gpt2.h"
+#include "model/decoder_lm.h"
 #include "train/gradient_sync.h"
 #include "train/process_group.h"
 #include "train/replay_buffer.h"
@@ -73,7 +73,7 @@ class Trainer {
 
   int64_t steps_done() const { return step_; }
   const TrainConfig& config() const { return config_; }
-  model::GPT2 model() const { return model_; }
+  model::DecoderLM model() const { return model_; }
   const model::ModelConfig& model_config() const { return model_config_; }
   const ReplayBuffer& replay() const { return replay_; }
   // The terminal-reward offset V_abs (terminal_value = learned; undefined otherwise).
@@ -97,7 +97,7 @@ class Trainer {
   TrainConfig config_;
   torch::Device device_{torch::kCPU};
   bool amp_ = false;
-  model::GPT2 model_{nullptr};
+  model::DecoderLM model_;
   model::ModelConfig model_config_;
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   std::vector<data::Example> train_, validation_;
