@@ -14,7 +14,6 @@ import ai.seqmatch.InvalidInputException;
 import ai.seqmatch.NativeErrors;
 import ai.seqmatch.nativ.SeqmatchNative;
 import ai.seqmatch.nativ.SeqmatchNative.Model;
-import ai.seqmatch.nativ.SeqmatchNative.ModelSpec;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
@@ -45,12 +44,9 @@ public final class CausalLM implements AutoCloseable {
     this.handle = handle;
   }
 
-  /** A freshly initialised model (GPT-2 init, seeded by {@code seed}) on {@code device}. */
+  /** A freshly initialised model (its family's init, seeded by {@code seed}) on {@code device}. */
   public static CausalLM create(ModelConfig config, long seed, Device device) {
-    try (ModelSpec spec = Specs.toNative(config)) {
-      String where = usable(device);
-      return new CausalLM(NativeErrors.call(() -> SeqmatchNative.model_create(spec, seed, where)));
-    }
+    return new CausalLM(Specs.create(config, seed, usable(device)));
   }
 
   /** Loads a checkpoint directory (config.json + model.safetensors or shards), ours or Hugging Face's. */
@@ -265,9 +261,7 @@ public final class CausalLM implements AutoCloseable {
   }
 
   private static ModelConfig readConfig(Model h) {
-    try (ModelSpec spec = NativeErrors.call(() -> SeqmatchNative.model_spec(h))) {
-      return Specs.fromNative(spec);
-    }
+    return Specs.read(h);
   }
 
   private static long[] checkForward(ModelConfig c, long[] ids, long[] pos, boolean[] mask, int B, int T) {

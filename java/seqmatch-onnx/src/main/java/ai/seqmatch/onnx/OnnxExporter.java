@@ -139,9 +139,21 @@ public final class OnnxExporter {
     return 4 * (matrices + small);
   }
 
-  /** Copies config.json and the tokenizer file it names (or a tokenizer.json beside it); returns the spec. */
+  /** Files of a Hugging Face directory kept with the export: bos/eos names, chat template, generation defaults. */
+  private static final String[] SIDE_FILES = {"tokenizer_config.json", "special_tokens_map.json",
+      "generation_config.json"};
+
+  /**
+   * Copies config.json, the tokenizer file it names (or a tokenizer.json beside it) and the side files
+   * present; returns the spec.
+   */
   private JsonNode copyTokenizer(SourceCheckpoint ckpt) throws IOException {
     copy(ckpt.dir.resolve("config.json"), out.resolve("config.json"));
+    for (String side : SIDE_FILES) {
+      if (Files.isRegularFile(ckpt.dir.resolve(side))) {
+        copy(ckpt.dir.resolve(side), out.resolve(side));
+      }
+    }
     JsonNode spec = ckpt.config.path("seqmatch").path("tokenizer");
     String file = spec.isObject() && "hf".equals(spec.path("type").asText()) ? spec.path("file").asText("")
         : spec.isMissingNode() ? "tokenizer.json" : "";
