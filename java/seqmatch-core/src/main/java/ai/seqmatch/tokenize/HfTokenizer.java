@@ -283,16 +283,16 @@ public final class HfTokenizer implements Tokenizer {
     }
     String name = v.isObject() ? v.path("content").asText(null) : v.isTextual() ? v.asText() : null;
     if (name == null) {
-      throw bad(file, "field '" + field + "' is neither a token string nor an object with "content"",
-          "e.g. "" + field + "": "</s>"");
+      throw bad(file, "field '" + field + "' is neither a token string nor an object with \"content\"",
+          "e.g. \"" + field + "\": \"</s>\"");
     }
     for (int id = 0; id < tokens.length; id++) {
       if (name.equals(tokens[id])) {
         return id;
       }
     }
-    throw bad(file, "field '" + field + "' names a token that tokenizer.json does not have (got ""
-        + (name.length() > 40 ? name.substring(0, 40) + "..." : name) + "")", "a token of its vocabulary");
+    throw bad(file, "field '" + field + "' names a token that tokenizer.json does not have (got \""
+        + (name.length() > 40 ? name.substring(0, 40) + "..." : name) + "\")", "a token of its vocabulary");
   }
 
   private static SpecialTokens guessSpecials(String[] tokens, boolean[] special) {
