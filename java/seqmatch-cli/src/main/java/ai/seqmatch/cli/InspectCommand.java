@@ -35,13 +35,19 @@ final class InspectCommand implements Callable<Integer> {
       ModelConfig c = model.config();
       ObjectNode node = new ObjectMapper().createObjectNode();
       node.put("checkpoint", checkpoint.toAbsolutePath().toString());
-      node.put("architecture", "gpt2");
+      node.put("architecture", c.family().modelType());
       node.put("parameters", model.numParameters());
       node.put("vocab_size", c.vocabSize());
       node.put("n_positions", c.nPositions());
       node.put("n_embd", c.nEmbd());
       node.put("n_layer", c.nLayer());
       node.put("n_head", c.nHead());
+      if (c.family().isLlamaLike()) { // the Llama family's own shape (HF names)
+        node.put("num_key_value_heads", c.nKvHeads()).put("head_dim", c.headDim())
+            .put("intermediate_size", c.intermediateSize()).put("rope_theta", c.ropeTheta())
+            .put("rope_scaling", c.ropeScaling() == null ? "none" : c.ropeScaling().type())
+            .put("tie_word_embeddings", c.tieWordEmbeddings());
+      }
       ObjectNode special = node.putObject("special_tokens");
       putToken(special, "bos", c.bosTokenId());
       putToken(special, "eos", c.eosTokenId());
