@@ -1,8 +1,8 @@
 /*
  * Serving an exported Llama over gRPC (Netty on 127.0.0.1:0, OrtStepEngine, the Llama-style
- * SentencePiece tokenizer of seqmatch-core's test resources): the llama-tiny-a fixture, with that
- * tokenizer and a declared <bkspc> (the fixture's 4th greedy token, so greedy decoding deletes), is
- * exported and served. ModelInfo reports the Llama shape; greedy generation without backspace returns
+ * SentencePiece tokenizer of seqmatch-core's test resources): the llama-tiny-a fixture with that
+ * tokenizer is exported and served twice, as is and with a declared <bkspc> (the fixture's 4th greedy
+ * token, so greedy decoding deletes). ModelInfo reports the Llama shape; greedy generation returns
  * transformers' 20 greedy tokens; with backspace, the streamed events applied in order reproduce the
  * final ids and text, and the text is the tokenizer's decode of them.
  */
@@ -47,16 +47,34 @@ class LlamaServingTest {
   private static SafeTensors expected;
   private static long bkspc;
   private static Tokenizer tokenizer;
-  private static OrtStepEngine engine;
-  private static SeqMatchServer server;
-  private static ManagedChannel channel;
+  private static Served plain;
+  private static Served withBackspace;
 
-  @BeforeAll
-  static void exportAndServe() throws Exception {
+  /** One export served on its own port. */
+  private record Served(OrtStepEngine engine, SeqMatchServer server, ManagedChannel channel) {
+    static Served start(Path onnx, Tokenizer tokenizer) {
+      OrtStepEngine engine = OrtStepEngine.load(onnx, 1);
+      SeqMatchServer server = SeqMatchServer.builder(NettyTransport.server("127.0.0.1", 0, null, null, 100), engine)
+          .optTokenizer(tokenizer).optLimits(ServerLimits.defaults()).optDrainTimeout(Duration.ofSeconds(5))
+          .build().start();
+      return new Served(engine, server, NettyTransport.channel("127.0.0.1:" + server.port(), null));
+    }
+
+    GenerationGrpc.GenerationBlockingStub stub() {
+      return GenerationGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    void stop() throws InterruptedException {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      server.shutdown(Duration.ofSeconds(2));
+      engine.close();
+    }
+  }
+
+  /** The fixture plus the test tokenizer (and a <bkspc> id when {@code bk} >= 0), exported. */
+  private static Path export(String name, long bk) throws Exception {
     Path fixture = RESOURCES.resolve("fixtures/llama-tiny-a");
-    expected = SafeTensors.open(fixture.resolve("expected.safetensors"));
-    bkspc = expected.longs("greedy_ids")[3];
-    Path ckpt = dir.resolve("ckpt");
+    Path ckpt = dir.resolve(name);
     Files.createDirectories(ckpt);
     Files.copy(fixture.resolve("model.safetensors"), ckpt.resolve("model.safetensors"));
     for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
@@ -64,28 +82,30 @@ class LlamaServingTest {
     }
     ObjectMapper json = new ObjectMapper();
     ObjectNode config = (ObjectNode) json.readTree(fixture.resolve("config.json").toFile());
-    config.putObject("seqmatch").put("bkspc_token_id", bkspc);
+    if (bk >= 0) {
+      config.putObject("seqmatch").put("bkspc_token_id", bk);
+    }
     Files.writeString(ckpt.resolve("config.json"), json.writeValueAsString(config));
-    Path onnx = dir.resolve("onnx");
+    Path onnx = dir.resolve(name + "-onnx");
     OnnxExporter.builder(ckpt, onnx).build().export();
+    return onnx;
+  }
+
+  @BeforeAll
+  static void exportAndServe() throws Exception {
+    expected = SafeTensors.open(RESOURCES.resolve("fixtures/llama-tiny-a/expected.safetensors"));
+    bkspc = expected.longs("greedy_ids")[3];
+    Path onnx = export("plain", -1);
     tokenizer = Tokenizers.load(onnx).orElseThrow(); // the export carries the tokenizer files
-    engine = OrtStepEngine.load(onnx, 1);
-    server = SeqMatchServer.builder(NettyTransport.server("127.0.0.1", 0, null, null, 100), engine)
-        .optTokenizer(tokenizer).optLimits(ServerLimits.defaults()).optDrainTimeout(Duration.ofSeconds(5))
-        .build().start();
-    channel = NettyTransport.channel("127.0.0.1:" + server.port(), null);
+    plain = Served.start(onnx, tokenizer);
+    withBackspace = Served.start(export("bk", bkspc), tokenizer);
   }
 
   @AfterAll
   static void stop() throws Exception {
-    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    server.shutdown(Duration.ofSeconds(2));
-    engine.close();
+    plain.stop();
+    withBackspace.stop();
     tokenizer.close();
-  }
-
-  private static GenerationGrpc.GenerationBlockingStub stub() {
-    return GenerationGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
   }
 
   private static GenerateRequest.Builder prompt(int row) throws Exception {
@@ -97,7 +117,7 @@ class LlamaServingTest {
 
   @Test
   void modelInfoHasTheLlamaShape() {
-    ModelInfo info = stub().getModelInfo(GetModelInfoRequest.getDefaultInstance());
+    ModelInfo info = withBackspace.stub().getModelInfo(GetModelInfoRequest.getDefaultInstance());
     assertEquals("onnxruntime", info.getEngine());
     assertEquals(512, info.getVocabSize());
     assertEquals(4, info.getNHead());
@@ -107,12 +127,11 @@ class LlamaServingTest {
   }
 
   @Test
-  void greedyWithoutBackspaceIsTransformersGreedy() throws Exception {
+  void greedyIsTransformersGreedy() throws Exception {
     long[] want = expected.longs("greedy_ids");
     int n = (int) expected.info("greedy_ids").shape()[1];
     for (int row = 0; row < 2; row++) {
-      GenerateResponse r = stub().generate(prompt(row).setGreedy(true).setMaxNewTokens(n)
-          .setAllowBackspace(false).build());
+      GenerateResponse r = plain.stub().generate(prompt(row).setGreedy(true).setMaxNewTokens(n).build());
       long[] got = r.getGeneratedIdsList().stream().mapToLong(Long::longValue).toArray();
       assertEquals(Arrays.toString(Arrays.copyOfRange(want, row * n, (row + 1) * n)), Arrays.toString(got));
       assertEquals(tokenizer.decode(got, true), r.getText());
@@ -121,7 +140,7 @@ class LlamaServingTest {
 
   @Test
   void streamedBackspacesReplayToTheFinalState() throws Exception {
-    Iterator<GenerateEvent> events = stub().generateStream(prompt(0).setGreedy(true).setMaxNewTokens(20).build());
+    Iterator<GenerateEvent> events = withBackspace.stub().generateStream(prompt(0).setGreedy(true).setMaxNewTokens(20).build());
     List<Long> ids = new ArrayList<>();
     StringBuilder text = new StringBuilder();
     int backspaces = 0;
