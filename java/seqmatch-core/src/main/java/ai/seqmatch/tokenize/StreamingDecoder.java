@@ -15,7 +15,8 @@ import java.util.Deque;
  * Turns ids into text one token at a time. Byte-level tokenizers take O(1) per token: bytes of a UTF-8
  * character split across tokens are held back until the character is complete. Other tokenizers fall
  * back to re-decoding all ids per step (O(n) per token) and diffing, since their text is not a
- * concatenation of per-token strings (e.g. SentencePiece's leading-space rule). Not thread-safe.
+ * concatenation of per-token strings (e.g. SentencePiece's leading-space rule), holding back the
+ * tokens of an unfinished character (byte fallback). Not thread-safe.
  */
 public final class StreamingDecoder {
 
@@ -117,12 +118,33 @@ public final class StreamingDecoder {
     }
   }
 
-  /** Fallback mode: decode everything, hold back a trailing U+FFFD (bytes of an unfinished char), diff. */
+  /**
+   * Fallback mode: decode everything and diff. Until the stream ends, the tokens of an unfinished
+   * character are held back: when the text ends in U+FFFD, the longest prefix of the ids (dropping at
+   * most 3 tokens, the most a UTF-8 character spans) whose text does not is streamed instead. Byte
+   * fallback needs the prefix, not just a trimmed tail: Hugging Face's ByteFallback decoder turns a whole
+   * run of byte tokens into U+FFFDs when its last character is incomplete ("你" + the first byte of "好"
+   * decodes to four U+FFFD), so trimming would delete "你" and retype it one token later.
+   */
   private Piece resync(boolean last) {
-    String full = tokenizer.decode(ids(), skipSpecial);
+    long[] all = ids();
+    String full = tokenizer.decode(all, skipSpecial);
     int end = full.length();
-    while (!last && end > 0 && full.charAt(end - 1) == '\uFFFD') {
-      end--;
+    if (!last && end > 0 && full.charAt(end - 1) == '\uFFFD') {
+      String held = null;
+      for (int k = all.length - 1; k >= Math.max(0, all.length - 3) && held == null; k--) {
+        String prefix = tokenizer.decode(Arrays.copyOf(all, k), skipSpecial);
+        if (prefix.isEmpty() || prefix.charAt(prefix.length() - 1) != '\uFFFD') {
+          held = prefix;
+        }
+      }
+      if (held != null) {
+        full = held;
+        end = full.length();
+      }
+      while (end > 0 && full.charAt(end - 1) == '\uFFFD') {
+        end--;
+      }
     }
     int common = 0;
     int max = Math.min(end, text.length());

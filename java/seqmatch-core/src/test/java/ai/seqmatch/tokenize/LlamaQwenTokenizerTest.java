@@ -113,6 +113,30 @@ class LlamaQwenTokenizerTest {
   }
 
   /**
+   * Byte fallback groups a run of byte tokens: "你" + the first byte of "好" decodes to four U+FFFD. The
+   * stream must still only ever append ("你" stays on screen), and end with exactly decode(ids).
+   */
+  @Test
+  void byteFallbackRunsStreamWithoutDeleting() {
+    try (HfTokenizer t = HfTokenizer.load(dir("llama-spbpe").resolve("tokenizer.json"))) {
+      for (String s : List.of("你好世界", "😀😀", "a€€b", "ωμέγα")) {
+        long[] ids = t.encode(s);
+        assertTrue(ids.length > s.codePointCount(0, s.length()), s + " goes through byte tokens");
+        StreamingDecoder d = t.streamingDecoder(false);
+        StringBuilder client = new StringBuilder();
+        for (long id : ids) {
+          StreamingDecoder.Piece p = d.push(id);
+          assertEquals(0, p.deleteChars(), s + ": a push deleted streamed text");
+          StreamingDecoderTest.apply(client, p);
+          assertTrue(s.startsWith(client.toString()), s + " vs streamed " + client);
+        }
+        StreamingDecoderTest.apply(client, d.finish());
+        assertEquals(s, client.toString());
+      }
+    }
+  }
+
+  /**
    * "a€" as a, <0xE2>, <0x82>, <0xAC> (Llama: ▁, a, then the bytes): nothing of € shows until its last byte; a backspace deleting the
    * middle byte token leaves "a"; re-pushing completes "a€"; a wrong continuation byte shows U+FFFD
    * only once the stream finishes.
