@@ -19,15 +19,12 @@ import ai.seqmatch.grpc.v1.GetModelInfoRequest;
 import ai.seqmatch.grpc.v1.ModelInfo;
 import ai.seqmatch.grpc.v1.TokenIds;
 import ai.seqmatch.io.SafeTensors;
-import ai.seqmatch.onnx.OnnxExporter;
 import ai.seqmatch.serving.ServerLimits;
+import ai.seqmatch.serving.TestModels;
 import ai.seqmatch.serving.engine.OrtStepEngine;
 import ai.seqmatch.tokenize.Tokenizer;
 import ai.seqmatch.tokenize.Tokenizers;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpc.ManagedChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,8 +38,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class LlamaServingTest {
-  private static final Path RESOURCES = Path.of("../seqmatch-core/src/test/resources");
-
   @TempDir static Path dir;
   private static SafeTensors expected;
   private static long bkspc;
@@ -71,34 +66,14 @@ class LlamaServingTest {
     }
   }
 
-  /** The fixture plus the test tokenizer (and a <bkspc> id when {@code bk} >= 0), exported. */
-  private static Path export(String name, long bk) throws Exception {
-    Path fixture = RESOURCES.resolve("fixtures/llama-tiny-a");
-    Path ckpt = dir.resolve(name);
-    Files.createDirectories(ckpt);
-    Files.copy(fixture.resolve("model.safetensors"), ckpt.resolve("model.safetensors"));
-    for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
-      Files.copy(RESOURCES.resolve("tokenizers/llama-spbpe").resolve(f), ckpt.resolve(f));
-    }
-    ObjectMapper json = new ObjectMapper();
-    ObjectNode config = (ObjectNode) json.readTree(fixture.resolve("config.json").toFile());
-    if (bk >= 0) {
-      config.putObject("seqmatch").put("bkspc_token_id", bk);
-    }
-    Files.writeString(ckpt.resolve("config.json"), json.writeValueAsString(config));
-    Path onnx = dir.resolve(name + "-onnx");
-    OnnxExporter.builder(ckpt, onnx).build().export();
-    return onnx;
-  }
-
   @BeforeAll
   static void exportAndServe() throws Exception {
-    expected = SafeTensors.open(RESOURCES.resolve("fixtures/llama-tiny-a/expected.safetensors"));
+    expected = SafeTensors.open(TestModels.CORE_RESOURCES.resolve("fixtures/llama-tiny-a/expected.safetensors"));
     bkspc = expected.longs("greedy_ids")[3];
-    Path onnx = export("plain", -1);
+    Path onnx = TestModels.llamaExport(dir, "plain", -1);
     tokenizer = Tokenizers.load(onnx).orElseThrow(); // the export carries the tokenizer files
     plain = Served.start(onnx, tokenizer);
-    withBackspace = Served.start(export("bk", bkspc), tokenizer);
+    withBackspace = Served.start(TestModels.llamaExport(dir, "bk", bkspc), tokenizer);
   }
 
   @AfterAll
