@@ -21,10 +21,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -121,34 +119,11 @@ class LlamaOrtTest {
     long bk = -1; // a marker: the packing itself never feeds <bkspc> as an id
     long[] actions = {1, 5, 6, 7, bk, bk, 8, 9, 10, bk, 11, 12};
     int T = actions.length;
-    long[] ids = new long[T];
-    long[] pos = new long[T];
-    boolean[] mask = new boolean[T * T];
-    List<long[]> states = new ArrayList<>();
-    Deque<Integer> stack = new ArrayDeque<>();
-    for (int t = 0; t < T; t++) {
-      if (actions[t] == bk) {
-        stack.pop();
-        int prev = stack.pop();
-        ids[t] = ids[prev];
-        pos[t] = pos[prev];
-      } else {
-        ids[t] = actions[t];
-        pos[t] = stack.size();
-      }
-      stack.push(t);
-      List<Integer> rows = new ArrayList<>(stack);
-      java.util.Collections.reverse(rows);
-      long[] state = new long[rows.size()];
-      for (int i = 0; i < rows.size(); i++) {
-        state[i] = ids[rows.get(i)];
-        mask[t * T + rows.get(i)] = true;
-      }
-      states.add(state);
-    }
+    TestModels.Packed p = TestModels.pack(actions, bk);
+    List<long[]> states = p.states();
     try (OrtModel m = OrtModel.load(onnx)) {
       int V = (int) m.info().vocabSize();
-      float[] packed = m.forward(ids, pos, mask, 1, T);
+      float[] packed = m.forward(p.ids(), p.pos(), p.mask(), 1, T);
       float max = 0;
       for (int t = 0; t < T; t++) {
         long[] s = states.get(t);

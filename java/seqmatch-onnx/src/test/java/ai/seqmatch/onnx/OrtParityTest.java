@@ -15,8 +15,6 @@ import ai.seqmatch.model.CausalLM;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -62,27 +60,9 @@ class OrtParityTest {
     long bk = TestModels.BKSPC;
     long[] actions = {0, 5, 6, 7, bk, bk, 8, 9, 10, bk, 11};
     int T = actions.length;
-    long[] ids = new long[T];
-    long[] pos = new long[T];
-    boolean[] mask = new boolean[T * T];
-    Deque<Integer> stack = new ArrayDeque<>();
-    for (int t = 0; t < T; t++) {
-      if (actions[t] == bk) {
-        stack.pop();
-        int prev = stack.pop();
-        ids[t] = ids[prev];
-        pos[t] = pos[prev];
-      } else {
-        ids[t] = actions[t];
-        pos[t] = stack.size();
-      }
-      stack.push(t);
-      for (int j : stack) {
-        mask[t * T + j] = true;
-      }
-    }
-    float[] want = nativeModel.forward(ids, pos, mask, 1, T);
-    float[] got = ort.forward(ids, pos, mask, 1, T);
+    TestModels.Packed p = TestModels.pack(actions, bk);
+    float[] want = nativeModel.forward(p.ids(), p.pos(), p.mask(), 1, T);
+    float[] got = ort.forward(p.ids(), p.pos(), p.mask(), 1, T);
     assertTrue(TestModels.maxDiff("packed logits", want, got, ATOL) <= ATOL);
   }
 
