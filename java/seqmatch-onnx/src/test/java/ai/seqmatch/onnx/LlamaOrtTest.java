@@ -11,8 +11,10 @@ package ai.seqmatch.onnx;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.seqmatch.CheckpointException;
 import ai.seqmatch.io.SafeTensors;
 import ai.seqmatch.sample.GenerationResult;
 import ai.seqmatch.sample.SamplingOptions;
@@ -28,6 +30,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -188,5 +191,23 @@ class LlamaOrtTest {
       }
       assertEquals(state, Arrays.stream(r.tokens()).boxed().toList(), "replayed final state");
     }
+  }
+
+  /** An info file from before the Llama family (no model_type, n_kv_heads, n_embd) reads as GPT-2. */
+  @Test
+  void olderExportInfoReadsAsGpt2() throws IOException {
+    Path old = dir.resolve("old");
+    Files.createDirectories(old);
+    Files.write(old.resolve("model.onnx"), new byte[0]);
+    Files.writeString(old.resolve(OnnxModelInfo.FILE), "{\"format_version\": 1, \"n_layer\": 2, \"n_head\": 4, "
+        + "\"head_dim\": 8, \"vocab_size\": 24, \"n_positions\": 48, \"dtype\": \"float32\", \"opset\": 17}");
+    OnnxModelInfo info = OnnxModelInfo.read(old);
+    assertEquals("gpt2", info.modelType());
+    assertEquals(4, info.nKvHeads());
+    assertEquals(32, info.nEmbd());
+    Files.writeString(old.resolve(OnnxModelInfo.FILE), "{\"format_version\": 1, \"n_layer\": 2, \"n_head\": 4, "
+        + "\"n_kv_heads\": 3, \"head_dim\": 8, \"vocab_size\": 24, \"n_positions\": 48}");
+    CheckpointException e = assertThrows(CheckpointException.class, () -> OnnxModelInfo.read(old));
+    assertTrue(e.getMessage().contains("n_kv_heads"), e.getMessage());
   }
 }
