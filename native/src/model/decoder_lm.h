@@ -57,11 +57,14 @@ class DecoderLMImpl : public torch::nn::Module {
   // old buffers) and can be skipped; errors if it contradicts the model (a tied head's shape).
   virtual bool ignorable_tensor(const std::string& name, const torch::Tensor& t) const = 0;
 
-  // logits (B, T, V) = h · head_weightᵀ, in h's dtype.
-  torch::Tensor lm_head(const torch::Tensor& h) {
+  // head_weight() for multiplying h: bf16/fp16 weights computing in float32 (CPU) are cast up;
+  // float32 weights are returned as they are (autocast picks the matmul dtype). Differentiable.
+  torch::Tensor head_weight_like(const torch::Tensor& h) {
     auto w = head_weight();
-    return torch::matmul(h, (w.scalar_type() == h.scalar_type() ? w : w.to(h.scalar_type())).t());
+    return (w.scalar_type() == torch::kFloat || w.scalar_type() == h.scalar_type()) ? w : w.to(h.scalar_type());
   }
+  // logits (B, T, V) = h · head_weightᵀ, in h's dtype.
+  torch::Tensor lm_head(const torch::Tensor& h) { return torch::matmul(h, head_weight_like(h).t()); }
   torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& pos, const torch::Tensor& mask = {}) {
     return lm_head(hidden(ids, pos, mask));  // (B, T, V)
   }

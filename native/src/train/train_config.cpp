@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "model/config.h"
+#include "model/family.h"
 #include "util/check.h"
 
 namespace seqmatch {

@@ -304,7 +304,7 @@ StepMetrics Trainer::step() {
       auto h = model_->hidden(p.ids, p.pos, p.causal ? torch::Tensor() : p.mask);  // (B, T, C)
       // The LM head runs inside the losses, in chunks of rows: no (B, T, V) logits (loss/head.h).
       const bool emo = config_.objective == "emo";
-      auto head = loss::lm_head_output(h, model_->head_weight(),
+      auto head = loss::lm_head_output(h, model_->head_weight_like(h),
                                        loss::policy_query(p, bk, emo ? e_hat_ : torch::Tensor()));
       if (emo) {
         auto t = loss::emo_loss(head, p, e_hat_, &totals);
@@ -408,7 +408,7 @@ double Trainer::evaluate() {
                              model_->vocab_size()).to(device_);
     util::AutocastGuard autocast(amp_);
     auto h = model_->hidden(p.ids, p.pos, p.causal ? torch::Tensor() : p.mask);  // (B, T, C)
-    auto t = loss::token_nll(loss::lm_head_output(h, model_->head_weight(), loss::token_query(p, tok.bkspc)),
+    auto t = loss::token_nll(loss::lm_head_output(h, model_->head_weight_like(h), loss::token_query(p, tok.bkspc)),
                              p, tok.bkspc);
     total.sum += t.sum;
     total.tokens += t.tokens;
