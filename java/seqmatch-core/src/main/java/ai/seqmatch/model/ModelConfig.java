@@ -74,9 +74,10 @@ public final class ModelConfig {
         .optPadTokenId(padTokenId)
         .optBkspcTokenId(bkspcTokenId)
         .optFamily(family)
-        .optIntermediateSize(intermediateSize)
-        .optNKvHeads(nKvHeads)
-        .optHeadDim(headDim)
+        // GPT-2 derives these from n_embd and n_head: left unset, so a variant may change those
+        .optIntermediateSize(family == Family.GPT2 ? 0 : intermediateSize)
+        .optNKvHeads(family == Family.GPT2 ? 0 : nKvHeads)
+        .optHeadDim(family == Family.GPT2 ? 0 : headDim)
         .optRopeTheta(ropeTheta)
         .optRopeScaling(ropeScaling)
         .optAttentionBias(attentionBias)

@@ -60,8 +60,9 @@ final class SourceCheckpoint {
       throw new CheckpointException("checkpoint " + configFile + ": not valid JSON ("
           + String.valueOf(e.getMessage()).lines().findFirst().orElse("") + ")", e);
     }
+    CheckpointWeights weights = CheckpointWeights.open(dir); // a missing weights file is named first
     ModelConfig model = HfConfig.parse(config, configFile.toString());
-    return new SourceCheckpoint(dir, config, model, CheckpointWeights.open(dir));
+    return new SourceCheckpoint(dir, config, model, weights);
   }
 
   boolean has(String name) {
