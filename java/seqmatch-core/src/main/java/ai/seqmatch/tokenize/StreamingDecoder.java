@@ -1,7 +1,8 @@
 /*
  * Incremental detokenizer for streaming generation with <bkspc>: every push/backspace returns the edit
  * (delete N chars, then append text) that keeps the client's text equal to what has been decoded so far.
- * Applying all edits, then finish(), yields exactly tokenizer.decode(ids, skipSpecial).
+ * Applying all edits, then finish(), yields exactly tokenizer.decode(ids, skipSpecial); with a context
+ * (the prompt), the text the ids add after it: decode(context + ids) minus decode(context).
  * Tested by StreamingDecoderTest and HfTokenizerTest.
  */
 package ai.seqmatch.tokenize;
@@ -32,8 +33,12 @@ public final class StreamingDecoder {
   /** What to restore on backspace: the text length and the held-back bytes before the token came. */
   private record Step(int textLength, byte[] pendingBefore) {}
 
+  /** Prompt tokens kept as context: enough to make the first generated token a non-initial one. */
+  static final int CONTEXT_TOKENS = 4;
+
   private final Tokenizer tokenizer;
   private final boolean skipSpecial;
+  private final long[] context; // the last CONTEXT_TOKENS prompt ids (re-decoding path only)
   private final boolean byteLevel;
   private final StringBuilder text = new StringBuilder();
   private final Deque<Step> steps = new ArrayDeque<>();
@@ -41,10 +46,15 @@ public final class StreamingDecoder {
   private byte[] pending = new byte[0]; // start of a UTF-8 character still waiting for its other bytes
   private boolean finished;
 
-  StreamingDecoder(Tokenizer tokenizer, boolean skipSpecial) {
+  StreamingDecoder(Tokenizer tokenizer, boolean skipSpecial, long[] context) {
     this.tokenizer = tokenizer;
     this.skipSpecial = skipSpecial;
     this.byteLevel = tokenizer.isByteLevel();
+    // Byte-level text is a concatenation, so context changes nothing there. Ids the tokenizer does not
+    // know (e.g. a <bkspc> appended to the model only) carry no text and are left out.
+    this.context = byteLevel ? new long[0] : Arrays.stream(context)
+        .skip(Math.max(0, context.length - CONTEXT_TOKENS)).filter(id -> id >= 0 && id < tokenizer.vocabSize())
+        .toArray();
   }
 
   /** Adds one token; returns the edit to apply (often just an append, possibly nothing yet). */
@@ -128,12 +138,12 @@ public final class StreamingDecoder {
    */
   private Piece resync(boolean last) {
     long[] all = ids();
-    String full = tokenizer.decode(all, skipSpecial);
+    String full = decodeAfterContext(all);
     int end = full.length();
     if (!last && end > 0 && full.charAt(end - 1) == '\uFFFD') {
       String held = null;
       for (int k = all.length - 1; k >= Math.max(0, all.length - 3) && held == null; k--) {
-        String prefix = tokenizer.decode(Arrays.copyOf(all, k), skipSpecial);
+        String prefix = decodeAfterContext(Arrays.copyOf(all, k));
         if (prefix.isEmpty() || prefix.charAt(prefix.length() - 1) != '\uFFFD') {
           held = prefix;
         }
@@ -155,6 +165,10 @@ public final class StreamingDecoder {
     text.setLength(common);
     text.append(piece.text());
     return piece.isEmpty() ? Piece.EMPTY : piece;
+  }
+
+  private String decodeAfterContext(long[] ids) {
+    return tokenizer.decodeContinuation(context, ids, skipSpecial);
   }
 
   /**

@@ -170,4 +170,27 @@ class LlamaQwenTokenizerTest {
       }
     }
   }
+
+  /** After a prompt, SentencePiece's "▁world" adds " world" (decoded alone it would be "world"). */
+  @Test
+  void continuationKeepsTheLeadingSpace() {
+    try (HfTokenizer t = HfTokenizer.load(dir("llama-spbpe").resolve("tokenizer.json"))) {
+      long[] prompt = t.encode("Hello");
+      long[] ids = t.encode("Hello world the cat");
+      long[] generated = java.util.Arrays.copyOfRange(ids, prompt.length, ids.length);
+      assertEquals("world the cat", t.decode(generated, false));
+      assertEquals(" world the cat", t.decodeContinuation(prompt, generated, false));
+      StreamingDecoder d = t.streamingDecoder(false, prompt);
+      StringBuilder client = new StringBuilder();
+      for (long id : generated) {
+        StreamingDecoderTest.apply(client, d.push(id));
+      }
+      assertEquals(" world the", client.substring(0, 10));
+      StreamingDecoderTest.apply(client, d.backspace());
+      StreamingDecoderTest.apply(client, d.backspace());
+      StreamingDecoderTest.apply(client, d.finish());
+      assertEquals(t.decodeContinuation(prompt, d.ids(), false), client.toString());
+      assertEquals(" world", client.toString());
+    }
+  }
 }

@@ -4,7 +4,7 @@
  * tokenizer is exported and served twice, as is and with a declared <bkspc> (the fixture's 4th greedy
  * token, so greedy decoding deletes). ModelInfo reports the Llama shape; greedy generation returns
  * transformers' 20 greedy tokens; with backspace, the streamed events applied in order reproduce the
- * final ids and text, and the text is the tokenizer's decode of them.
+ * final ids and text, and the text is what they add after the prompt (decodeContinuation).
  */
 package ai.seqmatch.grpc;
 
@@ -109,7 +109,8 @@ class LlamaServingTest {
       GenerateResponse r = plain.stub().generate(prompt(row).setGreedy(true).setMaxNewTokens(n).build());
       long[] got = r.getGeneratedIdsList().stream().mapToLong(Long::longValue).toArray();
       assertEquals(Arrays.toString(Arrays.copyOfRange(want, row * n, (row + 1) * n)), Arrays.toString(got));
-      assertEquals(tokenizer.decode(got, true), r.getText());
+      long[] promptIds = r.getPromptIdsList().stream().mapToLong(Long::longValue).toArray();
+      assertEquals(tokenizer.decodeContinuation(promptIds, got, true), r.getText());
     }
   }
 
@@ -139,6 +140,8 @@ class LlamaServingTest {
     assertTrue(backspaces > 0, "the declared <bkspc> was never streamed");
     assertEquals(last.getFinished().getGeneratedIdsList(), ids);
     assertEquals(last.getFinished().getText(), text.toString());
-    assertEquals(tokenizer.decode(ids.stream().mapToLong(Long::longValue).toArray(), true), text.toString());
+    long[] promptIds = prompt(0).getTokenIds().getIdsList().stream().mapToLong(Long::longValue).toArray();
+    assertEquals(tokenizer.decodeContinuation(promptIds, ids.stream().mapToLong(Long::longValue).toArray(), true),
+        text.toString());
   }
 }

@@ -43,7 +43,7 @@ class LlamaChatTest {
       String want;
       try (OrtModel m = OrtModel.load(onnx); OrtGenerator g = new OrtGenerator(m)) {
         GenerationResult r = g.generate(prompt, SamplingOptions.greedy(8));
-        want = tokenizer.decode(r.generated(), true);
+        want = tokenizer.decodeContinuation(prompt, r.generated(), true);
       }
       OrtStepEngine engine = OrtStepEngine.load(onnx, 1);
       ServingCore core = ServingCore.create(engine, tokenizer, ServerLimits.defaults());
