@@ -62,6 +62,23 @@ class LlamaOrtTest {
     }
   }
 
+  /** float16 storage with external data: loads, and logits stay within 2e-2 (weights rounded to 11 bits). */
+  @ParameterizedTest
+  @ValueSource(strings = {"llama-tiny-a", "qwen2-tiny"})
+  void fp16ExternalDataExportIsClose(String fixture) throws IOException {
+    Path out = dir.resolve(fixture + "-fp16");
+    OnnxModelInfo info = OnnxExporter.builder(TestModels.fixture(fixture), out).optFp16(true)
+        .optExternalData(OnnxExporter.ExternalData.ALWAYS).build().export();
+    assertEquals("float16", info.dtype());
+    assertTrue(Files.isRegularFile(out.resolve("model.onnx.data")));
+    SafeTensors expected = SafeTensors.open(TestModels.fixture(fixture).resolve("expected.safetensors"));
+    long[] shape = expected.info("logits").shape();
+    try (OrtModel m = OrtModel.load(out)) {
+      float[] got = m.forward(expected.longs("input_ids"), null, null, (int) shape[0], (int) shape[1]);
+      assertTrue(TestModels.maxDiff(fixture + " fp16", expected.floats("logits"), got, 2e-2f) <= 2e-2f);
+    }
+  }
+
   /** The prefix's presents as past, then the rest == the fixture's full-forward logits of the rest. */
   @ParameterizedTest
   @ValueSource(strings = {"llama-tiny-a", "qwen2-tiny"})
