@@ -118,7 +118,8 @@ TEST_P(KVCacheTest, RowWithNoVisibleKeyIsFinite) {
   EXPECT_LE((logits[0].narrow(0, 0, 2) - ref[0].narrow(0, 0, 2)).abs().max().item<double>(), 1e-5);
 }
 
-INSTANTIATE_TEST_SUITE_P(Families, KVCacheTest, ::testing::ValuesIn(seqmatch::testing::families()));
+INSTANTIATE_TEST_SUITE_P(Families, KVCacheTest, ::testing::ValuesIn(seqmatch::testing::families()),
+                         [](const auto& info) { return info.param; });
 
 TEST(Gpt2, AddTokensInitialisesToMeanAndKeepsOldLogits) {
   torch::NoGradGuard no_grad;

@@ -3,6 +3,9 @@
 // Run: ctest -R test_sampler
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+#include "tiny_models.h"
+
 #include <cmath>
 #include <limits>
 #include <map>
@@ -93,29 +96,34 @@ TEST(Sampler, SeededSamplingIsBatchInvariantAndReproducible) {
   EXPECT_TRUE(differs);
 }
 
+// For every family: the decoder's rolled-back cache (GQA-shaped for Llama/Qwen2) gives a clean
+// forward's logits on every state.
 TEST(Sampler, RolledBackCacheEqualsFullForwardOnEveryState) {
-  auto m = tiny_model(3);
-  torch::NoGradGuard no_grad;
-  for (uint64_t seed : {1u, 2u, 3u}) {
-    ss::SamplingOptions o;
-    o.max_new_tokens = 16;
-    o.seed = seed;
-    ss::BatchDecoder d(m, special(), kPrompts, o);
-    int64_t checked = 0, backspaces = 0;
-    while (!d.done()) {
-      const auto& active = d.active();
-      for (size_t i = 0; i < active.size(); ++i) {
-        const auto& t = d.trajectories()[active[i]];
-        auto want = reference_logits(m, t.tokens);
-        EXPECT_LE((d.logits()[i] - want).abs().max().item<double>(), 1e-5)
-            << "row " << active[i] << " after " << t.actions.size() << " actions";
-        ++checked;
+  for (const auto& family : seqmatch::testing::families()) {
+    SCOPED_TRACE(family);
+    auto m = seqmatch::testing::tiny_model(family, kVocab, 64, 3);
+    torch::NoGradGuard no_grad;
+    for (uint64_t seed : {1u, 2u, 3u}) {
+      ss::SamplingOptions o;
+      o.max_new_tokens = 16;
+      o.seed = seed;
+      ss::BatchDecoder d(m, special(), kPrompts, o);
+      int64_t checked = 0, backspaces = 0;
+      while (!d.done()) {
+        const auto& active = d.active();
+        for (size_t i = 0; i < active.size(); ++i) {
+          const auto& t = d.trajectories()[active[i]];
+          auto want = reference_logits(m, t.tokens);
+          EXPECT_LE((d.logits()[i] - want).abs().max().item<double>(), 1e-5)
+              << "row " << active[i] << " after " << t.actions.size() << " actions";
+          ++checked;
+        }
+        d.step();
       }
-      d.step();
+      for (const auto& t : d.trajectories()) backspaces += t.backspaces;
+      EXPECT_GT(checked, 20);
+      EXPECT_GT(backspaces, 0) << "seed " << seed << " exercised no backspace";
     }
-    for (const auto& t : d.trajectories()) backspaces += t.backspaces;
-    EXPECT_GT(checked, 20);
-    EXPECT_GT(backspaces, 0) << "seed " << seed << " exercised no backspace";
   }
 }
 
@@ -426,18 +434,10 @@ TEST(Sampler, GreedyReproducesTransformersOnTheFixture) {
   auto ckpt = sm::load_checkpoint(dir, torch::kCPU);
   auto expected = sm::read_safetensors(dir + "/expected.safetensors");
   auto prompt = expected.at("prompt_ids"), want = expected.at("greedy_ids");  // (2, 8), (2, 20)
-  std::vector<std::vector<int64_t>> prompts;
-  for (int64_t b = 0; b < prompt.size(0); ++b) {
-    auto row = prompt[b].contiguous();
-    prompts.emplace_back(row.data_ptr<int64_t>(), row.data_ptr<int64_t>() + row.numel());
-  }
   ss::SamplingOptions o;
   o.greedy = true;
   o.max_new_tokens = want.size(1) - prompt.size(1);
-  auto out = ss::generate(ckpt.model, ckpt.config.tokens, prompts, o);
-  for (int64_t b = 0; b < prompt.size(0); ++b) {
-    auto row = want[b].contiguous();
-    std::vector<int64_t> w(row.data_ptr<int64_t>(), row.data_ptr<int64_t>() + row.numel());
-    EXPECT_EQ(out[b].tokens, w) << "row " << b;
-  }
+  auto out = ss::generate(ckpt.model, ckpt.config.tokens, seqmatch::testing::rows_of(prompt), o);
+  const auto w = seqmatch::testing::rows_of(want);
+  for (int64_t b = 0; b < prompt.size(0); ++b) EXPECT_EQ(out[b].tokens, w[size_t(b)]) << "row " << b;
 }
