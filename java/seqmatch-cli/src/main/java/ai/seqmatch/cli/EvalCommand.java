@@ -27,7 +27,7 @@ import ai.seqmatch.eval.TaskScores;
 import ai.seqmatch.eval.TextEvaluator;
 import ai.seqmatch.eval.Traces;
 import ai.seqmatch.eval.Units;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.sample.GenerationResult;
 import ai.seqmatch.sample.SamplingOptions;
 import ai.seqmatch.tasks.Task;
@@ -155,7 +155,7 @@ final class EvalCommand implements Callable<Integer> {
   boolean json;
 
   /** What one checkpoint's evaluation needs (model: null for engines without one); closing frees it all. */
-  private record Opened(GenerationEngine engine, Tokenizer tokenizer, Gpt2Model model) implements AutoCloseable {
+  private record Opened(GenerationEngine engine, Tokenizer tokenizer, CausalLM model) implements AutoCloseable {
     @Override
     public void close() {
       try {
@@ -316,7 +316,7 @@ final class EvalCommand implements Callable<Integer> {
   private Opened openEngine(Path ckpt) {
     switch (engine) {
       case "native": {
-        Gpt2Model model = Gpt2Model.load(ckpt, Device.of(device));
+        CausalLM model = CausalLM.load(ckpt, Device.of(device));
         try {
           Tokenizer tok = Tokenizers.load(ckpt).orElseThrow(() -> new InvalidInputException("checkpoint " + ckpt
               + " has no tokenizer (no tokenizer.json, no \"seqmatch\".\"tokenizer\" in config.json). Hint: eval "

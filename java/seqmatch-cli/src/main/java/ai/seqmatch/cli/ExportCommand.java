@@ -70,7 +70,9 @@ final class ExportCommand implements Callable<Integer> {
       j.put("opset", info.opset());
       j.put("bytes", bytes);
       j.put("n_layer", info.nLayer());
+      j.put("model_type", info.modelType());
       j.put("n_head", info.nHead());
+      j.put("n_kv_heads", info.nKvHeads());
       j.put("head_dim", info.headDim());
       j.put("vocab_size", info.vocabSize());
       j.put("n_positions", info.nPositions());

@@ -101,12 +101,12 @@ public final class OrtModel implements AutoCloseable {
     return forward(ids, pos, mask, B, T, 0, null, null).logits();
   }
 
-  /** Logits and the presents (per layer [B*H*(P+T)*D]) of one cached forward. */
+  /** Logits and the presents (per layer [B*Hkv*(P+T)*D], Hkv = n_kv_heads) of one cached forward. */
   public record Step(float[] logits, float[][] presentKey, float[][] presentValue) {}
 
   /**
    * Forward after P cached positions. mask: [B*T*(P+T)] (null: all past visible, causal among the new);
-   * pastKey/pastValue: per layer [B*H*P*D] (null when P = 0).
+   * pastKey/pastValue: per layer [B*Hkv*P*D] (null when P = 0).
    */
   public Step forward(long[] ids, long[] pos, boolean[] mask, int B, int T, int P, float[][] pastKey,
       float[][] pastValue) {
@@ -156,7 +156,7 @@ public final class OrtModel implements AutoCloseable {
   /** Runs the graph on a prepared Scratch (inputs filled); outputs land in its pinned buffers. */
   void run(OrtSession s, Scratch sc, int B, int T, int P) {
     int L = (int) info.nLayer();
-    long H = info.nHead();
+    long H = info.nKvHeads(); // the cache's heads (GQA: fewer than the query heads)
     long D = info.headDim();
     List<OnnxTensor> tensors = new ArrayList<>();
     try {
@@ -251,7 +251,7 @@ public final class OrtModel implements AutoCloseable {
             + (info.vocabSize() - 1) + ")");
       }
     }
-    long per = (long) B * info.nHead() * P * info.headDim();
+    long per = (long) B * info.nKvHeads() * P * info.headDim();
     if (P > 0) {
       boolean ok = pastKey != null && pastValue != null && pastKey.length == info.nLayer()
           && pastValue.length == info.nLayer();
@@ -259,7 +259,7 @@ public final class OrtModel implements AutoCloseable {
         ok = pastKey[l].length == per && pastValue[l].length == per;
       }
       if (!ok) {
-        throw new InvalidInputException("onnx forward: past must be n_layer=" + info.nLayer() + " arrays of B*H*P*D="
+        throw new InvalidInputException("onnx forward: past must be n_layer=" + info.nLayer() + " arrays of B*Hkv*P*D="
             + per + " floats for keys and for values");
       }
     }
@@ -296,7 +296,7 @@ public final class OrtModel implements AutoCloseable {
 
     /** Sizes every buffer for (B, T, P): position 0, limit = element count. */
     void prepare(OrtModel m, int B, int T, int P) {
-      long hd = m.info.nHead() * m.info.headDim();
+      long hd = m.info.nKvHeads() * m.info.headDim();
       ids = Buffers.longs(ids, (long) B * T);
       pos = Buffers.longs(pos, (long) B * T);
       mask = Buffers.bytes(mask, (long) B * T * (P + T));
