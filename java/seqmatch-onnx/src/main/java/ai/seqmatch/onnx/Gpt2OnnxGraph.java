@@ -73,6 +73,10 @@ final class Gpt2OnnxGraph {
       g.output("present_value_" + i, FLOAT, "batch", H, "total", D);
     }
     x = layerNorm("ln_f", x);                                                                  // (B, T, C)
+    // The final hidden state as an output too (text features for MAUVE, OrtModel.lastHiddenStates); a
+    // caller that only asks for logits gets the same graph run, since logits need it anyway.
+    x = g.op("Identity", OrtModel.HIDDEN_OUTPUT, List.of(x));                                  // (B, T, C)
+    g.output(OrtModel.HIDDEN_OUTPUT, FLOAT, "batch", "seq", C);
     // logits = x·wteᵀ via Gemm(transB) on (B·T, C): no transposed copy of wte.
     String flat = g.op("Reshape", "h_flat", List.of(x, g.constLongs("shape_flat", -1, C)));   // (B·T, C)
     String lg = g.op("Gemm", "logits_flat", List.of(flat, wte), attr("transB", 1L));           // (B·T, V)
