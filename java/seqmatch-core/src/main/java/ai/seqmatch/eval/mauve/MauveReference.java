@@ -7,9 +7,8 @@
 package ai.seqmatch.eval.mauve;
 
 import ai.seqmatch.InvalidInputException;
-import ai.seqmatch.data.BadLinePolicy;
-import ai.seqmatch.data.DataReader;
-import ai.seqmatch.data.Row;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,6 +18,7 @@ import java.util.List;
 
 /** Reference features Q and the featuriser for P; does not own the featuriser. */
 public final class MauveReference {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
   private final TextFeatures features;
   private final double[][] q;
   private final String source;
@@ -41,7 +41,7 @@ public final class MauveReference {
 
   /**
    * A reference file: .npy = precomputed features (points x features, e.g. from `seqmatch mauve`'s inputs),
-   * .jsonl = one text per row (a pair row's completion, else its "text"), anything else = one text per
+   * .jsonl = one text per row (its "completion", else its "text"), anything else = one text per
    * non-empty line. Missing, unreadable, empty files and a feature count other than the featuriser's are
    * one-line InvalidInputExceptions naming the file.
    */
@@ -58,15 +58,16 @@ public final class MauveReference {
       return new MauveReference(features, q, file.toString(), seed);
     }
     List<String> texts = new ArrayList<>();
-    if (file.toString().endsWith(".jsonl")) {
-      for (Row row : new DataReader(BadLinePolicy.FAIL).read(file)) {
-        texts.add(row instanceof Row.Pair p ? p.completion() : ((Row.Text) row).text());
-      }
-    } else {
-      try {
-        Files.readAllLines(file, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank()).forEach(texts::add);
-      } catch (IOException e) {
-        throw new InvalidInputException("--mauve-reference: cannot read " + file + ": " + e.getMessage(), e);
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new InvalidInputException("--mauve-reference: cannot read " + file + ": " + e.getMessage(), e);
+    }
+    boolean jsonl = file.toString().endsWith(".jsonl");
+    for (int i = 0; i < lines.size(); i++) {
+      if (!lines.get(i).isBlank()) {
+        texts.add(jsonl ? jsonText(file, i + 1, lines.get(i)) : lines.get(i));
       }
     }
     if (texts.isEmpty()) {
@@ -74,6 +75,25 @@ public final class MauveReference {
           + "text per line, or JSONL with \"text\" or \"completion\" fields");
     }
     return ofTexts(features, texts, file.toString(), seed);
+  }
+
+  /**
+   * A .jsonl row's text: "completion" if present, else "text" (either may be empty: a model's continuation
+   * can be; DataReader, made for training data, rejects empty fields).
+   */
+  private static String jsonText(Path file, int line, String json) {
+    JsonNode j;
+    try {
+      j = MAPPER.readTree(json);
+    } catch (IOException e) {
+      throw new InvalidInputException("--mauve-reference: " + file + ":" + line + ": not valid JSON");
+    }
+    JsonNode t = j != null && j.has("completion") ? j.get("completion") : j == null ? null : j.get("text");
+    if (t == null || !t.isTextual()) {
+      throw new InvalidInputException("--mauve-reference: " + file + ":" + line + ": needs a string field "
+          + "\"completion\" or \"text\"");
+    }
+    return t.asText();
   }
 
   /** MAUVE of {@code generations} (P) against the reference (Q). */
