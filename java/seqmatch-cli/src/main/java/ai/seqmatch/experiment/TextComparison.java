@@ -301,7 +301,12 @@ final class TextComparison {
     c.put("max_steps", steps).put("batch_size", s.batchSize()).put("eval_every", Math.max(1, steps / 4))
         .put("eval_batches", 4).put("checkpoint_every", 0).put("log_every", Math.max(1, steps / 5))
         .put("out_dir", runDir.toString()).put("seed", seed);
-    return c;
+    try {
+      // as read back from result.json (a long seed is an int node there), so reuse compares like with like
+      return (ObjectNode) mapper.readTree(c.toString());
+    } catch (IOException e) {
+      throw new IllegalStateException("config does not re-parse", e);
+    }
   }
 
   static String num(double x) {

@@ -176,6 +176,7 @@ final class TextExperiment implements Callable<Integer> {
 
   /** The command line that reproduces this run, for the report. */
   private String command() {
-    return "seqmatch experiment text " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+    // originalArgs of a subcommand's parse result hold the whole line, "experiment text" included
+    return "seqmatch " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
   }
 }

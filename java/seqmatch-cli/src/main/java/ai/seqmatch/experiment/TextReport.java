@@ -40,11 +40,16 @@ final class TextReport {
 
   private TextReport() {}
 
+  /** Metrics that are fractions: their intervals are clipped to [0, 1]. */
+  private static final List<String> FRACTIONS = List.of("mauve", "seq_rep_4", "distinct_1", "distinct_2",
+      "distinct_3", "self_bleu_4", "backspace_rate");
+
   /** The mean over the chosen-lr runs of {@code m} of one test metric, with its t interval over seeds. */
   static Interval summary(TextComparison.Result r, TextMethod m, String metric) {
     double[] x = chosenRuns(r, m).stream().mapToDouble(run -> run.test().getOrDefault(metric, Double.NaN))
         .toArray();
-    return StudentT.mean(x);
+    Interval i = StudentT.mean(x);
+    return FRACTIONS.contains(metric) && !Double.isNaN(i.low()) ? i.clippedTo(0, 1) : i;
   }
 
   static List<TextComparison.Run> chosenRuns(TextComparison.Result r, TextMethod m) {
