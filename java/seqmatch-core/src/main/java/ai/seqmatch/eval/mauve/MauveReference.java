@@ -2,7 +2,7 @@
  * MAUVE against a fixed reference: the reference texts are embedded once (or read as precomputed features
  * from a .npy file), then each set of generations is embedded with the same TextFeatures and scored with
  * Mauve.compute (P = generations, Q = reference, mauve-text's defaults). Used by `seqmatch eval
- * --mauve-reference` (through TextEvaluator) and `seqmatch experiment text`. Tested by MauveReferenceTest.
+ * --mauve-reference` (through TextEvaluator) and `seqmatch experiment text`. Tested by EvalMauveTest.
  */
 package ai.seqmatch.eval.mauve;
 
