@@ -210,7 +210,8 @@ final class EvalCommand implements Callable<Integer> {
     if (generations != null) {
       return scoreGenerations(t, rows);
     }
-    try (OrtTextFeatures features = featureModel == null ? null : OrtTextFeatures.open(featureModel, mauveMaxLength, 0)) {
+    try (OrtTextFeatures features = featureModel == null ? null
+        : OrtTextFeatures.open(featureModel, mauveMaxLength, 0)) {
       MauveReference ref = features == null ? null : MauveReference.read(mauveReference, features, mauveSeed);
       print(t, options, rows.size(), evaluate(t, options, u, rows, ref));
     }

@@ -51,7 +51,8 @@ final class TextExperiment implements Callable<Integer> {
       description = "Learning rates; several: chosen per method on validation MAUVE (default: ${DEFAULT-VALUE}).")
   List<Double> lrs = new ArrayList<>();
 
-  @Option(names = "--eta", defaultValue = "0.05", description = "BC/SequenceMatch noise rate (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--eta", defaultValue = "0.05",
+      description = "BC/SequenceMatch noise rate (default: ${DEFAULT-VALUE}).")
   double eta;
 
   @Option(names = "--noise", defaultValue = "unigram",
