@@ -3,7 +3,7 @@
  * core (seqmatch::api::Model), DJL-style owner of its KV caches. Inputs are checked here (Inputs) before native code runs; native errors become
  * SeqMatchExceptions (NativeErrors). A read/write lock lets forwards run concurrently while close(),
  * addTokens() and setSpecialTokens() wait for them, so no call ever sees a freed handle.
- * Tested by Gpt2ModelTest, HfParityTest, BadInputTest, LeakTest.
+ * Tested by CausalLMTest, HfParityTest, BadInputTest, LeakTest.
  */
 package ai.seqmatch.model;
 

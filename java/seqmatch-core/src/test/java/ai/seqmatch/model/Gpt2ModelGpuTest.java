@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 @Tag("gpu")
-class Gpt2ModelGpuTest {
+class CausalLMGpuTest {
   // TF32 may be used for CUDA matmuls; 1e-3 absolute on logits of magnitude ~1 covers its 10-bit mantissa.
   private static final float ATOL = 1e-3f;
 

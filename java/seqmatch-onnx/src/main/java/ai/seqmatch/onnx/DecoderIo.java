@@ -53,6 +53,10 @@ final class DecoderIo {
 
   /** logits = x·Wᵀ for W (V, C), via Gemm(transB) on (B·T, C): no transposed copy of W. */
   static void logits(GraphBuilder g, String x, String w, long c, long vocab) {
+    // The final hidden state as an output too (text features for MAUVE, OrtModel.lastHiddenStates); a
+    // caller that only asks for logits gets the same graph run, since logits need it anyway.
+    x = g.op("Identity", OrtModel.HIDDEN_OUTPUT, List.of(x));                                  // (B, T, C)
+    g.output(OrtModel.HIDDEN_OUTPUT, GraphBuilder.FLOAT, "batch", "seq", c);
     String flat = g.op("Reshape", "h_flat", List.of(x, g.constLongs("shape_flat", -1, c)));    // (B·T, C)
     String lg = g.op("Gemm", "logits_flat", List.of(flat, w), attr("transB", 1L));              // (B·T, V)
     String bt = g.op("Shape", "shape_bt", List.of("input_ids"));                                // [B, T]

@@ -107,6 +107,7 @@ public record OnnxModelInfo(
     io.put("attention_mask", "bool [batch, seq, past+seq]: true = may attend (past slots first)");
     io.put("past_key_i / past_value_i", "float32 [batch, n_kv_heads, past, head_dim], i = 0..n_layer-1");
     io.put("logits", "float32 [batch, seq, vocab_size]");
+    io.put("last_hidden_state", "float32 [batch, seq, n_embd]: after the final layer norm");
     io.put("present_key_i / present_value_i",
         "float32 [batch, n_kv_heads, past+seq, head_dim] = concat(past, new)");
     Files.writeString(dir.resolve(FILE), m.writerWithDefaultPrettyPrinter().writeValueAsString(j) + "\n");
