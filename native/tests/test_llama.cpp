@@ -175,7 +175,8 @@ TEST_P(LlamaFixture, SaveLoadRoundTripKeepsHfNamesAndFiles) {
   auto again = sm::load_checkpoint(out.string(), torch::kCPU);
   auto ids = torch::randint(again.config.vocab_size(), {2, 7}, torch::kLong);
   torch::NoGradGuard no_grad;
-  EXPECT_TRUE(torch::equal(ckpt.model->forward(ids, positions_like(ids)), again.model->forward(ids, positions_like(ids))));
+  const auto pos = positions_like(ids);
+  EXPECT_TRUE(torch::equal(ckpt.model->forward(ids, pos), again.model->forward(ids, pos)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, LlamaFixture, ::testing::Values("llama-tiny-a", "qwen2-tiny"),

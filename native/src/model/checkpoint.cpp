@@ -3,7 +3,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <sstream>
 
 #include "model/family.h"
@@ -77,10 +76,9 @@ Checkpoint load_checkpoint(const std::string& dir, const torch::Device& device, 
   }
 
   DecoderLM model = make_model(config);
-  std::set<std::string> seen;
   torch::NoGradGuard no_grad;
   // Parameters are filled shard by shard (one shard's tensors in memory at a time).
-  std::map<std::string, std::pair<std::string, torch::Tensor>> wanted;  // file name -> param
+  std::map<std::string, std::pair<std::string, torch::Tensor>> wanted;  // file tensor -> (name, parameter)
   for (auto& p : model->named_parameters()) {
     std::string found;
     for (const auto& n : model->checkpoint_names(p.key()))
@@ -99,7 +97,6 @@ Checkpoint load_checkpoint(const std::string& dir, const torch::Device& device, 
       auto it = wanted.find(name);
       if (it != wanted.end()) {
         it->second.second.copy_(t.to(torch::kFloat));
-        seen.insert(name);
         continue;
       }
       bool skip = false;

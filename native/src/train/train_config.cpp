@@ -173,8 +173,10 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& origi
         "nothing would fill the replay buffer. Hint: set replay.model_rows = 0 to train without replay");
   }
   model::parse_dtype(c.dtype, "config " + origin + ": field 'model.dtype'");
-  bad(c.model_type != "gpt2" || c.hf_fields.empty(), c.hf_fields.empty() ? "model" : ("model." + c.hf_fields.begin().key()).c_str(),
-      "is a Llama/Qwen2 field but model.model_type is gpt2. Hint: set model.model_type to llama or qwen2");
+  if (c.model_type == "gpt2" && !c.hf_fields.empty()) {
+    bad(false, ("model." + c.hf_fields.begin().key()).c_str(),
+        "is a Llama/Qwen2 field but model.model_type is gpt2. Hint: set model.model_type to llama or qwen2");
+  }
   if (c.init == "scratch") {  // a checkpoint's sizes are checked against its weights when loaded
     if (c.model_type == "gpt2") {
       model::GPT2Options o;
