@@ -44,10 +44,11 @@ void Trainer::save(const std::string& dir) {
     replay_.save(tmp + "/replay.bin");
     nlohmann::json state = {{"format_version", 1},
                             {"step", step_},
-                            {"epoch", loader_->epoch()},
-                            {"index", loader_->index()},
+                            {"epoch", loader_ ? loader_->epoch() : 0},
+                            {"index", loader_ ? loader_->index() : 0},
                             {"world_size", world_size()},
                             {"config", config_.to_json()}};
+    if (gdc_) state["gdc"] = gdc_->state();
     if (v_absorb_.defined()) {
       state["v_absorb"] = v_absorb_.item<double>();
       state["v_absorb_calibrated"] = v_absorb_calibrated_;
@@ -90,7 +91,8 @@ void Trainer::resume(const std::string& dir) {
   }
   replay_.load(dir + "/replay.bin");
   step_ = state["step"].get<int64_t>();
-  loader_->restore(state["epoch"].get<int64_t>(), state["index"].get<int64_t>());
+  if (loader_) loader_->restore(state["epoch"].get<int64_t>(), state["index"].get<int64_t>());
+  if (gdc_) gdc_->restore(state.value("gdc", nlohmann::json()), model_);
   if (v_absorb_.defined()) {
     SM_CHECK(state.contains("v_absorb") && state["v_absorb"].is_number(), "checkpoint ", dir,
              ": trainer_state.json has no v_absorb but the config learns the terminal value");
