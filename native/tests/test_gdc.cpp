@@ -10,6 +10,7 @@
 #include "test_util.h"
 
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 
 #include "loss/gdc.h"
@@ -337,4 +338,22 @@ TEST(Gdc, DistributionalConstraintReachesItsMoment) {
             << " (mean of steps 201-250), lambda " << lambda << "\n";
   EXPECT_NEAR(last, 0.6, 0.08);
   EXPECT_GT(lambda, 0);
+}
+
+TEST(Gdc, CheckpointKeepsLambdaAndPartitionEstimate) {
+  const nlohmann::json c = {{{"scorer", "regex"}, {"pattern", "[0-9]"}, {"name", "digit"},
+                             {"type", "distributional"}, {"target", 0.5}}};
+  const auto dir = seqmatch::testing::temp_dir("gdc-ckpt");
+  st::Trainer a(st::parse_train_config(byte_config(c, "gdc++", 10), "test"));
+  for (int i = 0; i < 3; ++i) a.step();
+  a.save((dir / "ckpt").string());
+  st::Trainer b(st::parse_train_config(byte_config(c, "gdc++", 10), "test"));
+  b.resume((dir / "ckpt").string());
+  EXPECT_EQ(b.gdc()->lambda(), a.gdc()->lambda());
+  EXPECT_EQ(b.gdc()->state(), a.gdc()->state());
+  // The next step is the same on both: same samples (keyed by the step), λ and Z; q restarts as π.
+  const auto ma = a.step().to_json(), mb = b.step().to_json();
+  EXPECT_EQ(ma["gdc_q_digit"], mb["gdc_q_digit"]);
+  EXPECT_NEAR(ma["gdc_log_z"].get<double>(), mb["gdc_log_z"].get<double>(), 1e-9);
+  std::filesystem::remove_all(dir);
 }

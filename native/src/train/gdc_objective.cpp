@@ -223,7 +223,13 @@ nlohmann::json GdcObjective::state() const {
           {"z_count", z_.count()}, {"refreshes", refreshes_}};
 }
 
-void GdcObjective::restore(const nlohmann::json& state, model::GPT2 policy) {
+void GdcObjective::save_proposal(torch::serialize::OutputArchive& archive) const {
+  // Keys by position (archive keys are attribute names: no dots); restore checks every shape.
+  const auto params = q_->parameters();
+  for (size_t i = 0; i < params.size(); ++i) archive.write("q" + std::to_string(i), params[i].detach().cpu());
+}
+
+void GdcObjective::restore(const nlohmann::json& state, const std::string& dir) {
   SM_CHECK(state.is_object() && state.contains("lambda") && state["lambda"].size() == lambda_.size(),
            "checkpoint: trainer_state.json has no gdc state matching the configured constraints");
   lambda_ = state["lambda"].get<std::vector<double>>();
@@ -231,7 +237,24 @@ void GdcObjective::restore(const nlohmann::json& state, model::GPT2 policy) {
   const double log_sum = state["z_log_sum"].get<double>();
   z_.restore(log_sum <= -1e308 ? -kInf : log_sum, state["z_count"].get<int64_t>());
   refreshes_ = state["refreshes"].get<int64_t>();
-  copy_weights(policy, q_);  // the proposal restarts as the resumed policy
+  const std::string path = dir + "/proposal.pt";
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path, torch::kCPU);
+  } catch (const c10::Error& e) {
+    const std::string why = e.what_without_backtrace();
+    SM_CHECK(false, "checkpoint ", path, ": missing or unreadable (", why.substr(0, why.find('\n')), ")");
+  }
+  torch::NoGradGuard no_grad;
+  auto params = q_->parameters();
+  for (size_t i = 0; i < params.size(); ++i) {
+    torch::Tensor t;
+    SM_CHECK(archive.try_read("q" + std::to_string(i), t), "checkpoint ", path, ": no tensor q", i,
+             " (the proposal of another model?)");
+    SM_CHECK(t.sizes() == params[i].sizes(), "checkpoint ", path, ": tensor q", i, " has shape ", t.sizes(),
+             ", the model's is ", params[i].sizes());
+    params[i].copy_(t);
+  }
 }
 
 }  // namespace train

@@ -13,7 +13,8 @@
 //      evaluated, before this update), as in the paper;
 //   7. loss = −mean_i w_i log π(x_i), back to the Trainer for backward / clip / AdamW.
 // a is a frozen copy of the policy taken when the Trainer is built (before any resume), i.e. the
-// initial model. A checkpoint keeps λ, Z's running sums and the refresh count; q restarts as π.
+// initial model. A checkpoint keeps λ, Z's running sums, the refresh count (trainer_state.json) and
+// q's weights (proposal.pt), so a resumed run continues exactly.
 // Test: ctest -R test_gdc
 #pragma once
 
@@ -54,7 +55,9 @@ class GdcObjective {
   const std::vector<score::Constraint>& constraints() const { return constraints_; }
   const std::vector<double>& lambda() const { return lambda_; }
   nlohmann::json state() const;
-  void restore(const nlohmann::json& state, model::GPT2 policy);
+  // q's parameters, for proposal.pt in a checkpoint directory (written by the Trainer); restore reads it.
+  void save_proposal(torch::serialize::OutputArchive& archive) const;
+  void restore(const nlohmann::json& state, const std::string& dir);
 
  private:
   std::vector<std::vector<int64_t>> sample_from(model::GPT2 m, int64_t n, uint64_t seed);

@@ -67,6 +67,12 @@ final class ConstraintScorers implements AutoCloseable {
     return Tokenizers.load(source).orElseThrow();
   }
 
+  /** A progress line naming the constraints scored on the Java side, if any. */
+  Optional<String> describe() {
+    return scorers.isEmpty() ? Optional.empty()
+        : Optional.of("gdc: scoring " + String.join(", ", scorers.keySet()) + " on the Java side");
+  }
+
   @Override
   public void close() {
     scorers.values().forEach(Scorer::close);

@@ -121,6 +121,7 @@ final class TrainCommand implements Callable<Integer> {
       }
       if (writer && !quiet) {
         listeners.add(new ProgressListener(progress, inputs.config().logEvery()));
+        scorers.describe().ifPresent(progress::println);
       }
       if (resume != null) {
         trainer.resume(resume, allowConfigChanges);
