@@ -103,6 +103,15 @@ void GdcObjective::set_texts(std::vector<std::string> texts) {
   texts_ = std::move(texts);
 }
 
+void GdcObjective::check_native_scoring() const {
+  for (const auto& c : constraints_) {
+    SM_CHECK(c.native(), "config: constraint '", c.name, "' has scorer ", c.scorer,
+             ", which the Java front end scores (seqmatch train); seqmatch-train scores word and regex");
+    SM_CHECK(byte_text_, "config: constraint '", c.name, "' (scorer ", c.scorer, ") reads text, and seqmatch-train "
+             "decodes only the built-in byte tokenizer; use seqmatch train for this model's tokenizer");
+  }
+}
+
 torch::Tensor GdcObjective::features(int64_t begin, int64_t end) {
   const int64_t K = int64_t(constraints_.size());
   auto phi = torch::zeros({end - begin, K}, torch::kDouble);  // (rows, K)

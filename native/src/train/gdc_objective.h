@@ -52,6 +52,9 @@ class GdcObjective {
   // Steps 2-7 above for `step`; adds the gdc_* metrics to `metrics`.
   torch::Tensor loss(model::GPT2 policy, int64_t step, nlohmann::json& metrics);
 
+  // Throws, naming the first constraint this process cannot score without a front end (onnx, external,
+  // or word / regex on the text of a tokenizer other than the byte one): the native binary calls it.
+  void check_native_scoring() const;
   const std::vector<score::Constraint>& constraints() const { return constraints_; }
   const std::vector<double>& lambda() const { return lambda_; }
   nlohmann::json state() const;
