@@ -103,6 +103,23 @@ torch::Tensor brute_gradient(sm::GPT2 pi, sm::GPT2 a) {
   return flat(grads(pi));
 }
 
+// The implementation's gradient (backward of gdc_loss) on samples xs, with s.log_a and s.log_q set
+// and P = a·b, b = "contains token 1"; log_pi carries the graph.
+torch::Tensor estimator_gradient(sm::GPT2 pi, const torch::Tensor& log_pi, sl::GdcSamples s,
+                                 const std::vector<std::vector<int64_t>>& xs, bool baseline, double* weight_var) {
+  s.log_pi = log_pi.detach();
+  std::vector<double> b;
+  for (const auto& x : xs) b.push_back(b_contains_one(x));
+  s.log_P = s.log_a + torch::tensor(b, torch::kDouble).log();
+  sl::PartitionEstimate z;
+  z.add(s.log_P - s.log_q);
+  const auto e = sl::gdc_estimates(s, z.log_z(), baseline);
+  *weight_var = e.weight_var;
+  pi->zero_grad();
+  sl::gdc_loss(log_pi, e.weight).backward(torch::Tensor(), /*retain_graph=*/true);
+  return flat(grads(pi));
+}
+
 }  // namespace
 
 TEST(Gdc, GradientEqualsBruteForceExpectationOverEnumeratedSpace) {
@@ -121,18 +138,10 @@ TEST(Gdc, GradientEqualsBruteForceExpectationOverEnumeratedSpace) {
   }
   for (int64_t i = 0; i < n; ++i)
     EXPECT_NEAR(log_pi[i].item<double>(), brute_log_prob(pi, xs[size_t(i)]).item<double>(), 1e-12);
-  s.log_pi = log_pi.detach();
   s.log_q = torch::full({n}, -std::log(double(n)), torch::kDouble);
-  std::vector<double> b;
-  for (const auto& x : xs) b.push_back(b_contains_one(x));
-  s.log_P = s.log_a + torch::tensor(b, torch::kDouble).log();
-  sl::PartitionEstimate z;
-  z.add(s.log_P - s.log_q);
   for (bool baseline : {true, false}) {
-    const auto e = sl::gdc_estimates(s, z.log_z(), baseline);
-    pi->zero_grad();
-    sl::gdc_loss(log_pi, e.weight).backward(torch::Tensor(), /*retain_graph=*/true);
-    const auto got = flat(grads(pi));
+    double weight_var = 0;
+    const auto got = estimator_gradient(pi, log_pi, s, xs, baseline, &weight_var);
     // DPG has the same expectation: Σ_x π ∇log π = 0 over the whole space.
     EXPECT_LT((got - expected).abs().max().item<double>(), 1e-10) << "baseline " << baseline;
     EXPECT_GT(expected.norm().item<double>(), 1e-4);
@@ -171,20 +180,12 @@ TEST(Gdc, SampledEstimateConvergesToBruteForce) {
   }
   const auto sampler_q = torch::tensor(log_q_sampler, torch::kDouble);
   EXPECT_LT((s.log_q - sampler_q).abs().max().item<double>(), 1e-4) << "batched log q vs the sampler's";
-  s.log_pi = log_pi.detach();
-  std::vector<double> b;
-  for (const auto& x : xs) b.push_back(b_contains_one(x));
-  s.log_P = s.log_a + torch::tensor(b, torch::kDouble).log();
-  sl::PartitionEstimate z;
-  z.add(s.log_P - s.log_q);
   for (bool baseline : {true, false}) {
-    const auto e = sl::gdc_estimates(s, z.log_z(), baseline);
-    pi->zero_grad();
-    sl::gdc_loss(log_pi, e.weight).backward(torch::Tensor(), /*retain_graph=*/true);
-    const auto got = flat(grads(pi));
+    double weight_var = 0;
+    const auto got = estimator_gradient(pi, log_pi, s, xs, baseline, &weight_var);
     const double rel = (got - expected).norm().item<double>() / expected.norm().item<double>();
     std::cout << "[gdc] sampled (n=" << n << ") vs exact gradient, baseline=" << baseline
-              << ": relative error " << rel << ", weight variance " << e.weight_var << "\n";
+              << ": relative error " << rel << ", weight variance " << weight_var << "\n";
     EXPECT_LT(rel, 0.1) << "baseline " << baseline;
   }
 }

@@ -142,6 +142,13 @@ torch::Tensor sequence_log_probs(model::GPT2 m, const std::vector<std::vector<in
   const int64_t N = end - begin;
   int64_t L = 1;
   for (int64_t i = begin; i < end; ++i) L = std::max<int64_t>(L, int64_t(samples[size_t(i)].size()));
+  // The (N, T, V) logits of a large vocabulary go in halves of the rows (a few copies of them live at
+  // once: logits, the masked copy, log-softmax), at most ~2^26 floats each.
+  if (N > 1 && N * L * m->options().vocab_size() > (int64_t(1) << 26)) {
+    const int64_t mid = begin + N / 2;
+    return torch::cat({sequence_log_probs(m, samples, begin, mid, start, banned, device),
+                       sequence_log_probs(m, samples, mid, end, start, banned, device)});
+  }
   auto ids = torch::full({N, L + 1}, start, torch::kLong);  // (N, T) [start, x..., pad]
   auto valid = torch::zeros({N, L}, torch::kBool);                 // (N, T-1): position t predicts x_{t+1}
   for (int64_t i = 0; i < N; ++i) {
