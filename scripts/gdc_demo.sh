@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Distribution matching demonstration (docs/RESULTS.md "Distribution matching"): a small byte-level model
 # pretrained by MLE on tinyshakespeare is a(x); then
-#   1. pointwise: every sample contains the word "love", GDC++ and DPG on the same seed;
-#   2. distributional: half of the samples contain the word "king" (E_p[φ] = 0.5).
+#   1. pointwise: every sample contains the word "you", GDC++ and DPG on the same seed;
+#   2. distributional: a quarter of the samples contain the word "lord" (E_p[φ] = 0.25).
 # Prints constraint satisfaction, KL(π‖a), KL(p‖π) and the weight variance from each run's metrics.jsonl.
 # Runs on CPU with the native binary (about 20 minutes on 2 cores). Usage: bash scripts/gdc_demo.sh
 set -euo pipefail
@@ -23,7 +23,7 @@ def lines(d):
 def window(xs, a, b):
     v = [x for x in xs[a:b] if x is not None]
     return st.mean(v) if v else float("nan")
-for run, name in [("gdc-word-gdcpp", "love"), ("gdc-word-dpg", "love"), ("gdc-moment", "king")]:
+for run, name in [("gdc-word-gdcpp", "you"), ("gdc-word-dpg", "you"), ("gdc-moment", "lord")]:
     m = lines(run)
     n = len(m)
     col = lambda k: [x.get(k) for x in m]
