@@ -3,6 +3,7 @@
 //             buffer trajectories on top (SequenceMatch); short trajectories share a row
 //   forward = one packed pass over all states (data/pack.h); bf16 autocast on CUDA
 //   loss    = mle | BC warm-up then (1−λ)·BC + λ·SM | emo      (loss/)
+//             | gdc++ / dpg: samples of the proposal q, not data (train/gdc_objective.h)
 //   update  = AdamW (no decay on biases and LayerNorms), warm-up + cosine, clipping, accumulation
 //   rollout = every sample_every steps the current model fills the replay buffer (sample/)
 // Data: one trajectory per document (data::split_documents), training and validation alike.
