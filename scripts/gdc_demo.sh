@@ -4,7 +4,7 @@
 #   1. pointwise: every sample contains the word "you", GDC++ and DPG on the same seed;
 #   2. distributional: a quarter of the samples contain the word "lord" (E_p[φ] = 0.25).
 # Prints constraint satisfaction, KL(π‖a), KL(p‖π) and the weight variance from each run's metrics.jsonl.
-# Runs on CPU with the native binary (about 20 minutes on 2 cores). Usage: bash scripts/gdc_demo.sh
+# Runs on CPU with the native binary (30-40 minutes on 2 shared cores). Usage: bash scripts/gdc_demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${SEQMATCH_TRAIN:-build/cpu-release/native/seqmatch-train}
