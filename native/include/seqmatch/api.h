@@ -178,5 +178,24 @@ int64_t trainer_world_size(Trainer* trainer);
 // Returns the job's exit code (0 when every rank exits 0).
 int train_launch_local(const std::string& argv_json, int nproc);
 
+// --- distribution matching (objective gdc++ / dpg; docs/TRAINING.md "Distribution matching") ---
+// Each step draws sequences from the proposal q and scores them with the configured constraints.
+// The native core scores word and regex constraints on byte-tokenizer text; a front end that
+// scores other constraints (onnx, external: its own Scorer) or decodes with its own tokenizer
+// calls, before each trainer_step: trainer_gdc_draw, reads the samples, then
+// trainer_gdc_set_scores for each such constraint and trainer_gdc_set_texts. trainer_step then
+// uses exactly those samples. Calls on a trainer of another objective throw.
+// The constraints as configured: a JSON array of the "gdc.constraints" entries.
+std::string trainer_gdc_constraints(Trainer* trainer);
+// Draws this step's samples (idempotent until the step runs); returns their number.
+int64_t trainer_gdc_draw(Trainer* trainer);
+// Generated token ids of sample i (no start token; ends with <eos> when the sample ended there).
+int64_t trainer_gdc_sample_size(Trainer* trainer, int64_t i);
+void trainer_gdc_sample(Trainer* trainer, int64_t i, int64_t* out);
+// scores[n], n = the number drawn, each in [0, 1], for the constraint named `constraint`.
+void trainer_gdc_set_scores(Trainer* trainer, const std::string& constraint, const double* scores, int64_t n);
+// The samples' texts as a JSON array of strings (one per sample), for the native word/regex scorers.
+void trainer_gdc_set_texts(Trainer* trainer, const std::string& texts_json);
+
 }  // namespace api
 }  // namespace seqmatch

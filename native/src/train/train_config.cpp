@@ -7,6 +7,7 @@
 
 #include "model/config.h"
 #include "model/family.h"
+#include "score/constraint.h"
 #include "util/check.h"
 
 namespace seqmatch {
@@ -103,6 +104,12 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& origi
   r.get("objective", "warmup_bc_steps", c.warmup_bc_steps);
   r.get("objective", "noise_as_expert", c.noise_as_expert);
   r.get("objective", "terminal_value", c.terminal_value);
+  r.get("objective", "baseline", c.gdc_baseline);
+  r.get_json("gdc", "constraints", c.gdc_constraints);
+  r.get("gdc", "samples", c.gdc_samples);
+  r.get("gdc", "max_new_tokens", c.gdc_max_new_tokens);
+  r.get("gdc", "fit_samples", c.gdc_fit_samples);
+  r.get("gdc", "fit_tol", c.gdc_fit_tol);
   r.get("noise", "eta", c.noise_eta);
   r.get("noise", "kind", c.noise_kind);
   r.get("noise", "candidates", c.noise_candidates);
@@ -137,9 +144,26 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& origi
   auto bad = [&](bool ok, const char* field, const std::string& why) {
     SM_CHECK(ok, "config ", origin, ": field '", field, "' ", why);
   };
-  bad(c.objective == "mle" || c.objective == "sequence_match" || c.objective == "emo",
-      "objective.type", "must be mle, sequence_match or emo (got '" + c.objective + "')");
-  bad(c.train_data.size() > 0, "data.train", "is required (a .smtok file from 'seqmatch prepare')");
+  const bool gdc = c.objective == "gdc++" || c.objective == "dpg";
+  bad(c.objective == "mle" || c.objective == "sequence_match" || c.objective == "emo" || gdc,
+      "objective.type", "must be mle, sequence_match, emo, gdc++ or dpg (got '" + c.objective + "')");
+  // Distribution matching learns from its own samples: training data is optional there.
+  bad(gdc || c.train_data.size() > 0, "data.train", "is required (a .smtok file from 'seqmatch prepare')");
+  if (gdc) {
+    if (c.objective == "dpg") {
+      bad(!j.contains("objective") || !j["objective"].contains("baseline") || !c.gdc_baseline,
+          "objective.baseline", "must be false or absent with objective dpg (DPG is GDC++ without the baseline)");
+      c.gdc_baseline = false;
+    }
+    bad(!c.gdc_constraints.is_null(), "gdc.constraints", "is required with objective " + c.objective +
+        " (e.g. [{\"scorer\": \"word\", \"pattern\": \"the\"}])");
+    score::parse_constraints(c.gdc_constraints, origin);
+    bad(c.gdc_samples >= 2, "gdc.samples", "must be >= 2 (got " + std::to_string(c.gdc_samples) + ")");
+    bad(c.gdc_max_new_tokens >= 1, "gdc.max_new_tokens", "must be >= 1 (got " + std::to_string(c.gdc_max_new_tokens) + ")");
+    bad(c.gdc_fit_samples >= 2, "gdc.fit_samples", "must be >= 2 (got " + std::to_string(c.gdc_fit_samples) + ")");
+    bad(c.gdc_fit_tol > 0 && c.gdc_fit_tol < 1, "gdc.fit_tol", "must be in (0, 1)");
+    bad(c.grad_accum == 1, "grad_accum", "must be 1 with objective " + c.objective + ": raise gdc.samples instead");
+  }
   bad(c.gamma > 0 && c.gamma <= 1, "objective.gamma", "must be in (0, 1]");
   bad(c.alpha > 0, "objective.alpha", "must be > 0");
   bad(c.lambda >= 0 && c.lambda <= 1, "objective.lambda", "must be in [0, 1]");
@@ -264,6 +288,11 @@ nlohmann::json TrainConfig::to_json() const {
   j["objective"] = {{"type", objective}, {"divergence", divergence}, {"gamma", gamma},
                     {"alpha", alpha}, {"lambda", lambda}, {"warmup_bc_steps", warmup_bc_steps},
                     {"noise_as_expert", noise_as_expert}, {"terminal_value", terminal_value}};
+  if (objective == "gdc++" || objective == "dpg") {
+    j["objective"]["baseline"] = gdc_baseline;
+    j["gdc"] = {{"constraints", gdc_constraints}, {"samples", gdc_samples}, {"max_new_tokens", gdc_max_new_tokens},
+                {"fit_samples", gdc_fit_samples}, {"fit_tol", gdc_fit_tol}};
+  }
   j["noise"] = {{"eta", noise_eta}, {"kind", noise_kind}, {"candidates", noise_candidates}};
   j["replay"] = {{"sample_every", sample_every}, {"buffer_size", buffer_size},
                  {"model_rows", model_rows}, {"max_new_tokens", rollout_max_new_tokens},

@@ -15,6 +15,7 @@
 #include "loss/sequence_match.h"
 #include "model/checkpoint.h"
 #include "sample/sampler.h"
+#include "train/gdc_objective.h"
 #include "train/schedule.h"
 #include "util/autocast.h"
 #include "util/check.h"
@@ -66,7 +67,7 @@ std::vector<data::ActionTrace> gather_rollouts(ProcessGroup& group, const std::v
 }  // namespace
 
 nlohmann::json StepMetrics::to_json() const {
-  return {{"step", step}, {"lr", lr}, {"loss", loss}, {"bc", bc}, {"sm", sm},
+  nlohmann::json j = {{"step", step}, {"lr", lr}, {"loss", loss}, {"bc", bc}, {"sm", sm},
           {"sm_phi", phi_term}, {"sm_v", v_term}, {"sm_r2", r2_term}, {"mean_r", mean_r},
           {"mean_v", mean_v}, {"v_absorb", v_absorb}, {"emo_demd", demd}, {"grad_norm", grad_norm},
           {"data_rows", data_rows}, {"model_rows", model_rows}, {"tokens", tokens},
@@ -75,6 +76,8 @@ nlohmann::json StepMetrics::to_json() const {
           {"t_forward", t_forward}, {"t_backward", t_backward}, {"t_optim", t_optim},
           {"t_rollout", t_rollout}, {"t_total", t_total},
           {"tokens_per_s", t_total > 0 ? double(tokens) / t_total : 0.0}};
+  j.update(extra);  // objective-specific metrics (gdc_*)
+  return j;
 }
 
 Trainer::Trainer(TrainConfig config) : config_(std::move(config)), replay_(config_.buffer_size) {
@@ -112,8 +115,10 @@ Trainer::Trainer(TrainConfig config) : config_(std::move(config)), replay_(confi
       }
     }
   };
-  train_ = data::read_smtok(config_.train_data);
-  check_ids(train_, config_.train_data, false);
+  if (!config_.train_data.empty()) {  // optional for gdc++ / dpg, which learn from their own samples
+    train_ = data::read_smtok(config_.train_data);
+    check_ids(train_, config_.train_data, false);
+  }
   if (!config_.validation_data.empty()) {
     validation_ = data::read_smtok(config_.validation_data);
     check_ids(validation_, config_.validation_data, true);
@@ -122,7 +127,12 @@ Trainer::Trainer(TrainConfig config) : config_(std::move(config)), replay_(confi
   const int64_t start = tok.bos >= 0 ? tok.bos : tok.eos;
   train_ = data::split_documents(train_, tok.eos, start);
   validation_ = data::split_documents(validation_, tok.eos, start);
-  loader_ = std::make_unique<data::Loader>(int64_t(train_.size()), config_.seed);
+  if (!train_.empty() || !is_gdc(config_)) loader_ = std::make_unique<data::Loader>(int64_t(train_.size()), config_.seed);
+  if (is_gdc(config_)) {
+    SM_CHECK(!group_->distributed(), "config: objective ", config_.objective, " runs in one process (got ",
+             world_size(), " ranks)");
+    gdc_ = std::make_unique<GdcObjective>(config_, model_, model_config_, device_);
+  }
 
   noise_.eta = config_.noise_eta;
   noise_.kind = data::parse_noise_kind(config_.noise_kind);
@@ -280,6 +290,16 @@ StepMetrics Trainer::step() {
   optimizer_->zero_grad();
   const double accum = double(config_.grad_accum);
   for (int64_t micro = 0; micro < config_.grad_accum; ++micro) {
+    if (gdc_) {  // distribution matching: samples from q, not data (train/gdc_objective.h)
+      auto t0 = Clock::now();
+      auto loss = gdc_->loss(model_, step_, m.extra);
+      m.loss += loss.item<double>();
+      m.t_forward += seconds_since(t0, device_);
+      t0 = Clock::now();
+      loss.backward();
+      m.t_backward += seconds_since(t0, device_);
+      continue;
+    }
     auto rows = next_batch(micro);
     for (const auto& row : rows) {
       for (const auto& t : row) {
