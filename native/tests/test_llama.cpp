@@ -20,6 +20,7 @@
 #include "model/safetensors.h"
 #include "sample/sampler.h"
 #include "seqmatch/api.h"
+#include "train/train_config.h"
 #include "test_util.h"
 
 namespace sm = seqmatch::model;
@@ -285,6 +286,16 @@ TEST(Llama, BadConfigsAreOneLineErrorsNamingFileAndField) {
   auto msg = error_of([&] { sm::load_checkpoint(q.string(), torch::kCPU); });
   EXPECT_NE(msg.find("use_sliding_window"), std::string::npos) << msg;
   EXPECT_NE(msg.find((q / "config.json").string()), std::string::npos) << msg;
+}
+
+// A training config that loads a directory decides nothing about the architecture: a Llama field
+// beside model.init would be ignored, so it is an error naming it.
+TEST(Llama, TrainConfigRefusesArchitectureFieldsBesideInit) {
+  auto j = nlohmann::json{{"model", {{"init", "/some/llama"}, {"num_key_value_heads", 2}}},
+                          {"data", {{"train", "t.smtok"}}}};
+  auto msg = error_of([&] { seqmatch::train::parse_train_config(j, "c.json"); });
+  EXPECT_NE(msg.find("model.num_key_value_heads"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("/some/llama"), std::string::npos) << msg;
 }
 
 // The api facade (what Java calls) creates and describes any family from config.json text.
