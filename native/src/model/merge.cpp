@@ -3,7 +3,10 @@
 
 #include "model/lora.h"
 #include "model/peft_io.h"
+#include "util/atomic_dir.h"
 #include "util/check.h"
+
+#include <filesystem>
 
 namespace seqmatch {
 namespace model {
@@ -39,8 +42,21 @@ Checkpoint load_with_adapter(const std::string& base_dir, const std::string& ada
 }
 
 void merge_adapter_to_dir(const std::string& base_dir, const std::string& adapter_dir, const std::string& out_dir) {
+  namespace fs = std::filesystem;
   auto c = load_with_adapter(base_dir, adapter_dir, torch::kCPU, /*merge=*/true);
-  save_checkpoint(c.model, c.config, out_dir);
+  util::write_dir_atomically(out_dir, [&](const std::string& tmp) {
+    write_model_files(c.model, c.config, tmp);
+    // The base's tokenizer and generation files come along, so the result is a complete model
+    // directory (tokenizer specs in config.json name files relative to it).
+    for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json",
+                             "merges.txt", "added_tokens.json", "tokenizer.model", "generation_config.json"}) {
+      const fs::path from = fs::path(base_dir) / name;
+      if (!fs::is_regular_file(from)) continue;
+      std::error_code ec;
+      fs::copy_file(from, fs::path(tmp) / name, ec);
+      SM_CHECK(!ec, "merge: cannot copy ", from.string(), " into ", out_dir, " (", ec.message(), ")");
+    }
+  });
 }
 
 }  // namespace model

@@ -17,7 +17,8 @@ namespace model {
 Checkpoint load_with_adapter(const std::string& base_dir, const std::string& adapter_dir,
                              const torch::Device& device, bool merge = true);
 
-// load_with_adapter + save_checkpoint (atomic: util/atomic_dir.h).
+// load_with_adapter + the model files, plus the base's tokenizer and generation files (tokenizer.json,
+// vocab.json, merges.txt, generation_config.json, ...), into out_dir atomically (util/atomic_dir.h).
 void merge_adapter_to_dir(const std::string& base_dir, const std::string& adapter_dir, const std::string& out_dir);
 
 }  // namespace model
