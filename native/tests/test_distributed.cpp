@@ -22,6 +22,7 @@
 
 #include "data/dataset.h"
 #include "model/checkpoint.h"
+#include "model/peft_io.h"
 #include "train/process_group.h"
 #include "train/train_config.h"
 
@@ -205,6 +206,39 @@ TEST(Distributed, TwoProcessesMatchOneForMleAndSequenceMatch) {
           << "rollouts must have filled the replay buffer";
     }
   }
+}
+
+// LoRA under data parallel: the adapters and the <bkspc> row (whose gradient comes through the frozen
+// vocabulary matrix, model/token_rows.h) are all-reduced, so two processes train the adapter one does.
+TEST(Distributed, TwoProcessesMatchOneWithLora) {
+  auto dir = temp_dir("dp-lora");
+  const auto cfg_path = write_config(dir, "sequence_match", 6);
+  {
+    seqmatch::model::ModelConfig base;  // no <bkspc>: the run adds and trains that row
+    base.gpt2.vocab_size(kBk).n_positions(32).n_embd(32).n_layer(2).n_head(2);
+    base.tokens.eos = kEos;
+    torch::manual_seed(5);
+    seqmatch::model::GPT2 m(base.gpt2);
+    seqmatch::model::save_checkpoint(m, base, (dir / "base").string());
+  }
+  auto j = nlohmann::json::parse(slurp(cfg_path));
+  j["model"] = {{"init", (dir / "base").string()}};
+  j["lora"] = {{"r", 2}, {"alpha", 4}, {"target_modules", {"c_attn", "c_fc"}}};
+  std::ofstream(cfg_path) << j.dump(2);
+  ASSERT_EQ(run({"--config", cfg_path, "--set", "out_dir=" + (dir / "one").string(), "--quiet"}, dir, "one"), 0);
+  ASSERT_EQ(run({"--config", cfg_path, "--set", "out_dir=" + (dir / "two").string(), "--nproc", "2", "--quiet"}, dir,
+                "two"), 0);
+  const auto a = seqmatch::model::read_adapter((dir / "one" / "final").string());
+  const auto b = seqmatch::model::read_adapter((dir / "two" / "final").string());
+  ASSERT_EQ(a.tensors.size(), 9u) << "2 layers × 2 targets × (A, B) + the <bkspc> row";
+  double worst = 0, moved = 0;
+  for (const auto& [key, t] : a.tensors) {
+    ASSERT_TRUE(b.tensors.count(key)) << key;
+    worst = std::max(worst, (t - b.tensors.at(key)).abs().max().item<double>());
+    if (key.find("lora_B") != std::string::npos) moved = std::max(moved, t.abs().max().item<double>());
+  }
+  EXPECT_LE(worst, 1e-4);
+  EXPECT_GT(moved, 0) << "the adapters must have trained";
 }
 
 TEST(Distributed, ResumeLatestContinuesATwoProcessRunExactly) {
