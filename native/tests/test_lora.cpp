@@ -10,6 +10,7 @@
 // Run: ctest -R test_lora
 #include <gtest/gtest.h>
 
+#include "counting_data.h"
 #include "test_util.h"
 
 #include <filesystem>
@@ -78,18 +79,9 @@ std::vector<Family> families() {
   };
 }
 
-// Learnable data: a start digit d, then d+1, d+2, ... (mod 16), then <eos>.
+// Learnable data (counting_data.h) ending in this file's <eos>.
 std::vector<sd::Example> counting_examples(int n, uint64_t seed) {
-  std::vector<sd::Example> out;
-  for (int i = 0; i < n; ++i) {
-    sd::Example e;
-    const int64_t d = int64_t((seed * 7 + uint64_t(i) * 5) % 16);
-    for (int k = 0; k < 6 + (i % 5); ++k) e.tokens.push_back((d + k) % 16);
-    e.tokens.push_back(kEos);
-    e.prompt_length = 1;
-    out.push_back(e);
-  }
-  return out;
+  return seqmatch::testing::counting_examples(n, seed, kEos);
 }
 
 st::TrainConfig lora_config(const Family& f, const fs::path& dir, const std::string& objective) {

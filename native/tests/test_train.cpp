@@ -5,6 +5,7 @@
 // Run: ctest -R test_train
 #include <gtest/gtest.h>
 
+#include "counting_data.h"
 #include "test_util.h"
 
 #include <cmath>
@@ -30,19 +31,9 @@ namespace {
 
 constexpr int64_t kEos = 16, kBk = 17, kVocab = 18;
 
-// Learnable data: a start digit d, then d+1, d+2, ... (mod 16), then <eos>.
+// Learnable data (counting_data.h) ending in this file's <eos>.
 std::vector<sd::Example> counting_examples(int n, uint64_t seed) {
-  std::vector<sd::Example> out;
-  for (int i = 0; i < n; ++i) {
-    sd::Example e;
-    int64_t d = int64_t((seed * 7 + uint64_t(i) * 5) % 16);
-    const int len = 6 + (i % 5);
-    for (int k = 0; k < len; ++k) e.tokens.push_back((d + k) % 16);
-    e.tokens.push_back(kEos);
-    e.prompt_length = 1;
-    out.push_back(e);
-  }
-  return out;
+  return seqmatch::testing::counting_examples(n, seed, kEos);
 }
 
 st::TrainConfig tiny_config(const fs::path& dir, const std::string& objective) {

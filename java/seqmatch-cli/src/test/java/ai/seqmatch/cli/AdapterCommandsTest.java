@@ -22,20 +22,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AdapterCommandsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @TempDir Path tmp;
-  private Path base;
-  private Path adapter;
+  @TempDir static Path tmp;
+  private static Path base;
+  private static Path adapter;
 
   /** A random byte-level base without <bkspc> (as a Hugging Face base), then 6 LoRA SequenceMatch steps on it. */
   @BeforeAll
-  void trainAdapter() throws IOException {
+  static void trainAdapter() throws IOException {
     ModelConfig config = ModelConfig.builder(258).optNPositions(64).optNEmbd(32).optNLayer(2).optNHead(2)
         .optEosTokenId(256).optPadTokenId(257).build();
     base = tmp.resolve("base");
