@@ -460,8 +460,9 @@ TEST(Lora, BadConfigsAndAdapterDirsAreOneLineErrorsNamingFileAndField) {
   }
 }
 
-// A regex target (PEFT's string form) selects by the whole module name.
-TEST(Lora, RegexTargetsMatchWholeNames) {
+// Targets as PEFT matches them: a regex (string form) against the whole name, "all-linear", and a
+// dotted suffix that picks one of two same-named layers.
+TEST(Lora, TargetsMatchAsPeftMatches) {
   for (const auto& f : families()) {
     if (f.name != "gpt2") continue;
     auto dir = temp_dir("lora-regex");
@@ -472,5 +473,13 @@ TEST(Lora, RegexTargetsMatchWholeNames) {
     auto t = sm::lora_targets(*c.model, lc, "test");
     ASSERT_EQ(t.size(), 1u);
     EXPECT_EQ(t[0].first, "h.1.attn.c_proj");
+    sm::LoraConfig all;
+    all.target_modules = {"all-linear"};
+    EXPECT_EQ(sm::lora_targets(*c.model, all, "test").size(), 8u) << "2 layers × c_attn, attn.c_proj, c_fc, mlp.c_proj";
+    sm::LoraConfig one;
+    one.target_modules = {"mlp.c_proj"};
+    auto m = sm::lora_targets(*c.model, one, "test");
+    ASSERT_EQ(m.size(), 2u);
+    EXPECT_EQ(m[0].first, "h.0.mlp.c_proj");
   }
 }

@@ -15,8 +15,10 @@ bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
-// PEFT's list match: the whole name, or its tail after a dot.
+// PEFT's list match: the whole name, or its tail after a dot; "all-linear" is every projection but
+// the output head, as PEFT expands it.
 bool name_matches(const std::string& name, const std::string& target) {
+  if (target == "all-linear") return name != "lm_head" && !ends_with(name, ".lm_head");
   return name == target || ends_with(name, "." + target);
 }
 

@@ -2,7 +2,8 @@
 // Projections (model/projection.h) found by named_modules(), so one mechanism serves every
 // family. A target_modules entry matches a module whose name is the entry or ends with "." +
 // the entry, as PEFT matches a list ("c_attn" → h.0.attn.c_attn; "attn.c_proj" only attention's
-// c_proj); a single string is a regular expression matched against the whole name, as in PEFT.
+// c_proj; "all-linear": every projection but the output head); a single string is a regular
+// expression matched against the whole name, as in PEFT.
 // Training: the base is frozen (requires_grad false, no optimizer state) and only the A, B of
 // each branch (plus the new token rows, model/token_rows.h) train. Files: model/peft_io.h.
 // Test: ctest -R test_lora
