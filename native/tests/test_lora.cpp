@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/dataset.h"
+#include "loss/head.h"
 #include "model/checkpoint.h"
 #include "model/lora.h"
 #include "model/merge.h"
@@ -482,4 +483,37 @@ TEST(Lora, TargetsMatchAsPeftMatches) {
     ASSERT_EQ(m.size(), 2u);
     EXPECT_EQ(m[0].first, "h.0.mlp.c_proj");
   }
+}
+
+// The head's restricted gradient (HeadQuery::grad_rows, what LoRA asks for its <bkspc> row) equals
+// the full ∂W on those rows (float64, plain autograd over full logits as the reference) and is
+// zero elsewhere; ∂h is unchanged.
+TEST(Lora, HeadGradientOfTheTokenRowsMatchesTheFullGradient) {
+  torch::manual_seed(4);
+  const int64_t B = 2, T = 5, C = 6, V = 9, bk = 8;
+  auto opts = torch::TensorOptions().dtype(torch::kDouble);
+  auto h = torch::randn({B, T, C}, opts);
+  auto w = torch::randn({V, C}, opts);
+  seqmatch::loss::HeadQuery q;
+  q.target = torch::randint(0, V, {B, T}, torch::kLong);
+  q.bk_allowed = torch::rand({B, T}) > 0.3;
+  q.rows = torch::rand({B, T}) > 0.2;
+  q.bkspc_id = bk;
+  auto gq = torch::randn({B, T}, opts), gv = torch::randn({B, T}, opts);
+  auto grads = [&](bool restricted, bool chunked) {
+    auto hh = h.clone().requires_grad_(true), ww = w.clone().requires_grad_(true);
+    auto qq = q;
+    if (restricted) qq.grad_rows = torch::tensor(std::vector<int64_t>{bk, 3});
+    auto o = chunked ? seqmatch::loss::lm_head_output(hh, ww, qq, 3)
+                     : seqmatch::loss::head_output(torch::matmul(hh, ww.t()), qq);
+    ((o.q * gq + o.v * gv) * q.rows.to(torch::kDouble)).sum().backward();
+    return std::make_pair(hh.grad(), ww.grad());
+  };
+  auto [h_ref, w_ref] = grads(false, false);
+  auto [h_rows, w_rows] = grads(true, true);
+  EXPECT_LE((h_rows - h_ref).abs().max().item<double>(), 1e-12);
+  for (int64_t r : {bk, int64_t(3)}) EXPECT_LE((w_rows[r] - w_ref[r]).abs().max().item<double>(), 1e-12) << r;
+  EXPECT_GT(w_ref[bk].abs().max().item<double>(), 0);
+  for (int64_t r = 0; r < V; ++r)
+    if (r != bk && r != 3) EXPECT_EQ(w_rows[r].abs().max().item<double>(), 0) << r;
 }

@@ -7,10 +7,12 @@
 // optimizer group. The optimizer holds one (n, C) float32 tensor per matrix, `values`. After the
 // backward pass pull_gradients() copies the n rows of the matrix's gradient into values.grad and
 // drops the (V, C) gradient; after the optimizer step push_values() writes values back into the
-// matrix rows, so every forward (training, rollouts, validation) sees the current rows. The (V, C)
-// gradient exists only between backward and the step (autograd forms the head's ∂W anyway); the
-// AdamW moments are (n, C). Data parallel all-reduces that gradient with the adapters' (the
-// hooks of train/gradient_sync.h sit on the matrix). Test: ctest -R test_lora
+// matrix rows, so every forward (training, rollouts, validation) sees the current rows. The LM
+// head computes only those rows of its ∂W (loss/head.h HeadQuery::grad_rows: k·C per chunk, not
+// V·C), the embedding's backward scatters into a dense (V, C) buffer; that zero-filled (V, C)
+// gradient lives only between backward and the step, and the AdamW moments are (n, C). Data
+// parallel all-reduces it with the adapters' gradients (train/gradient_sync.h's hooks sit on the
+// matrix). Test: ctest -R test_lora
 #pragma once
 
 #include <torch/torch.h>

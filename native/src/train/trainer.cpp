@@ -325,8 +325,9 @@ StepMetrics Trainer::step() {
       auto h = model_->hidden(p.ids, p.pos, p.causal ? torch::Tensor() : p.mask);  // (B, T, C)
       // The LM head runs inside the losses, in chunks of rows: no (B, T, V) logits (loss/head.h).
       const bool emo = config_.objective == "emo";
-      auto head = loss::lm_head_output(h, model_->wte->weight,
-                                       loss::policy_query(p, bk, emo ? e_hat_ : torch::Tensor()));
+      auto query = loss::policy_query(p, bk, emo ? e_hat_ : torch::Tensor());
+      if (lora_ && !token_rows_.empty()) query.grad_rows = torch::tensor(token_rows_.ids(), torch::kLong);
+      auto head = loss::lm_head_output(h, model_->wte->weight, query);
       if (emo) {
         auto t = loss::emo_loss(head, p, e_hat_, &totals);
         loss = t.loss;
