@@ -37,9 +37,7 @@ std::vector<sd::Example> counting_examples(int n, uint64_t seed) {
 }
 
 st::TrainConfig tiny_config(const fs::path& dir, const std::string& objective) {
-  sd::write_smtok((dir / "train.smtok").string(), counting_examples(64, 1));
-  sd::write_smtok((dir / "val.smtok").string(), counting_examples(16, 2));
-  st::TrainConfig c;
+  auto c = seqmatch::testing::counting_run(dir, objective, kEos);
   c.vocab_size = kVocab;
   c.n_positions = 32;
   c.n_embd = 32;
@@ -47,24 +45,6 @@ st::TrainConfig tiny_config(const fs::path& dir, const std::string& objective) {
   c.n_head = 2;
   c.eos_token_id = kEos;
   c.bkspc_token_id = kBk;
-  c.train_data = (dir / "train.smtok").string();
-  c.validation_data = (dir / "val.smtok").string();
-  c.objective = objective;
-  c.warmup_bc_steps = 3;
-  c.sample_every = 2;
-  c.rollouts = 4;
-  c.model_rows = 2;
-  c.rollout_max_new_tokens = 10;
-  c.noise_eta = 0.1;
-  c.batch_size = 6;
-  c.lr = 3e-3;
-  c.min_lr = 3e-4;
-  c.warmup_steps = 2;
-  c.max_steps = 10;
-  c.eval_every = 0;
-  c.checkpoint_every = 0;
-  c.out_dir = (dir / "run").string();
-  c.seed = 5;
   return c;
 }
 
