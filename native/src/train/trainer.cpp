@@ -177,6 +177,10 @@ void Trainer::init_model() {
     // Attached after the move, so A and B are created on the device (model/lora.h); the base is
     // frozen, only the branches and the <bkspc> rows train.
     lora_ = model::parse_lora_block(config_.lora, "config");
+    if (config_.init == "scratch") {
+      std::fprintf(stderr, "warning: lora with model.init scratch: the base stays random and frozen, only the "
+                           "adapters train. LoRA is meant for fine-tuning: set model.init to a pretrained checkpoint\n");
+    }
     torch::manual_seed(config_.seed ^ 0x10EAull);  // A's init: the same for the same seed
     model::attach_lora(*model_, *lora_, "config: lora");
     if (model_config_.tokens.bkspc >= 0) token_rows_ = model::TrainableTokenRows(*model_, {model_config_.tokens.bkspc});
