@@ -9,7 +9,7 @@
 import ai.seqmatch.Device;
 import ai.seqmatch.data.DataPreparer;
 import ai.seqmatch.eval.Traces;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.onnx.OnnxExporter;
 import ai.seqmatch.onnx.OrtGenerator;
 import ai.seqmatch.onnx.OrtModel;
@@ -73,7 +73,7 @@ public final class EmbedExample {
         .optMaxNewTokens(8).optSeed(0).build();
     try (Tokenizer tok = DataPreparer.openTokenizer("byte")) {
       long[] ids = withStart(tok.encode(prompt), 256);
-      try (Gpt2Model model = Gpt2Model.load(finished.finalModel(), Device.cpu());
+      try (CausalLM model = CausalLM.load(finished.finalModel(), Device.cpu());
           Generator generator = new Generator(model)) {
         GenerationResult r = generator.generate(List.of(ids), sampling).get(0);
         out.println("native: " + Traces.trace(r, tok, model.config().bkspcTokenId()) + " -> "

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <vector>
 
+#include "model/family.h"
 #include "sample/sampler.h"
 #include "util/hugepage_malloc.h"
 
@@ -45,8 +46,9 @@ int main(int argc, char** argv) {
   if (batches.empty()) batches = {1, 8, 64};
   const std::string device = std::getenv("SEQMATCH_DEVICE") ? std::getenv("SEQMATCH_DEVICE") : "cpu";
   torch::manual_seed(0);
-  sm::GPT2 model(sm::GPT2Options().vocab_size(vocab).n_positions(1024).n_embd(n_embd)
-                     .n_layer(n_layer).n_head(n_head));
+  sm::ModelConfig config;  // GPT-2; any family runs through the same DecoderLM interface
+  config.gpt2.vocab_size(vocab).n_positions(1024).n_embd(n_embd).n_layer(n_layer).n_head(n_head);
+  auto model = sm::make_model(config);
   model->to(torch::Device(device));
   model->eval();
   sm::SpecialTokens tokens;  // no <eos>, no <bkspc>: every row generates exactly new_tokens

@@ -27,7 +27,7 @@
 #include "loss/head.h"
 #include "loss/mle.h"
 #include "loss/sequence_match.h"
-#include "model/gpt2.h"
+#include "model/family.h"
 #include "model/safetensors.h"
 #include "util/hugepage_malloc.h"
 
@@ -73,8 +73,9 @@ int main(int argc, char** argv) {
   const int iters = int(arg(5, 5));
   const int64_t bk = V - 1, eos = V - 3;
   torch::manual_seed(0);
-  seqmatch::model::GPT2 model(seqmatch::model::GPT2Options().vocab_size(V).n_positions(2 * T)
-                                  .n_embd(C).n_layer(L).n_head(4));
+  seqmatch::model::ModelConfig config;  // GPT-2
+  config.gpt2.vocab_size(V).n_positions(2 * T).n_embd(C).n_layer(L).n_head(4);
+  auto model = seqmatch::model::make_model(config);
   model->train();
   // B−2 data rows of T tokens with η = 0.05 uniform noise, 2 replay rows of 33 actions (as in the
   // tinyshakespeare run), the same traces for both objectives.
@@ -125,7 +126,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   const auto opts = sl::SequenceMatchOptions();
-  auto w = [&]() { return model->wte->weight; };
+  auto w = [&]() { return model->head_weight(); };
   auto run = [&](const std::string& name, const std::function<torch::Tensor()>& loss) {
     std::vector<double> times, cpu;
     for (int i = 0; i <= iters; ++i) {

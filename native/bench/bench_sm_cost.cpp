@@ -29,6 +29,7 @@
 #include "data/pack.h"
 #include "loss/mle.h"
 #include "loss/sequence_match.h"
+#include "model/family.h"
 #include "train/trainer.h"
 
 namespace {
@@ -83,8 +84,9 @@ void fixed_batches(const std::vector<sd::Example>& rows, double eta, int reps) {
   constexpr int64_t kV = 259, kEos = 256, kBk = 258;
   namespace sl = seqmatch::loss;
   torch::manual_seed(0);
-  seqmatch::model::GPT2 model(seqmatch::model::GPT2Options().vocab_size(kV).n_positions(256)
-                                  .n_embd(128).n_layer(4).n_head(4));
+  seqmatch::model::ModelConfig config;  // GPT-2
+  config.gpt2.vocab_size(kV).n_positions(256).n_embd(128).n_layer(4).n_head(4);
+  auto model = seqmatch::model::make_model(config);
   model->train();
   sd::NoiseOptions noise;
   noise.eta = eta;

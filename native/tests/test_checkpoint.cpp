@@ -64,7 +64,7 @@ TEST(Checkpoint, SaveLoadRoundTripIsBitExact) {
   auto cfg = tiny_config();
   sm::GPT2 m(cfg.gpt2);
   auto dir = temp_dir("roundtrip") / "ckpt";
-  sm::save_checkpoint(m, cfg, dir.string());
+  sm::save_checkpoint(m.ptr(), cfg, dir.string());
   auto loaded = sm::load_checkpoint(dir.string(), torch::kCPU);
   EXPECT_EQ(loaded.config.tokens.bkspc, 49);
   EXPECT_EQ(loaded.config.tokens.eos, 48);
@@ -76,7 +76,7 @@ TEST(Checkpoint, SaveLoadRoundTripIsBitExact) {
   auto pos = torch::arange(8, torch::kLong).unsqueeze(0).expand({2, 8}).contiguous();
   EXPECT_TRUE(torch::equal(m->forward(ids, pos), loaded.model->forward(ids, pos)));
   // Saving again over the same directory replaces it atomically and leaves no temp dirs.
-  sm::save_checkpoint(m, cfg, dir.string());
+  sm::save_checkpoint(m.ptr(), cfg, dir.string());
   int entries = 0;
   for (const auto& e : fs::directory_iterator(dir.parent_path())) entries += e.path() != dir;
   EXPECT_EQ(entries, 0);
@@ -87,7 +87,7 @@ TEST(Checkpoint, TruncatedWeightsAreAOneLineError) {
   auto cfg = tiny_config();
   sm::GPT2 m(cfg.gpt2);
   auto dir = temp_dir("truncated") / "ckpt";
-  sm::save_checkpoint(m, cfg, dir.string());
+  sm::save_checkpoint(m.ptr(), cfg, dir.string());
   auto file = dir / "model.safetensors";
   fs::resize_file(file, fs::file_size(file) - 100);
   auto msg = error_of([&] { sm::load_checkpoint(dir.string(), torch::kCPU); });
@@ -104,7 +104,7 @@ TEST(Checkpoint, ShapeMismatchNamesTheTensor) {
   auto cfg = tiny_config();
   sm::GPT2 m(cfg.gpt2);
   auto dir = temp_dir("shape") / "ckpt";
-  sm::save_checkpoint(m, cfg, dir.string());
+  sm::save_checkpoint(m.ptr(), cfg, dir.string());
   auto wrong = cfg;
   wrong.gpt2.vocab_size(60);
   std::ofstream(dir / "config.json") << sm::config_to_json(wrong);
@@ -118,7 +118,7 @@ TEST(Checkpoint, MissingAndUnexpectedTensorsAreNamed) {
   auto cfg = tiny_config();
   sm::GPT2 m(cfg.gpt2);
   auto dir = temp_dir("missing") / "ckpt";
-  sm::save_checkpoint(m, cfg, dir.string());
+  sm::save_checkpoint(m.ptr(), cfg, dir.string());
   auto tensors = sm::read_safetensors((dir / "model.safetensors").string());
   std::vector<std::pair<std::string, torch::Tensor>> kept;
   for (auto& [k, v] : tensors)
@@ -139,13 +139,13 @@ TEST(Checkpoint, UnprefixedHuggingFaceNamesLoad) {
   auto cfg = tiny_config();
   sm::GPT2 m(cfg.gpt2);
   auto dir = temp_dir("unprefixed") / "ckpt";
-  sm::save_checkpoint(m, cfg, dir.string());
+  sm::save_checkpoint(m.ptr(), cfg, dir.string());
   std::vector<std::pair<std::string, torch::Tensor>> renamed;
   for (auto& p : m->named_parameters()) renamed.emplace_back(p.key(), p.value());
   renamed.emplace_back("h.0.attn.bias", torch::ones({1, 1, 16, 16}));  // old GPT-2 buffer
   sm::write_safetensors((dir / "model.safetensors").string(), renamed);
   auto loaded = sm::load_checkpoint(dir.string(), torch::kCPU);
-  EXPECT_TRUE(torch::equal(loaded.model->wte->weight, m->wte->weight));
+  EXPECT_TRUE(torch::equal(std::dynamic_pointer_cast<sm::GPT2Impl>(loaded.model)->wte->weight, m->wte->weight));
 }
 
 TEST(Checkpoint, BadConfigFieldIsNamed) {
@@ -186,7 +186,7 @@ TEST(Checkpoint, HugeConfigSizesFailBeforeAnyAllocation) {
   auto c = tiny_config();
   torch::manual_seed(0);
   sm::GPT2 m(c.gpt2);
-  sm::save_checkpoint(m, c, (dir / "ckpt").string());
+  sm::save_checkpoint(m.ptr(), c, (dir / "ckpt").string());
   const auto ckpt = dir / "ckpt";
   const int64_t before = peak_rss();
   // Each value would allocate from 640 MB (vocab 1e7 x 16 floats) to terabytes if the model were
@@ -200,7 +200,7 @@ TEST(Checkpoint, HugeConfigSizesFailBeforeAnyAllocation) {
       {"vocab_size", int64_t(1) << 40, "field 'vocab_size' must be in [1, 16777216]"},
   };
   for (const auto& [field, value, expected] : cases) {
-    sm::save_checkpoint(m, c, ckpt.string());
+    sm::save_checkpoint(m.ptr(), c, ckpt.string());
     set_config_field(ckpt, field, value);
     auto msg = error_of([&] { sm::load_checkpoint(ckpt.string(), torch::kCPU); });
     EXPECT_NE(msg.find(expected), std::string::npos) << field << "=" << value << ": " << msg;
@@ -248,7 +248,7 @@ TEST(AtomicWrites, CheckpointWriteFailingMidFileLeavesTheOldCheckpointAndNoTempo
   auto c = tiny_config();
   torch::manual_seed(0);
   sm::GPT2 m(c.gpt2);
-  sm::save_checkpoint(m, c, (dir / "ckpt").string());
+  sm::save_checkpoint(m.ptr(), c, (dir / "ckpt").string());
   const auto first = sm::load_checkpoint((dir / "ckpt").string(), torch::kCPU);
   {
     torch::NoGradGuard g;
@@ -257,11 +257,11 @@ TEST(AtomicWrites, CheckpointWriteFailingMidFileLeavesTheOldCheckpointAndNoTempo
   std::string msg;
   {
     FileSizeLimit limit(2048);  // model.safetensors is ~30 KB: fails part-way through
-    msg = error_of([&] { sm::save_checkpoint(m, c, (dir / "ckpt").string()); });
+    msg = error_of([&] { sm::save_checkpoint(m.ptr(), c, (dir / "ckpt").string()); });
   }
   EXPECT_NE(msg.find("write failed"), std::string::npos) << msg;
   auto loaded = sm::load_checkpoint((dir / "ckpt").string(), torch::kCPU);
-  EXPECT_TRUE(torch::equal(loaded.model->wte->weight, first.model->wte->weight));
+  EXPECT_TRUE(torch::equal(std::dynamic_pointer_cast<sm::GPT2Impl>(loaded.model)->wte->weight, std::dynamic_pointer_cast<sm::GPT2Impl>(first.model)->wte->weight));
   EXPECT_EQ(entries_of(dir), std::vector<std::string>{"ckpt"});
 }
 

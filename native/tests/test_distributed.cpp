@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "test_util.h"
+#include "tiny_models.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -214,12 +215,10 @@ TEST(Distributed, TwoProcessesMatchOneWithLora) {
   auto dir = temp_dir("dp-lora");
   const auto cfg_path = write_config(dir, "sequence_match", 6);
   {
-    seqmatch::model::ModelConfig base;  // no <bkspc>: the run adds and trains that row
-    base.gpt2.vocab_size(kBk).n_positions(32).n_embd(32).n_layer(2).n_head(2);
+    // No <bkspc>: the run adds and trains that row.
+    auto base = seqmatch::model::parse_config(seqmatch::testing::tiny_config("gpt2", kBk, 32), "base");
     base.tokens.eos = kEos;
-    torch::manual_seed(5);
-    seqmatch::model::GPT2 m(base.gpt2);
-    seqmatch::model::save_checkpoint(m, base, (dir / "base").string());
+    seqmatch::model::save_checkpoint(seqmatch::testing::tiny_model("gpt2", kBk, 32, 5), base, (dir / "base").string());
   }
   auto j = nlohmann::json::parse(slurp(cfg_path));
   j["model"] = {{"init", (dir / "base").string()}};
@@ -239,6 +238,23 @@ TEST(Distributed, TwoProcessesMatchOneWithLora) {
   }
   EXPECT_LE(worst, 1e-4);
   EXPECT_GT(moved, 0) << "the adapters must have trained";
+}
+
+// The same for a Llama (GQA, untied head) initialised from a Hugging Face directory as is:
+// <bkspc> is appended to the embedding and the head, SequenceMatch with replay runs on 2 ranks.
+TEST(Distributed, TwoProcessesMatchOneForALlamaFromAHuggingFaceDirectory) {
+  auto dir = temp_dir("dp-llama");
+  const auto cfg = write_config(dir, "sequence_match", 4);
+  const std::string init = "model.init=" + std::string(SEQMATCH_FIXTURES_DIR) + "/llama-tiny-a";
+  ASSERT_EQ(run({"--config", cfg, "--set", init, "--set", "out_dir=" + (dir / "one").string(), "--quiet"}, dir, "one"), 0);
+  ASSERT_EQ(run({"--config", cfg, "--set", init, "--set", "out_dir=" + (dir / "two").string(), "--nproc", "2",
+                 "--quiet"}, dir, "two"), 0);
+  EXPECT_LE(max_param_diff(dir / "one" / "final", dir / "two" / "final"), 1e-4);
+  auto final_config = nlohmann::json::parse(slurp((dir / "two" / "final" / "config.json").string()));
+  EXPECT_EQ(final_config["model_type"], "llama");
+  EXPECT_EQ(final_config["vocab_size"], 513);
+  EXPECT_EQ(final_config["seqmatch"]["bkspc_token_id"], 512);
+  EXPECT_TRUE(fs::exists(dir / "two" / "final" / "generation_config.json")) << "carried from the HF directory";
 }
 
 TEST(Distributed, ResumeLatestContinuesATwoProcessRunExactly) {

@@ -59,7 +59,8 @@ TEST(Gpt2Parity, GreedyTokensMatchTransformers) {
 
   // Through the KV cache.
   const auto B = prompt.size(0), P = prompt.size(1);
-  sm::KVCache cache(B, want.size(1), 2, 4, 16, torch::TensorOptions().dtype(torch::kFloat));
+  auto cache_ptr = ckpt.model->make_cache(B, want.size(1));
+  auto& cache = *cache_ptr;
   auto logits = ckpt.model->forward_cached(prompt, positions_like(prompt), cache, {P, P});
   auto cached = prompt.clone();
   while (cached.size(1) < want.size(1)) {

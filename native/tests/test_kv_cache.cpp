@@ -1,29 +1,24 @@
 // Incremental (KV-cache) forward equals a clean full forward: ragged prefill, per-step decode,
-// per-row rollback (the <bkspc> path), dropping rows, and masks that leave a row no key.
+// per-row rollback (the <bkspc> path), dropping rows, and masks that leave a row no key; for
+// every family (Llama/Qwen2: the GQA-shaped cache holds the K heads unrepeated).
 // Run: ctest -R test_kv_cache
 #include <gtest/gtest.h>
 
 #include "model/gpt2.h"
+#include "tiny_models.h"
 
 namespace sm = seqmatch::model;
 
 namespace {
 
-sm::GPT2 tiny_model(int64_t seed) {
-  torch::manual_seed(seed);
-  sm::GPT2 m(sm::GPT2Options().vocab_size(97).n_positions(48).n_embd(32).n_layer(3).n_head(4));
-  m->eval();
-  return m;
-}
-
-sm::KVCache cache_for(const sm::GPT2& m, int64_t rows, int64_t capacity) {
-  const auto& o = m->options();
-  return sm::KVCache(rows, capacity, o.n_layer(), o.n_head(), o.n_embd() / o.n_head(),
-                     torch::TensorOptions().dtype(torch::kFloat));
-}
+// Every test below runs once per family.
+class KVCacheTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  sm::DecoderLM tiny_model(int64_t seed) { return seqmatch::testing::tiny_model(GetParam(), 97, 48, seed); }
+};
 
 // Last-position logits of a clean forward over one sequence.
-torch::Tensor reference_last(sm::GPT2& m, const std::vector<int64_t>& seq) {
+torch::Tensor reference_last(const sm::DecoderLM& m, const std::vector<int64_t>& seq) {
   auto ids = torch::tensor(seq, torch::kLong).unsqueeze(0);                      // (1, T)
   auto pos = torch::arange(int64_t(seq.size()), torch::kLong).unsqueeze(0);     // (1, T)
   return m->forward(ids, pos).select(1, int64_t(seq.size()) - 1).squeeze(0);    // (V)
@@ -31,7 +26,7 @@ torch::Tensor reference_last(sm::GPT2& m, const std::vector<int64_t>& seq) {
 
 }  // namespace
 
-TEST(KVCache, RaggedPrefillThenDecodeMatchesFullForward) {
+TEST_P(KVCacheTest, RaggedPrefillThenDecodeMatchesFullForward) {
   torch::NoGradGuard no_grad;
   auto m = tiny_model(1);
   const std::vector<int64_t> lens = {5, 2, 7};
@@ -41,7 +36,8 @@ TEST(KVCache, RaggedPrefillThenDecodeMatchesFullForward) {
   for (int64_t b = 0; b < B; ++b)
     for (int64_t t = 0; t < lens[b]; ++t) seqs[b].push_back(ids[b][t].item<int64_t>());
   auto pos = torch::arange(P, torch::kLong).unsqueeze(0).expand({B, P}).contiguous();
-  auto cache = cache_for(m, B, 20);
+  auto cache_ptr = m->make_cache(B, 20);
+  auto& cache = *cache_ptr;
   auto logits = m->forward_cached(ids, pos, cache, lens);  // (B, P, V)
   for (int64_t b = 0; b < B; ++b) {
     auto got = logits[b][lens[b] - 1];
@@ -62,10 +58,11 @@ TEST(KVCache, RaggedPrefillThenDecodeMatchesFullForward) {
   }
 }
 
-TEST(KVCache, RollbackMatchesFullForwardOnFinalState) {
+TEST_P(KVCacheTest, RollbackMatchesFullForwardOnFinalState) {
   torch::NoGradGuard no_grad;
   auto m = tiny_model(2);
-  auto cache = cache_for(m, 2, 32);
+  auto cache_ptr = m->make_cache(2, 32);
+  auto& cache = *cache_ptr;
   std::vector<std::vector<int64_t>> seqs = {{1, 2, 3, 4}, {5, 6, 7, 8}};
   auto ids = torch::tensor({1, 2, 3, 4, 5, 6, 7, 8}, torch::kLong).view({2, 4});
   auto pos = torch::arange(4, torch::kLong).unsqueeze(0).expand({2, 4}).contiguous();
@@ -92,10 +89,11 @@ TEST(KVCache, RollbackMatchesFullForwardOnFinalState) {
   EXPECT_LE((more[0][0] - reference_last(m, seqs[1])).abs().max().item<double>(), 1e-5);
 }
 
-TEST(KVCache, FullCacheIsAClearError) {
+TEST_P(KVCacheTest, FullCacheIsAClearError) {
   torch::NoGradGuard no_grad;
   auto m = tiny_model(3);
-  auto cache = cache_for(m, 1, 4);
+  auto cache_ptr = m->make_cache(1, 4);
+  auto& cache = *cache_ptr;
   auto ids = torch::zeros({1, 5}, torch::kLong);
   auto pos = torch::arange(5, torch::kLong).unsqueeze(0);
   try {
@@ -106,7 +104,7 @@ TEST(KVCache, FullCacheIsAClearError) {
   }
 }
 
-TEST(Gpt2, RowWithNoVisibleKeyIsFinite) {
+TEST_P(KVCacheTest, RowWithNoVisibleKeyIsFinite) {
   torch::NoGradGuard no_grad;
   auto m = tiny_model(4);
   auto ids = torch::randint(97, {1, 4}, torch::kLong);
@@ -120,9 +118,14 @@ TEST(Gpt2, RowWithNoVisibleKeyIsFinite) {
   EXPECT_LE((logits[0].narrow(0, 0, 2) - ref[0].narrow(0, 0, 2)).abs().max().item<double>(), 1e-5);
 }
 
+INSTANTIATE_TEST_SUITE_P(Families, KVCacheTest, ::testing::ValuesIn(seqmatch::testing::families()),
+                         [](const auto& info) { return info.param; });
+
 TEST(Gpt2, AddTokensInitialisesToMeanAndKeepsOldLogits) {
   torch::NoGradGuard no_grad;
-  auto m = tiny_model(5);
+  torch::manual_seed(5);
+  sm::GPT2 m(sm::GPT2Options().vocab_size(97).n_positions(48).n_embd(32).n_layer(3).n_head(4));
+  m->eval();
   auto ids = torch::randint(97, {2, 6}, torch::kLong);
   auto pos = torch::arange(6, torch::kLong).unsqueeze(0).expand({2, 6}).contiguous();
   auto before = m->forward(ids, pos);

@@ -12,6 +12,7 @@
 
 #include "counting_data.h"
 #include "test_util.h"
+#include "tiny_models.h"
 
 #include <filesystem>
 #include <fstream>
@@ -48,15 +49,14 @@ struct Family {
   std::vector<std::string> targets;
   std::string first_key;                   // PEFT module name of the first target, layer 0
   std::vector<std::string> expected_keys;  // every key adapter_model.safetensors must hold
+  nlohmann::json token_indices;            // adapter_config.json's trainable_token_indices
 };
 
-void write_gpt2_base(const fs::path& dir) {
-  sm::ModelConfig c;
-  c.gpt2.vocab_size(kBaseVocab).n_positions(32).n_embd(32).n_layer(2).n_head(2);
+// A tiny random base of `family` (tiny_models.h) without <bkspc>, as a Hugging Face base has none.
+void write_base(const std::string& family, const fs::path& dir) {
+  auto c = sm::parse_config(seqmatch::testing::tiny_config(family, kBaseVocab, 32), "base");
   c.tokens.eos = kEos;
-  torch::manual_seed(11);
-  sm::GPT2 m(c.gpt2);
-  sm::save_checkpoint(m, c, dir.string());
+  sm::save_checkpoint(seqmatch::testing::tiny_model(family, kBaseVocab, 32, 11), c, dir.string());
 }
 
 std::vector<std::string> gpt2_keys() {
@@ -74,7 +74,8 @@ std::vector<std::string> gpt2_keys() {
 
 std::vector<Family> families() {
   return {
-      {"gpt2", write_gpt2_base, {"c_attn", "c_proj", "c_fc"}, "transformer.h.0.attn.c_attn", gpt2_keys()},
+      {"gpt2", [](const fs::path& d) { write_base("gpt2", d); }, {"c_attn", "c_proj", "c_fc"},
+       "transformer.h.0.attn.c_attn", gpt2_keys(), {{"wte", {kBaseVocab}}}},
       // Llama, once model/llama.h lands: {"llama", write_llama_base, {"q_proj", "k_proj", "v_proj",
       // "o_proj", "gate_proj", "up_proj", "down_proj"}, "model.layers.0.self_attn.q_proj", llama_keys()},
   };
@@ -108,7 +109,7 @@ std::string file_bytes(const fs::path& p) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-torch::Tensor logits_of(sm::GPT2 m) {
+torch::Tensor logits_of(sm::DecoderLM m) {
   auto ids = torch::tensor(std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, kEos}).view({2, 8});
   auto pos = torch::arange(8, torch::kLong).unsqueeze(0).expand({2, 8});
   torch::NoGradGuard no_grad;
@@ -121,7 +122,7 @@ torch::Tensor logits_of(sm::GPT2 m) {
 sm::Checkpoint hand_merged(const fs::path& base, const std::map<std::string, std::pair<torch::Tensor, torch::Tensor>>& ab,
                            double scale, int64_t vocab) {
   auto c = sm::load_checkpoint(base.string(), torch::kCPU);
-  if (c.model->options().vocab_size() < vocab) c.model->add_tokens(vocab - c.model->options().vocab_size());
+  if (c.model->vocab_size() < vocab) c.model->add_tokens(vocab - c.model->vocab_size());
   torch::NoGradGuard no_grad;
   for (auto& [name, p] : sm::projections(*c.model)) {
     auto it = ab.find(name);
@@ -183,7 +184,7 @@ TEST(Lora, TrainingLeavesTheBaseByteIdentical) {
       st::Trainer t(c);
       const int64_t bk = t.model_config().tokens.bkspc;
       ASSERT_EQ(bk, kBaseVocab) << "the <bkspc> row is added to the base";
-      auto before = t.model()->wte->weight.detach().clone();
+      auto before = t.model()->head_weight().detach().clone();
       for (int i = 0; i < c.max_steps; ++i) t.step();
       if (objective == "sequence_match") EXPECT_GT(t.replay().size(), 0) << "rollouts must have run";
 
@@ -194,15 +195,15 @@ TEST(Lora, TrainingLeavesTheBaseByteIdentical) {
       auto after = tensor_bytes((out / "model.safetensors").string());
       for (const auto& [name, bytes] : base) {
         ASSERT_TRUE(after.count(name)) << name;
-        if (name == "transformer.wte.weight") {
-          EXPECT_EQ(after[name].substr(0, bytes.size()), bytes) << objective << ": the base rows of wte changed";
+        if (after[name].size() != bytes.size()) {  // a vocabulary matrix: the <bkspc> row was appended
+          EXPECT_EQ(after[name].substr(0, bytes.size()), bytes) << objective << ": the base rows of " << name << " changed";
           EXPECT_EQ(after[name].size(), bytes.size() + 32 * sizeof(float)) << "one new row";
         } else {
           EXPECT_EQ(after[name], bytes) << objective << ": base tensor " << name << " changed";
         }
       }
       EXPECT_EQ(file_bytes(dir / "base" / "model.safetensors"), base_file);
-      auto w = t.model()->wte->weight.detach();
+      auto w = t.model()->head_weight().detach();
       EXPECT_GT((w[bk] - before[bk]).abs().max().item<double>(), 0) << objective << ": the <bkspc> row must train";
       double b_norm = 0;
       for (auto& [name, p] : sm::projections(*t.model())) {
@@ -210,9 +211,13 @@ TEST(Lora, TrainingLeavesTheBaseByteIdentical) {
         b_norm += p->lora().B.norm().item<double>();
       }
       EXPECT_GT(b_norm, 0) << objective << ": the adapters must train";
+      std::set<std::string> vocab;
+      for (const auto& [module, m] : sm::vocabulary_matrices(*t.model())) {
+        vocab.insert(module + ".weight");
+        EXPECT_FALSE(m.grad().defined()) << "the (V, C) gradient is not kept";
+      }
       for (const auto& p : t.model()->named_parameters())
-        EXPECT_EQ(p.value().requires_grad(), p.key() == "wte.weight") << p.key();
-      EXPECT_FALSE(t.model()->wte->weight.grad().defined()) << "the (V, C) gradient is not kept";
+        EXPECT_EQ(p.value().requires_grad(), vocab.count(p.key()) > 0) << p.key();
     }
   }
 }
@@ -230,7 +235,8 @@ TEST(Lora, OptimizerStateIsAdaptersAndNewRowsOnly) {
       expected.push_back(p->lora().A);
       expected.push_back(p->lora().B);
     }
-    int64_t expected_numel = 32;  // the <bkspc> row, C = 32
+    const int64_t n_rows = int64_t(sm::vocabulary_matrices(*t.model()).size());  // tied: 1, untied: 2
+    int64_t expected_numel = 32 * n_rows;  // the <bkspc> row of each, C = 32
     for (const auto& e : expected) expected_numel += e.numel();
     int64_t in_groups = 0, rows = 0;
     for (const auto& g : t.optimizer().param_groups()) {
@@ -245,7 +251,7 @@ TEST(Lora, OptimizerStateIsAdaptersAndNewRowsOnly) {
         }
       }
     }
-    EXPECT_EQ(rows, 1);
+    EXPECT_EQ(rows, n_rows);
     EXPECT_EQ(in_groups, expected_numel);
     int64_t state = 0;
     for (const auto& kv : t.optimizer().state())
@@ -306,8 +312,11 @@ TEST(Lora, TrainedAdapterFilesArePeftsAndMergeMatches) {
     EXPECT_EQ(names, f.expected_keys);
     const auto& a0 = header.at("base_model.model." + f.first_key + ".lora_A.weight");
     const auto& b0 = header.at("base_model.model." + f.first_key + ".lora_B.weight");
-    EXPECT_EQ(a0.shape, (std::vector<int64_t>{4, 32})) << "lora_A is (r, in)";
-    EXPECT_EQ(b0.shape, (std::vector<int64_t>{96, 4})) << "lora_B is (out, r)";
+    for (auto& [name, p] : sm::projections(*t.model())) {
+      if (sm::hf_module_name(*t.model(), name) != f.first_key) continue;
+      EXPECT_EQ(a0.shape, (std::vector<int64_t>{4, p->in_features()})) << "lora_A is (r, in)";
+      EXPECT_EQ(b0.shape, (std::vector<int64_t>{p->out_features(), 4})) << "lora_B is (out, r)";
+    }
     EXPECT_EQ(a0.dtype, torch::kFloat);
     std::ifstream in(dir / "final" / "adapter_config.json");
     const auto j = nlohmann::json::parse(in);
@@ -320,7 +329,7 @@ TEST(Lora, TrainedAdapterFilesArePeftsAndMergeMatches) {
     EXPECT_EQ(j["fan_in_fan_out"], f.name == "gpt2");
     EXPECT_EQ(j["target_modules"], nlohmann::json(f.targets));
     EXPECT_EQ(j["base_model_name_or_path"], c.init);
-    EXPECT_EQ(j["trainable_token_indices"], nlohmann::json({{"wte", {kBaseVocab}}}));
+    EXPECT_EQ(j["trainable_token_indices"], f.token_indices);
 
     // The trainer's own model (branches unmerged) == load_with_adapter merged == hand merge.
     const auto trained = logits_of(t.model());
@@ -329,7 +338,8 @@ TEST(Lora, TrainedAdapterFilesArePeftsAndMergeMatches) {
     auto hand = hand_merged(dir / "base", ab, 8.0 / 4.0, kBaseVocab + 1);
     {
       torch::NoGradGuard no_grad;
-      hand.model->wte->weight[kBaseVocab].copy_(t.model()->wte->weight[kBaseVocab]);
+      auto mine = sm::vocabulary_matrices(*hand.model), theirs = sm::vocabulary_matrices(*t.model());
+      for (size_t i = 0; i < mine.size(); ++i) mine[i].second[kBaseVocab].copy_(theirs[i].second[kBaseVocab]);
     }
     auto merged = sm::load_with_adapter((dir / "base").string(), (dir / "final").string(), torch::kCPU);
     EXPECT_EQ(merged.config.tokens.bkspc, kBaseVocab) << "the <bkspc> id comes with the adapter";
@@ -364,7 +374,8 @@ TEST(Lora, ResumeIsBitExact) {
       EXPECT_TRUE(torch::equal(a[i].second->lora().A, b[i].second->lora().A)) << a[i].first;
       EXPECT_TRUE(torch::equal(a[i].second->lora().B, b[i].second->lora().B)) << a[i].first;
     }
-    EXPECT_TRUE(torch::equal(full.model()->wte->weight, second.model()->wte->weight));
+    auto pf = full.model()->named_parameters(), ps = second.model()->named_parameters();
+    for (const auto& p : pf) EXPECT_TRUE(torch::equal(p.value(), ps[p.key()])) << p.key();
   }
 }
 

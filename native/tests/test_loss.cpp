@@ -22,6 +22,7 @@
 #include "loss/normalisers.h"
 #include "loss/sequence_match.h"
 #include "model/gpt2.h"
+#include "tiny_models.h"
 
 namespace sd = seqmatch::data;
 namespace sl = seqmatch::loss;
@@ -446,51 +447,53 @@ TEST(Loss, TwoDocumentChunkEqualsTheDocumentsSeparately) {
 
 // Rows holding several trajectories (data and replay rows apart, as the trainer packs them)
 // give the loss of the trajectories taken one by one: the packed forward and the losses against
-// the float64 reference over a clean forward of every state of every trajectory on its own.
+// the float64 reference over a clean forward of every state of every trajectory on its own, for
+// every model family.
 TEST(Loss, SeveralTrajectoriesPerRowEqualEachTrajectoryAlone) {
-  torch::manual_seed(4);
-  seqmatch::model::GPT2 m(seqmatch::model::GPT2Options().vocab_size(kV).n_positions(32).n_embd(16).n_layer(2).n_head(2));
-  m->to(torch::kDouble);
-  m->eval();
-  torch::NoGradGuard no_grad;
-  std::mt19937 rng(9);
-  auto traces = random_traces(rng, 12, 14);  // every 4th from the replay buffer; noise; <eos> or truncated
-  std::vector<std::vector<sd::ActionTrace>> rows;
-  for (bool from_model : {false, true}) {
-    std::vector<size_t> index;
-    std::vector<int64_t> lengths;
-    for (size_t i = 0; i < traces.size(); ++i)
-      if (traces[i].from_model == from_model) index.push_back(i), lengths.push_back(int64_t(traces[i].actions.size()));
-    for (const auto& plan : sd::plan_rows(lengths, 24)) {
-      rows.emplace_back();
-      for (size_t k : plan) rows.back().push_back(traces[index[k]]);
+  for (const auto& family : seqmatch::testing::families()) {
+    SCOPED_TRACE(family);
+    auto m = seqmatch::testing::tiny_model(family, kV, 32, 4);
+    m->to(torch::kDouble);
+    torch::NoGradGuard no_grad;
+    std::mt19937 rng(9);
+    auto traces = random_traces(rng, 12, 14);  // every 4th from the replay buffer; noise; <eos> or truncated
+    std::vector<std::vector<sd::ActionTrace>> rows;
+    for (bool from_model : {false, true}) {
+      std::vector<size_t> index;
+      std::vector<int64_t> lengths;
+      for (size_t i = 0; i < traces.size(); ++i)
+        if (traces[i].from_model == from_model) index.push_back(i), lengths.push_back(int64_t(traces[i].actions.size()));
+      for (const auto& plan : sd::plan_rows(lengths, 24)) {
+        rows.emplace_back();
+        for (size_t k : plan) rows.back().push_back(traces[index[k]]);
+      }
     }
-  }
-  ASSERT_LT(rows.size(), traces.size()) << "some trajectories should share a row";
-  auto p = sd::pack_rows(rows, kBk, kEos, kV);
-  auto logits = m->forward(p.ids, p.pos, p.mask);  // (B, T, V)
+    ASSERT_LT(rows.size(), traces.size()) << "some trajectories should share a row";
+    auto p = sd::pack_rows(rows, kBk, kEos, kV);
+    auto logits = m->forward(p.ids, p.pos, p.mask);  // (B, T, V)
 
-  // Reference logits: trajectory b's state after action t, replayed and run through the model alone.
-  int64_t longest = 0;
-  for (const auto& tr : traces) longest = std::max<int64_t>(longest, int64_t(tr.actions.size()));
-  auto ref_logits = torch::zeros({int64_t(traces.size()), longest, kV}, torch::kDouble);
-  for (size_t b = 0; b < traces.size(); ++b) {
-    std::vector<int64_t> state;
-    for (size_t t = 0; t < traces[b].actions.size(); ++t) {
-      const int64_t a = traces[b].actions[t];
-      if (a == kBk) state.pop_back(); else state.push_back(a);
-      auto ids = torch::tensor(state).unsqueeze(0);
-      auto pos = torch::arange(int64_t(state.size())).unsqueeze(0);
-      ref_logits[int64_t(b)][int64_t(t)] = m->forward(ids, pos)[0][int64_t(state.size()) - 1];
+    // Reference logits: trajectory b's state after action t, replayed and run through the model alone.
+    int64_t longest = 0;
+    for (const auto& tr : traces) longest = std::max<int64_t>(longest, int64_t(tr.actions.size()));
+    auto ref_logits = torch::zeros({int64_t(traces.size()), longest, kV}, torch::kDouble);
+    for (size_t b = 0; b < traces.size(); ++b) {
+      std::vector<int64_t> state;
+      for (size_t t = 0; t < traces[b].actions.size(); ++t) {
+        const int64_t a = traces[b].actions[t];
+        if (a == kBk) state.pop_back(); else state.push_back(a);
+        auto ids = torch::tensor(state).unsqueeze(0);
+        auto pos = torch::arange(int64_t(state.size())).unsqueeze(0);
+        ref_logits[int64_t(b)][int64_t(t)] = m->forward(ids, pos)[0][int64_t(state.size()) - 1];
+      }
     }
-  }
-  for (auto div : {sl::Divergence::kChi2Mixture, sl::Divergence::kKL}) {
-    auto o = sl::SequenceMatchOptions().divergence(div).gamma(0.9).alpha(0.5);
-    auto got = sl::sequence_match_loss(logits, p, kBk, o);
-    auto want = reference(ref_logits, traces, div, 0.9, 0.5);
-    EXPECT_NEAR(got.sm.item<double>(), want.sm, 1e-9) << sl::divergence_name(div);
-    EXPECT_NEAR(got.bc.item<double>(), want.bc, 1e-9);
-    EXPECT_NEAR(got.mean_r.item<double>(), want.mean_r, 1e-9);
+    for (auto div : {sl::Divergence::kChi2Mixture, sl::Divergence::kKL}) {
+      auto o = sl::SequenceMatchOptions().divergence(div).gamma(0.9).alpha(0.5);
+      auto got = sl::sequence_match_loss(logits, p, kBk, o);
+      auto want = reference(ref_logits, traces, div, 0.9, 0.5);
+      EXPECT_NEAR(got.sm.item<double>(), want.sm, 1e-9) << sl::divergence_name(div);
+      EXPECT_NEAR(got.bc.item<double>(), want.bc, 1e-9);
+      EXPECT_NEAR(got.mean_r.item<double>(), want.mean_r, 1e-9);
+    }
   }
 }
 

@@ -1,12 +1,14 @@
 // Backspace packing is exact: the packed single-pass logits equal a clean forward pass on every
-// intermediate state, for random action traces with backspaces. Run: ctest -R test_pack
+// intermediate state, for random action traces with backspaces, for every model family (GPT-2's
+// learned positions, Llama/Qwen2's rotary positions from the same explicit position ids).
+// Run: ctest -R test_pack
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <random>
 
 #include "data/pack.h"
-#include "model/gpt2.h"
+#include "tiny_models.h"
 
 namespace sd = seqmatch::data;
 namespace sm = seqmatch::model;
@@ -76,32 +78,33 @@ TEST(Pack, DesignTableExample) {
 }
 
 TEST(Pack, PackedLogitsEqualCleanForwardOnEveryState) {
-  torch::manual_seed(11);
-  sm::GPT2 m(sm::GPT2Options().vocab_size(kVocab).n_positions(64).n_embd(32).n_layer(2).n_head(4));
-  m->eval();
-  torch::NoGradGuard no_grad;
-  std::mt19937 rng(5);
-  std::vector<sd::ActionTrace> traces;
-  for (int i = 0; i < 6; ++i) traces.push_back(random_trace(rng, 1 + i % 3, 8 + 5 * i));
-  auto p = sd::pack(traces, kBk, kEos, kVocab);
-  auto logits = m->forward(p.ids, p.pos, p.mask);  // (B, T, V)
-  int64_t checked = 0, backspace_states = 0;
-  double worst = 0;
-  for (size_t b = 0; b < traces.size(); ++b) {
-    auto st = states(traces[b]);
-    for (size_t t = 0; t < st.size(); ++t) {
-      auto ids = torch::tensor(st[t], torch::kLong).unsqueeze(0);
-      auto pos = torch::arange(int64_t(st[t].size()), torch::kLong).unsqueeze(0);
-      auto want = m->forward(ids, pos).select(1, int64_t(st[t].size()) - 1).squeeze(0);
-      worst = std::max(worst, (logits[b][t] - want).abs().max().item<double>());
-      ++checked;
-      backspace_states += traces[b].actions[t] == kBk;
+  for (const auto& family : seqmatch::testing::families()) {
+    SCOPED_TRACE(family);
+    auto m = seqmatch::testing::tiny_model(family, kVocab, 64, 11);
+    torch::NoGradGuard no_grad;
+    std::mt19937 rng(5);
+    std::vector<sd::ActionTrace> traces;
+    for (int i = 0; i < 6; ++i) traces.push_back(random_trace(rng, 1 + i % 3, 8 + 5 * i));
+    auto p = sd::pack(traces, kBk, kEos, kVocab);
+    auto logits = m->forward(p.ids, p.pos, p.mask);  // (B, T, V)
+    int64_t checked = 0, backspace_states = 0;
+    double worst = 0;
+    for (size_t b = 0; b < traces.size(); ++b) {
+      auto st = states(traces[b]);
+      for (size_t t = 0; t < st.size(); ++t) {
+        auto ids = torch::tensor(st[t], torch::kLong).unsqueeze(0);
+        auto pos = torch::arange(int64_t(st[t].size()), torch::kLong).unsqueeze(0);
+        auto want = m->forward(ids, pos).select(1, int64_t(st[t].size()) - 1).squeeze(0);
+        worst = std::max(worst, (logits[b][t] - want).abs().max().item<double>());
+        ++checked;
+        backspace_states += traces[b].actions[t] == kBk;
+      }
     }
+    EXPECT_LE(worst, 1e-5) << "max |packed - clean| over " << checked << " states";
+    EXPECT_GT(backspace_states, 10);
+    std::cout << "[pack " << family << "] " << checked << " states (" << backspace_states
+              << " after <bkspc>), max abs diff " << worst << "\n";
   }
-  EXPECT_LE(worst, 1e-5) << "max |packed - clean| over " << checked << " states";
-  EXPECT_GT(backspace_states, 10);
-  std::cout << "[pack] " << checked << " states (" << backspace_states
-            << " after <bkspc>), max abs diff " << worst << "\n";
 }
 
 TEST(Pack, BackspaceIntoThePromptIsAnError) {
@@ -140,53 +143,54 @@ TEST(Pack, ActionsAfterEosAndOutOfRangeIdsAreErrors) {
 // Several trajectories per row (pack_rows): every state's logits equal a clean forward of that
 // state alone, positions restart per trajectory, and no position attends another trajectory.
 TEST(Pack, RowsOfSeveralTrajectoriesEqualCleanForwardOfEach) {
-  torch::manual_seed(12);
-  sm::GPT2 m(sm::GPT2Options().vocab_size(kVocab).n_positions(64).n_embd(32).n_layer(2).n_head(4));
-  m->eval();
-  torch::NoGradGuard no_grad;
-  std::mt19937 rng(8);
-  std::vector<sd::ActionTrace> traces;
-  for (int i = 0; i < 9; ++i) traces.push_back(random_trace(rng, 1 + i % 3, 3 + (7 * i) % 17));
-  std::vector<int64_t> lengths;
-  for (const auto& t : traces) lengths.push_back(int64_t(t.actions.size()));
-  const auto plan = sd::plan_rows(lengths, 30);
-  std::vector<std::vector<sd::ActionTrace>> rows;
-  size_t most = 0;
-  for (const auto& r : plan) {
-    rows.emplace_back();
-    for (size_t i : r) rows.back().push_back(traces[i]);
-    most = std::max(most, r.size());
-  }
-  ASSERT_GE(most, 3u) << "the plan should put several trajectories in a row";
-  auto p = sd::pack_rows(rows, kBk, kEos, kVocab);
-  EXPECT_FALSE(p.causal);
-  auto logits = m->forward(p.ids, p.pos, p.mask);  // (B, T, V)
-  double worst = 0;
-  int64_t checked = 0;
-  for (size_t b = 0; b < plan.size(); ++b) {
-    int64_t o = 0;  // the trajectory's first position in row b
-    for (size_t i : plan[b]) {
-      const auto st = states(traces[i]);
-      const int64_t n = int64_t(st.size());
-      for (int64_t t = 0; t < n; ++t) {
-        auto ids = torch::tensor(st[size_t(t)], torch::kLong).unsqueeze(0);
-        auto pos = torch::arange(int64_t(st[size_t(t)].size()), torch::kLong).unsqueeze(0);
-        auto want = m->forward(ids, pos).select(1, ids.size(1) - 1).squeeze(0);
-        worst = std::max(worst, (logits[int64_t(b)][o + t] - want).abs().max().item<double>());
-        EXPECT_EQ(p.pos[int64_t(b)][o + t].item<int64_t>(), int64_t(st[size_t(t)].size()) - 1);
-        // Block-diagonal: nothing outside [o, o + n) is visible.
-        auto row = p.mask[int64_t(b)][o + t];
-        EXPECT_EQ(row.narrow(0, o, n).sum().item<int64_t>(), row.sum().item<int64_t>());
-        ++checked;
-      }
-      // The last action of a trajectory has no successor here: it is never a loss row.
-      EXPECT_FALSE(p.loss_row[int64_t(b)][o + n - 1].item<bool>());
-      o += n;
+  for (const auto& family : seqmatch::testing::families()) {
+    SCOPED_TRACE(family);
+    auto m = seqmatch::testing::tiny_model(family, kVocab, 64, 12);
+    torch::NoGradGuard no_grad;
+    std::mt19937 rng(8);
+    std::vector<sd::ActionTrace> traces;
+    for (int i = 0; i < 9; ++i) traces.push_back(random_trace(rng, 1 + i % 3, 3 + (7 * i) % 17));
+    std::vector<int64_t> lengths;
+    for (const auto& t : traces) lengths.push_back(int64_t(t.actions.size()));
+    const auto plan = sd::plan_rows(lengths, 30);
+    std::vector<std::vector<sd::ActionTrace>> rows;
+    size_t most = 0;
+    for (const auto& r : plan) {
+      rows.emplace_back();
+      for (size_t i : r) rows.back().push_back(traces[i]);
+      most = std::max(most, r.size());
     }
+    ASSERT_GE(most, 3u) << "the plan should put several trajectories in a row";
+    auto p = sd::pack_rows(rows, kBk, kEos, kVocab);
+    EXPECT_FALSE(p.causal);
+    auto logits = m->forward(p.ids, p.pos, p.mask);  // (B, T, V)
+    double worst = 0;
+    int64_t checked = 0;
+    for (size_t b = 0; b < plan.size(); ++b) {
+      int64_t o = 0;  // the trajectory's first position in row b
+      for (size_t i : plan[b]) {
+        const auto st = states(traces[i]);
+        const int64_t n = int64_t(st.size());
+        for (int64_t t = 0; t < n; ++t) {
+          auto ids = torch::tensor(st[size_t(t)], torch::kLong).unsqueeze(0);
+          auto pos = torch::arange(int64_t(st[size_t(t)].size()), torch::kLong).unsqueeze(0);
+          auto want = m->forward(ids, pos).select(1, ids.size(1) - 1).squeeze(0);
+          worst = std::max(worst, (logits[int64_t(b)][o + t] - want).abs().max().item<double>());
+          EXPECT_EQ(p.pos[int64_t(b)][o + t].item<int64_t>(), int64_t(st[size_t(t)].size()) - 1);
+          // Block-diagonal: nothing outside [o, o + n) is visible.
+          auto row = p.mask[int64_t(b)][o + t];
+          EXPECT_EQ(row.narrow(0, o, n).sum().item<int64_t>(), row.sum().item<int64_t>());
+          ++checked;
+        }
+        // The last action of a trajectory has no successor here: it is never a loss row.
+        EXPECT_FALSE(p.loss_row[int64_t(b)][o + n - 1].item<bool>());
+        o += n;
+      }
+    }
+    EXPECT_LE(worst, 1e-5) << "max |packed - clean| over " << checked << " states";
+    std::cout << "[pack rows " << family << "] " << plan.size() << " rows for " << traces.size()
+              << " trajectories, " << checked << " states, max abs diff " << worst << "\n";
   }
-  EXPECT_LE(worst, 1e-5) << "max |packed - clean| over " << checked << " states";
-  std::cout << "[pack rows] " << plan.size() << " rows for " << traces.size() << " trajectories, "
-            << checked << " states, max abs diff " << worst << "\n";
 }
 
 TEST(Pack, PlanRowsIsFirstFitDecreasingWithinCapacity) {

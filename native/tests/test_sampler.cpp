@@ -3,6 +3,9 @@
 // Run: ctest -R test_sampler
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+#include "tiny_models.h"
+
 #include <cmath>
 #include <limits>
 #include <map>
@@ -19,11 +22,11 @@ namespace {
 
 constexpr int64_t kVocab = 12, kEos = 10, kBk = 11;
 
-sm::GPT2 tiny_model(int64_t seed) {
+std::shared_ptr<sm::GPT2Impl> tiny_model(int64_t seed) {
   torch::manual_seed(seed);
   sm::GPT2 m(sm::GPT2Options().vocab_size(kVocab).n_positions(64).n_embd(32).n_layer(2).n_head(4));
   m->eval();
-  return m;
+  return m.ptr();
 }
 
 sm::SpecialTokens special() {
@@ -35,7 +38,7 @@ sm::SpecialTokens special() {
 
 const std::vector<std::vector<int64_t>> kPrompts = {{1, 2, 3}, {4}, {5, 6, 7, 8, 9, 1}, {2, 2}};
 
-torch::Tensor reference_logits(sm::GPT2& m, const std::vector<int64_t>& seq) {
+torch::Tensor reference_logits(const sm::DecoderLM& m, const std::vector<int64_t>& seq) {
   auto ids = torch::tensor(seq, torch::kLong).unsqueeze(0);                   // (1, T)
   auto pos = torch::arange(int64_t(seq.size()), torch::kLong).unsqueeze(0);  // (1, T)
   return m->forward(ids, pos).select(1, int64_t(seq.size()) - 1).squeeze(0);  // (V)
@@ -43,7 +46,7 @@ torch::Tensor reference_logits(sm::GPT2& m, const std::vector<int64_t>& seq) {
 
 // A model whose final hidden state is a constant c, with e_bkspc = 10·c: <bkspc> is the
 // argmax whenever it is allowed.
-sm::GPT2 backspace_loving_model() {
+std::shared_ptr<sm::GPT2Impl> backspace_loving_model() {
   auto m = tiny_model(9);
   torch::NoGradGuard no_grad;
   auto c = torch::randn({32});
@@ -93,29 +96,34 @@ TEST(Sampler, SeededSamplingIsBatchInvariantAndReproducible) {
   EXPECT_TRUE(differs);
 }
 
+// For every family: the decoder's rolled-back cache (GQA-shaped for Llama/Qwen2) gives a clean
+// forward's logits on every state.
 TEST(Sampler, RolledBackCacheEqualsFullForwardOnEveryState) {
-  auto m = tiny_model(3);
-  torch::NoGradGuard no_grad;
-  for (uint64_t seed : {1u, 2u, 3u}) {
-    ss::SamplingOptions o;
-    o.max_new_tokens = 16;
-    o.seed = seed;
-    ss::BatchDecoder d(m, special(), kPrompts, o);
-    int64_t checked = 0, backspaces = 0;
-    while (!d.done()) {
-      const auto& active = d.active();
-      for (size_t i = 0; i < active.size(); ++i) {
-        const auto& t = d.trajectories()[active[i]];
-        auto want = reference_logits(m, t.tokens);
-        EXPECT_LE((d.logits()[i] - want).abs().max().item<double>(), 1e-5)
-            << "row " << active[i] << " after " << t.actions.size() << " actions";
-        ++checked;
+  for (const auto& family : seqmatch::testing::families()) {
+    SCOPED_TRACE(family);
+    auto m = seqmatch::testing::tiny_model(family, kVocab, 64, 3);
+    torch::NoGradGuard no_grad;
+    for (uint64_t seed : {1u, 2u, 3u}) {
+      ss::SamplingOptions o;
+      o.max_new_tokens = 16;
+      o.seed = seed;
+      ss::BatchDecoder d(m, special(), kPrompts, o);
+      int64_t checked = 0, backspaces = 0;
+      while (!d.done()) {
+        const auto& active = d.active();
+        for (size_t i = 0; i < active.size(); ++i) {
+          const auto& t = d.trajectories()[active[i]];
+          auto want = reference_logits(m, t.tokens);
+          EXPECT_LE((d.logits()[i] - want).abs().max().item<double>(), 1e-5)
+              << "row " << active[i] << " after " << t.actions.size() << " actions";
+          ++checked;
+        }
+        d.step();
       }
-      d.step();
+      for (const auto& t : d.trajectories()) backspaces += t.backspaces;
+      EXPECT_GT(checked, 20);
+      EXPECT_GT(backspaces, 0) << "seed " << seed << " exercised no backspace";
     }
-    for (const auto& t : d.trajectories()) backspaces += t.backspaces;
-    EXPECT_GT(checked, 20);
-    EXPECT_GT(backspaces, 0) << "seed " << seed << " exercised no backspace";
   }
 }
 
@@ -131,7 +139,7 @@ TEST(Sampler, HugeMaxNewTokensEndsAtTheContextWithoutOverflow) {
     EXPECT_TRUE(t.finish == ss::FinishReason::kLength || t.finish == ss::FinishReason::kEos ||
                 t.finish == ss::FinishReason::kMaxActions)
         << ss::finish_reason_name(t.finish);
-    EXPECT_LE(int64_t(t.tokens.size()), m->options().n_positions());
+    EXPECT_LE(int64_t(t.tokens.size()), m->max_positions());
   }
 }
 
@@ -173,7 +181,7 @@ using Prefix = std::vector<int64_t>;
 // before. With `greedy`, every action must also be the argmax of a clean full forward on that
 // state over the allowed actions (<bkspc> masked with nothing generated, banned tokens masked).
 // Returns how many actions were checked.
-int64_t replay_no_retype(sm::GPT2& m, const ss::Trajectory& t, bool greedy) {
+int64_t replay_no_retype(const sm::DecoderLM& m, const ss::Trajectory& t, bool greedy) {
   torch::NoGradGuard no_grad;
   std::map<Prefix, std::set<int64_t>> deleted;
   Prefix state(t.tokens.begin(), t.tokens.begin() + t.prompt_length);
@@ -426,18 +434,10 @@ TEST(Sampler, GreedyReproducesTransformersOnTheFixture) {
   auto ckpt = sm::load_checkpoint(dir, torch::kCPU);
   auto expected = sm::read_safetensors(dir + "/expected.safetensors");
   auto prompt = expected.at("prompt_ids"), want = expected.at("greedy_ids");  // (2, 8), (2, 20)
-  std::vector<std::vector<int64_t>> prompts;
-  for (int64_t b = 0; b < prompt.size(0); ++b) {
-    auto row = prompt[b].contiguous();
-    prompts.emplace_back(row.data_ptr<int64_t>(), row.data_ptr<int64_t>() + row.numel());
-  }
   ss::SamplingOptions o;
   o.greedy = true;
   o.max_new_tokens = want.size(1) - prompt.size(1);
-  auto out = ss::generate(ckpt.model, ckpt.config.tokens, prompts, o);
-  for (int64_t b = 0; b < prompt.size(0); ++b) {
-    auto row = want[b].contiguous();
-    std::vector<int64_t> w(row.data_ptr<int64_t>(), row.data_ptr<int64_t>() + row.numel());
-    EXPECT_EQ(out[b].tokens, w) << "row " << b;
-  }
+  auto out = ss::generate(ckpt.model, ckpt.config.tokens, seqmatch::testing::rows_of(prompt), o);
+  const auto w = seqmatch::testing::rows_of(want);
+  for (int64_t b = 0; b < prompt.size(0); ++b) EXPECT_EQ(out[b].tokens, w[size_t(b)]) << "row " << b;
 }

@@ -294,6 +294,60 @@ TEST(Train, ResumeIsBitExact) {
   }
 }
 
+// The trainer is family-agnostic: a Llama (GQA, untied head) named by HF fields in the "model"
+// block trains SequenceMatch with noise and replay rollouts, resumes bit-exact, and its
+// checkpoint is a Llama checkpoint with <bkspc> added.
+TEST(Train, LlamaSequenceMatchWithReplayResumesBitExact) {
+  auto dir = temp_dir("resume-llama");
+  auto base = tiny_config(dir, "sequence_match");
+  nlohmann::json j = base.to_json();
+  j["model"]["model_type"] = "llama";
+  j["model"]["hidden_size"] = 32;
+  j["model"]["intermediate_size"] = 48;
+  j["model"]["num_hidden_layers"] = 2;
+  j["model"]["num_attention_heads"] = 4;
+  j["model"]["num_key_value_heads"] = 2;
+  j["model"]["max_position_embeddings"] = 32;
+  j["model"]["bkspc_token_id"] = -1;  // added by the trainer, to the embedding and the untied head
+  for (const char* gpt2_only : {"n_embd", "n_layer", "n_head", "n_positions"}) j["model"].erase(gpt2_only);
+  auto c = st::parse_train_config(j, "llama.json");
+  EXPECT_EQ(c.model_type, "llama");
+  st::Trainer full(c);
+  EXPECT_EQ(full.model()->family(), "llama");
+  EXPECT_EQ(full.model()->vocab_size(), kVocab + 1);
+  st::StepMetrics full_last;
+  for (int i = 0; i < 10; ++i) full_last = full.step();
+  EXPECT_GT(full.replay().size(), 0) << "rollouts must have run";
+  EXPECT_GT(full_last.model_rows, 0);
+  EXPECT_TRUE(std::isfinite(full_last.loss));
+
+  st::Trainer first(c);
+  for (int i = 0; i < 5; ++i) first.step();
+  first.save((dir / "ckpt").string());
+  st::Trainer second(c);
+  second.resume((dir / "ckpt").string());
+  st::StepMetrics second_last;
+  for (int i = 0; i < 5; ++i) second_last = second.step();
+  auto a = full.model()->named_parameters(), b = second.model()->named_parameters();
+  for (const auto& p : a) EXPECT_TRUE(torch::equal(p.value(), b[p.key()])) << p.key();
+  EXPECT_EQ(full_last.loss, second_last.loss);
+  std::ifstream in(dir / "ckpt" / "config.json");
+  auto saved = nlohmann::json::parse(in);
+  EXPECT_EQ(saved["model_type"], "llama");
+  EXPECT_EQ(saved["seqmatch"]["bkspc_token_id"], kVocab);
+  EXPECT_EQ(saved["vocab_size"], kVocab + 1);
+
+  // Llama fields on a GPT-2 model block are an error naming the field.
+  auto bad = base.to_json();
+  bad["model"]["num_key_value_heads"] = 2;
+  auto msg = error_of([&] { st::parse_train_config(bad, "c.json"); });
+  EXPECT_NE(msg.find("model.num_key_value_heads"), std::string::npos) << msg;
+  j["model"]["num_key_value_heads"] = 3;
+  msg = error_of([&] { st::parse_train_config(j, "c.json"); });
+  EXPECT_NE(msg.find("num_key_value_heads"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("c.json"), std::string::npos) << msg;
+}
+
 TEST(Train, LearnedTerminalValueIsCalibratedAtTheFirstSequenceMatchStep) {
   auto dir = temp_dir("v-absorb");
   auto c = tiny_config(dir, "sequence_match");

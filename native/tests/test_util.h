@@ -3,6 +3,7 @@
 #pragma once
 
 #include <c10/util/Exception.h>
+#include <torch/torch.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace seqmatch {
 namespace testing {
@@ -31,6 +33,16 @@ inline std::string error_of(const std::function<void()>& f) {
     return e.what_without_backtrace();
   }
   return "";
+}
+
+// The rows of a (B, T) int64 tensor as token-id vectors (prompts, expected continuations).
+inline std::vector<std::vector<int64_t>> rows_of(const torch::Tensor& ids) {
+  std::vector<std::vector<int64_t>> out;
+  for (int64_t b = 0; b < ids.size(0); ++b) {
+    auto row = ids[b].contiguous();
+    out.emplace_back(row.data_ptr<int64_t>(), row.data_ptr<int64_t>() + row.numel());
+  }
+  return out;
 }
 
 // Fault injection for write paths: while alive, every write past `bytes` in any file fails with

@@ -121,6 +121,7 @@ int main(int argc, char** argv) {
       return seqmatch::train::launch_local(rank_argv, nproc, "seqmatch-train");
     }
     setup = std::make_unique<seqmatch::train::Run>(config);
+    if (auto* gdc = setup->trainer().gdc()) gdc->check_native_scoring();  // no JVM to score the rest
     setup->resume(resume, seqmatch::train::split_field_list(allow_changes));
     quiet = quiet || setup->trainer().rank() != 0;  // one progress log per job
   } catch (const c10::Error& e) {
@@ -144,9 +145,16 @@ int main(int argc, char** argv) {
       if (!quiet && (s % std::max<int64_t>(1, config.log_every) == 0 || s == config.max_steps)) {
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         const double per_step = elapsed / double(s - first);
-        std::printf("step %lld/%lld | loss %.4f (bc %.4f sm %.4f) | %.0f tok/s | fwd %.0f%% bwd %.0f%% roll %.0f%% | ETA %s\n",
+        std::string gdc;  // distribution matching: the paper's curves (docs/TRAINING.md)
+        if (m.contains("gdc_kl_pi_a")) {
+          char buf[96];
+          std::snprintf(buf, sizeof buf, " | KL(p||pi) %.3f KL(pi||a) %.3f", m["gdc_kl_p_pi"].is_number() ?
+                        m["gdc_kl_p_pi"].get<double>() : NAN, m["gdc_kl_pi_a"].get<double>());
+          gdc = buf;
+        }
+        std::printf("step %lld/%lld | loss %.4f (bc %.4f sm %.4f)%s | %.0f tok/s | fwd %.0f%% bwd %.0f%% roll %.0f%% | ETA %s\n",
                     (long long)s, (long long)config.max_steps, m["loss"].get<double>(),
-                    m["bc"].get<double>(), m["sm"].get<double>(), m["tokens_per_s"].get<double>(),
+                    m["bc"].get<double>(), m["sm"].get<double>(), gdc.c_str(), m["tokens_per_s"].get<double>(),
                     100 * fwd / total, 100 * bwd / total, 100 * roll / total,
                     eta(per_step * double(config.max_steps - s)).c_str());
         std::fflush(stdout);

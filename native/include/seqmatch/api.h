@@ -12,7 +12,9 @@ namespace seqmatch {
 namespace api {
 
 // Architecture and special tokens of a GPT-2 family model (field names follow HF GPT2Config).
-// A token id of -1 means "this model has no such token".
+// A token id of -1 means "this model has no such token". Other families (Llama, Qwen2) are
+// created and described by their config.json text: model_create_from_config, model_config_json;
+// for them model_spec reports the GPT-2-named equivalents (n_embd = hidden_size, ...).
 struct ModelSpec {
   int64_t vocab_size = 50257;      // rows of wte, special tokens included
   int64_t n_positions = 1024;      // rows of wpe: the longest sequence the model can see
@@ -26,7 +28,7 @@ struct ModelSpec {
   int64_t bkspc_token_id = -1;     // the SequenceMatch <bkspc> action
 };
 
-// A GPT-2 model living on one device ("cpu", "cuda", "cuda:1").
+// A decoder LM (GPT-2, Llama or Qwen2) living on one device ("cpu", "cuda", "cuda:1").
 class Model;
 // Per-row key/value cache for incremental decoding with a given model.
 class KVCache;
@@ -45,9 +47,15 @@ int64_t resident_set_bytes();
 // A fresh model with GPT-2's initialisation (N(0, 0.02), residual projections scaled by
 // 1/sqrt(2·n_layer)), seeded by `seed`.
 Model* model_create(const ModelSpec& spec, int64_t seed, const std::string& device);
-// Loads a checkpoint directory (config.json + model.safetensors): ours or Hugging Face GPT-2's.
+// A fresh model of any family from config.json text (Hugging Face fields of its model_type:
+// gpt2, llama, qwen2; plus our optional "seqmatch" object), with that family's initialisation,
+// seeded by `seed`. Errors name the field.
+Model* model_create_from_config(const std::string& config_json, int64_t seed, const std::string& device);
+// Loads a checkpoint directory (config.json + model.safetensors or shards with
+// model.safetensors.index.json): ours or Hugging Face's, GPT-2, Llama or Qwen2.
 Model* model_load(const std::string& dir, const std::string& device);
-// Writes config.json + model.safetensors atomically: a crash leaves the old directory intact.
+// Writes config.json + model.safetensors atomically (with HF names, so transformers loads it, and
+// the tokenizer/generation files of a loaded HF directory): a crash leaves the old directory intact.
 void model_save(Model* model, const std::string& dir);
 // A base checkpoint plus a PEFT LoRA adapter directory (adapter_config.json +
 // adapter_model.safetensors, ours or PEFT's), merged into the weights: the model computes
@@ -62,6 +70,8 @@ int64_t model_num_parameters(Model* model);
 std::string model_device(Model* model);
 // One-line JSON describing the model (spec, parameter count, device, dtype).
 std::string model_describe(Model* model);
+// The model's config.json text as model_save writes it (HF fields of its family + "seqmatch").
+std::string model_config_json(Model* model);
 // Grows the vocabulary by `n` rows initialised to the mean embedding; returns the first new id.
 int64_t model_add_tokens(Model* model, int64_t n);
 // Sets the special-token ids (each -1 or < vocab_size).
@@ -173,6 +183,25 @@ int64_t trainer_world_size(Trainer* trainer);
 // as N local ranks with torchrun's environment and supervises them (native/src/train/launcher.h).
 // Returns the job's exit code (0 when every rank exits 0).
 int train_launch_local(const std::string& argv_json, int nproc);
+
+// --- distribution matching (objective gdc++ / dpg; docs/TRAINING.md "Distribution matching") ---
+// Each step draws sequences from the proposal q and scores them with the configured constraints.
+// The native core scores word and regex constraints on byte-tokenizer text; a front end that
+// scores other constraints (onnx, external: its own Scorer) or decodes with its own tokenizer
+// calls, before each trainer_step: trainer_gdc_draw, reads the samples, then
+// trainer_gdc_set_scores for each such constraint and trainer_gdc_set_texts. trainer_step then
+// uses exactly those samples. Calls on a trainer of another objective throw.
+// The constraints as configured: a JSON array of the "gdc.constraints" entries.
+std::string trainer_gdc_constraints(Trainer* trainer);
+// Draws this step's samples (idempotent until the step runs); returns their number.
+int64_t trainer_gdc_draw(Trainer* trainer);
+// Generated token ids of sample i (no start token; ends with <eos> when the sample ended there).
+int64_t trainer_gdc_sample_size(Trainer* trainer, int64_t i);
+void trainer_gdc_sample(Trainer* trainer, int64_t i, int64_t* out);
+// scores[n], n = the number drawn, each in [0, 1], for the constraint named `constraint`.
+void trainer_gdc_set_scores(Trainer* trainer, const std::string& constraint, const double* scores, int64_t n);
+// The samples' texts as a JSON array of strings (one per sample), for the native word/regex scorers.
+void trainer_gdc_set_texts(Trainer* trainer, const std::string& texts_json);
 
 }  // namespace api
 }  // namespace seqmatch

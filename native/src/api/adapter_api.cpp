@@ -13,7 +13,7 @@ Model* model_load_with_adapter(const std::string& dir, const std::string& adapte
     auto m = std::make_unique<Model>();
     m->device = parse_device(device);
     auto c = model::load_with_adapter(dir, adapter_dir, m->device);
-    m->gpt2 = c.model;
+    m->lm = c.model;
     m->config = c.config;
     return m.release();
   });

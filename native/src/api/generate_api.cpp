@@ -54,7 +54,7 @@ Generation* generation_start(Model* model, const int64_t* prompt_ids, const int6
       for (int64_t b = 0; b < B; ++b) o.row_seeds.push_back(uint64_t(row_seeds[b]));
     }
     auto g = std::make_unique<Generation>();
-    g->decoder = std::make_unique<sample::BatchDecoder>(model->gpt2, model->config.tokens, prompts, o);
+    g->decoder = std::make_unique<sample::BatchDecoder>(model->lm, model->config.tokens, prompts, o);
     return g.release();
   });
 }

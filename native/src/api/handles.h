@@ -8,7 +8,7 @@
 #include <stdexcept>
 
 #include "model/config.h"
-#include "model/gpt2.h"
+#include "model/decoder_lm.h"
 #include "model/kv_cache.h"
 #include "sample/decoder.h"
 #include "seqmatch/api.h"
@@ -19,7 +19,7 @@ namespace api {
 
 class Model {
  public:
-  model::GPT2 gpt2{nullptr};
+  model::DecoderLM lm;  // any family
   model::ModelConfig config;
   torch::Device device{torch::kCPU};
 };
@@ -54,7 +54,7 @@ auto guarded(F&& f) -> decltype(f()) {
 torch::Device parse_device(const std::string& device);
 
 inline Model* check_model(Model* m) {
-  SM_CHECK(m != nullptr && m->gpt2, "model: null or closed handle");
+  SM_CHECK(m != nullptr && m->lm, "model: null or closed handle");
   return m;
 }
 

@@ -13,6 +13,7 @@
 
 #include "api/handles.h"
 #include "model/checkpoint.h"
+#include "model/family.h"
 #include "util/check.h"
 
 namespace seqmatch {
@@ -29,12 +30,12 @@ namespace {
 
 ModelSpec to_spec(const model::ModelConfig& c) {
   ModelSpec s;
-  s.vocab_size = c.gpt2.vocab_size();
-  s.n_positions = c.gpt2.n_positions();
-  s.n_embd = c.gpt2.n_embd();
-  s.n_layer = c.gpt2.n_layer();
-  s.n_head = c.gpt2.n_head();
-  s.layer_norm_epsilon = c.gpt2.layer_norm_epsilon();
+  s.vocab_size = c.vocab_size();
+  s.n_positions = c.max_positions();
+  s.n_embd = c.hidden_size();
+  s.n_layer = c.n_layer();
+  s.n_head = c.n_head();
+  s.layer_norm_epsilon = c.norm_epsilon();
   s.bos_token_id = c.tokens.bos;
   s.eos_token_id = c.tokens.eos;
   s.pad_token_id = c.tokens.pad;
@@ -47,10 +48,10 @@ ModelSpec to_spec(const model::ModelConfig& c) {
 void check_ids_pos(const model::ModelConfig& c, const int64_t* ids, const int64_t* pos, int64_t n) {
   SM_CHECK(ids != nullptr && pos != nullptr, "forward: ids and positions must not be null");
   for (int64_t i = 0; i < n; ++i) {
-    SM_CHECK(ids[i] >= 0 && ids[i] < c.gpt2.vocab_size(), "forward: token id ", ids[i],
-             " at index ", i, " is outside the vocabulary (size ", c.gpt2.vocab_size(), ")");
-    SM_CHECK(pos[i] >= 0 && pos[i] < c.gpt2.n_positions(), "forward: position ", pos[i],
-             " at index ", i, " is outside 0..", c.gpt2.n_positions() - 1,
+    SM_CHECK(ids[i] >= 0 && ids[i] < c.vocab_size(), "forward: token id ", ids[i],
+             " at index ", i, " is outside the vocabulary (size ", c.vocab_size(), ")");
+    SM_CHECK(pos[i] >= 0 && pos[i] < c.max_positions(), "forward: position ", pos[i],
+             " at index ", i, " is outside 0..", c.max_positions() - 1,
              ". Hint: the model's n_positions limits the sequence length");
   }
 }
@@ -102,10 +103,34 @@ Model* model_create(const ModelSpec& spec, int64_t seed, const std::string& devi
     model::check_sizes(m->config.gpt2, "invalid model config", "");
     model::validate_tokens(m->config.tokens, spec.vocab_size);
     torch::manual_seed(static_cast<uint64_t>(seed));
-    m->gpt2 = model::GPT2(m->config.gpt2);
-    m->gpt2->to(m->device);
-    m->gpt2->eval();
+    m->lm = model::make_model(m->config);
+    m->lm->to(m->device);
+    m->lm->eval();
     return m.release();
+  });
+}
+
+Model* model_create_from_config(const std::string& config_json, int64_t seed, const std::string& device) {
+  return guarded([&] {
+    auto j = nlohmann::json::parse(config_json, nullptr, /*allow_exceptions=*/false);
+    SM_CHECK(!j.is_discarded(), "model config: not valid JSON");
+    auto m = std::make_unique<Model>();
+    m->device = parse_device(device);
+    m->config = model::parse_config(j, "model config");
+    torch::manual_seed(static_cast<uint64_t>(seed));
+    m->lm = model::make_model(m->config);
+    m->lm->to(m->device);
+    m->lm->eval();
+    return m.release();
+  });
+}
+
+std::string model_config_json(Model* model) {
+  return guarded([&] {
+    auto c = check_model(model)->config;
+    model::sync_config(model->lm, c);
+    for (const auto& p : model->lm->parameters()) c.torch_dtype = model::dtype_name(p.scalar_type());
+    return model::config_to_json(c);
   });
 }
 
@@ -114,14 +139,14 @@ Model* model_load(const std::string& dir, const std::string& device) {
     auto m = std::make_unique<Model>();
     m->device = parse_device(device);
     auto ckpt = model::load_checkpoint(dir, m->device);
-    m->gpt2 = ckpt.model;
+    m->lm = ckpt.model;
     m->config = ckpt.config;
     return m.release();
   });
 }
 
 void model_save(Model* model, const std::string& dir) {
-  guarded([&] { model::save_checkpoint(check_model(model)->gpt2, model->config, dir); });
+  guarded([&] { model::save_checkpoint(check_model(model)->lm, model->config, dir); });
 }
 
 void model_free(Model* model) { delete model; }
@@ -133,7 +158,7 @@ ModelSpec model_spec(Model* model) {
 int64_t model_num_parameters(Model* model) {
   return guarded([&] {
     int64_t n = 0;
-    for (const auto& p : check_model(model)->gpt2->parameters()) n += p.numel();
+    for (const auto& p : check_model(model)->lm->parameters()) n += p.numel();
     return n;
   });
 }
@@ -146,7 +171,7 @@ std::string model_describe(Model* model) {
   return guarded([&] {
     const auto s = to_spec(check_model(model)->config);
     nlohmann::json j;
-    j["architecture"] = "gpt2";
+    j["architecture"] = model->lm->family();
     j["vocab_size"] = s.vocab_size;
     j["n_positions"] = s.n_positions;
     j["n_embd"] = s.n_embd;
@@ -155,7 +180,7 @@ std::string model_describe(Model* model) {
     j["layer_norm_epsilon"] = s.layer_norm_epsilon;
     j["parameters"] = model_num_parameters(model);
     j["device"] = model->device.str();
-    j["dtype"] = "float32";
+    j["dtype"] = model::dtype_name(model->lm->head_weight().scalar_type());
     auto token = [](int64_t id) { return id < 0 ? nlohmann::json(nullptr) : nlohmann::json(id); };
     j["special_tokens"] = {{"bos", token(s.bos_token_id)}, {"eos", token(s.eos_token_id)},
                            {"pad", token(s.pad_token_id)}, {"bkspc", token(s.bkspc_token_id)}};
@@ -165,9 +190,9 @@ std::string model_describe(Model* model) {
 
 int64_t model_add_tokens(Model* model, int64_t n) {
   return guarded([&] {
-    const int64_t first = check_model(model)->config.gpt2.vocab_size();
-    model->gpt2->add_tokens(n);
-    model->config.gpt2 = model->gpt2->options();
+    const int64_t first = check_model(model)->config.vocab_size();
+    model->lm->add_tokens(n);
+    model::sync_config(model->lm, model->config);
     return first;
   });
 }
@@ -175,7 +200,7 @@ int64_t model_add_tokens(Model* model, int64_t n) {
 void model_set_special_tokens(Model* model, int64_t bos, int64_t eos, int64_t pad, int64_t bkspc) {
   guarded([&] {
     model::SpecialTokens t{bos, eos, pad, bkspc};
-    model::validate_tokens(t, check_model(model)->config.gpt2.vocab_size());
+    model::validate_tokens(t, check_model(model)->config.vocab_size());
     model->config.tokens = t;
   });
 }
@@ -193,7 +218,7 @@ void model_forward(Model* model, const int64_t* ids, const int64_t* pos, const u
       m = torch::from_blob(const_cast<uint8_t*>(mask), {B, T, T}, torch::kUInt8)
               .to(model->device, torch::kBool);  // (B, T, T)
     }
-    auto logits = model->gpt2->forward(from_host(ids, B, T, model->device),
+    auto logits = model->lm->forward(from_host(ids, B, T, model->device),
                                        from_host(pos, B, T, model->device), m);  // (B, T, V)
     to_host(logits, logits_out);
   });
@@ -201,14 +226,12 @@ void model_forward(Model* model, const int64_t* ids, const int64_t* pos, const u
 
 KVCache* kv_cache_create(Model* model, int64_t B, int64_t capacity) {
   return guarded([&] {
-    const auto& o = check_model(model)->config.gpt2;
-    SM_CHECK(capacity <= o.n_positions(), "kv cache: capacity ", capacity,
-             " exceeds the model's n_positions ", o.n_positions());
+    const int64_t n_positions = check_model(model)->lm->max_positions();
+    SM_CHECK(capacity <= n_positions, "kv cache: capacity ", capacity,
+             " exceeds the model's n_positions ", n_positions);
     auto c = std::make_unique<KVCache>();
     c->owner = model;
-    c->cache = std::make_unique<model::KVCache>(
-        B, capacity, o.n_layer(), o.n_head(), o.n_embd() / o.n_head(),
-        torch::TensorOptions().dtype(torch::kFloat).device(model->device));
+    c->cache = model->lm->make_cache(B, capacity);
     return c.release();
   });
 }
@@ -258,7 +281,7 @@ void model_forward_cached(Model* model, KVCache* cache, const int64_t* ids, cons
       }
     }
     torch::NoGradGuard no_grad;
-    auto logits = model->gpt2->forward_cached(from_host(ids, B, T, model->device),
+    auto logits = model->lm->forward_cached(from_host(ids, B, T, model->device),
                                               from_host(pos, B, T, model->device),
                                               *cache->cache, valid);  // (B, T, V)
     to_host(logits, logits_out);

@@ -1,11 +1,11 @@
 // Checkpoint directories: see checkpoint.h.
 #include "model/checkpoint.h"
 
+#include <filesystem>
 #include <fstream>
-#include <algorithm>
-#include <set>
-#include <tuple>
+#include <sstream>
 
+#include "model/family.h"
 #include "model/safetensors.h"
 #include "util/atomic_dir.h"
 #include "util/check.h"
@@ -15,115 +15,128 @@ namespace model {
 
 namespace {
 
-const std::string kPrefix = "transformer.";
-
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 std::string shape_str(torch::IntArrayRef s) {  // "[2, 3]"
   std::string out = "[";
   for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
   return out + "]";
 }
 
-// The sizes config.json declares, checked against the shapes model.safetensors' header holds,
-// before the model or any tensor is allocated: the file's own size then bounds what loading
-// allocates, whatever config.json says. Names are looked up with and without "transformer.".
-void check_config_against_header(const ModelConfig& config, const std::string& config_path,
-                                 const std::map<std::string, TensorInfo>& header,
-                                 const std::string& weights_path) {
-  auto find = [&](const std::string& name) {
-    auto it = header.find(kPrefix + name);
-    return it != header.end() ? it : header.find(name);
-  };
-  const auto& o = config.gpt2;
-  for (auto [name, rows, fields] :
-       {std::tuple<const char*, int64_t, const char*>{"wte.weight", o.vocab_size(), "vocab_size, n_embd"},
-        {"wpe.weight", o.n_positions(), "n_positions, n_embd"}}) {
-    auto it = find(name);
-    SM_CHECK(it != header.end(), "checkpoint ", weights_path, ": missing tensor '", kPrefix, name, "'");
-    const std::vector<int64_t> expected = {rows, o.n_embd()};
-    SM_CHECK(it->second.shape == expected, "checkpoint ", config_path, ": ", fields, " = ",
-             shape_str(expected), " do not match tensor '", it->first, "' ",
-             shape_str(it->second.shape), " in ", weights_path);
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The weight files of a checkpoint and which file holds each tensor: model.safetensors, or the
+// shards model.safetensors.index.json names. `label` is what errors call the weights.
+struct WeightFiles {
+  std::vector<std::string> files;
+  std::string label;
+};
+
+WeightFiles find_weight_files(const std::string& dir) {
+  const std::string single = dir + "/model.safetensors", index = dir + "/model.safetensors.index.json";
+  if (std::filesystem::exists(single) || !std::filesystem::exists(index)) return {{single}, single};
+  auto j = nlohmann::json::parse(read_text(index), nullptr, /*allow_exceptions=*/false);
+  SM_CHECK(j.is_object() && j.contains("weight_map") && j["weight_map"].is_object(), "checkpoint ", index,
+           ": field 'weight_map' must be an object {tensor: file}");
+  std::set<std::string> files;
+  for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
+    SM_CHECK(it.value().is_string(), "checkpoint ", index, ": field 'weight_map.", it.key(), "' must be a file name");
+    const auto file = it.value().get<std::string>();
+    SM_CHECK(file.find('/') == std::string::npos && file != ".." && !file.empty(), "checkpoint ", index,
+             ": field 'weight_map.", it.key(), "' names '", file, "', not a file in the directory");
+    files.insert(file);
   }
-  // 1 + the highest block index "h.N." among the tensors. Fewer blocks in the config than in the
-  // file is left to the per-tensor check ("unexpected tensor"); more would allocate blocks the
-  // file has no weights for.
-  int64_t layers = 0;
-  for (const auto& [name, info] : header) {
-    const std::string local = name.rfind(kPrefix, 0) == 0 ? name.substr(kPrefix.size()) : name;
-    if (local.rfind("h.", 0) != 0) continue;
-    const size_t dot = local.find('.', 2);
-    const std::string index = local.substr(2, dot == std::string::npos ? std::string::npos : dot - 2);
-    if (index.empty() || index.size() > 9 || index.find_first_not_of("0123456789") != std::string::npos) continue;
-    layers = std::max<int64_t>(layers, std::stoll(index) + 1);
-  }
-  SM_CHECK(o.n_layer() <= layers, "checkpoint ", config_path, ": n_layer = ", o.n_layer(),
-           " exceeds the ", layers, " blocks in ", weights_path);
+  SM_CHECK(!files.empty(), "checkpoint ", index, ": field 'weight_map' is empty");
+  WeightFiles w{{}, index};
+  for (const auto& f : files) w.files.push_back(dir + "/" + f);
+  return w;
 }
 
 }  // namespace
 
-Checkpoint load_checkpoint(const std::string& dir, const torch::Device& device) {
+Checkpoint load_checkpoint(const std::string& dir, const torch::Device& device, torch::ScalarType dtype) {
   const std::string config_path = dir + "/config.json";
-  const std::string weights_path = dir + "/model.safetensors";
   ModelConfig config = read_config(config_path);
-  check_config_against_header(config, config_path, read_safetensors_header(weights_path), weights_path);
-  auto tensors = read_safetensors(weights_path);
-
-  GPT2 model(config.gpt2);
-  std::set<std::string> seen;
-  torch::NoGradGuard no_grad;
-  for (auto& p : model->named_parameters()) {
-    const std::string& name = p.key();
-    auto it = tensors.find(kPrefix + name);
-    if (it == tensors.end()) it = tensors.find(name);
-    SM_CHECK(it != tensors.end(), "checkpoint ", weights_path, ": missing tensor '", kPrefix, name,
-             "' (expected shape ", shape_str(p.value().sizes()), ")");
-    SM_CHECK(it->second.sizes() == p.value().sizes(), "checkpoint ", weights_path, ": tensor '",
-             it->first, "' has shape ", shape_str(it->second.sizes()), ", expected ",
-             shape_str(p.value().sizes()), " from config.json");
-    SM_CHECK(it->second.is_floating_point(), "checkpoint ", weights_path, ": tensor '", it->first,
-             "' is not floating point");
-    p.value().copy_(it->second.to(torch::kFloat));
-    seen.insert(it->first);
-  }
-  for (const auto& [name, t] : tensors) {
-    if (seen.count(name)) continue;
-    // Tied head (same shape as wte) and old GPT-2 files' causal-mask buffers carry no weights.
-    if (name == "lm_head.weight") {
-      SM_CHECK(t.sizes() == model->wte->weight.sizes(), "checkpoint ", weights_path,
-               ": tensor 'lm_head.weight' has shape ", shape_str(t.sizes()),
-               " but the head is tied to wte ", shape_str(model->wte->weight.sizes()));
-      continue;
+  const WeightFiles weights = find_weight_files(dir);
+  std::map<std::string, TensorInfo> header;
+  std::map<std::string, std::string> file_of;  // tensor -> file, for errors
+  for (const auto& f : weights.files) {
+    for (auto& [name, info] : read_safetensors_header(f)) {
+      SM_CHECK(file_of.emplace(name, f).second, "checkpoint ", f, ": tensor '", name, "' is also in ", file_of[name]);
+      header.emplace(name, info);
     }
-    if (ends_with(name, ".attn.bias") || ends_with(name, ".attn.masked_bias")) continue;
-    SM_CHECK(false, "checkpoint ", weights_path, ": unexpected tensor '", name,
-             "' (not part of a GPT-2 model)");
+  }
+  check_config_against_header(config, config_path, header, weights.label);
+  for (const char* name : kCarriedFiles) {
+    const std::string path = dir + "/" + name;
+    if (std::filesystem::is_regular_file(path)) config.carried_files[name] = read_text(path);
+  }
+
+  DecoderLM model = make_model(config);
+  torch::NoGradGuard no_grad;
+  // Parameters are filled shard by shard (one shard's tensors in memory at a time).
+  std::map<std::string, std::pair<std::string, torch::Tensor>> wanted;  // file tensor -> (name, parameter)
+  for (auto& p : model->named_parameters()) {
+    std::string found;
+    for (const auto& n : model->checkpoint_names(p.key()))
+      if (found.empty() && header.count(n)) found = n;
+    SM_CHECK(!found.empty(), "checkpoint ", weights.label, ": missing tensor '", model->checkpoint_names(p.key())[0],
+             "' (expected shape ", shape_str(p.value().sizes()), ")");
+    const auto& info = header.at(found);
+    SM_CHECK(torch::IntArrayRef(info.shape) == p.value().sizes(), "checkpoint ", file_of[found], ": tensor '", found,
+             "' has shape ", shape_str(info.shape), ", expected ", shape_str(p.value().sizes()), " from config.json");
+    SM_CHECK(c10::isFloatingType(info.dtype), "checkpoint ", file_of[found], ": tensor '", found,
+             "' is not floating point");
+    wanted.emplace(found, std::make_pair(p.key(), p.value()));
+  }
+  for (const auto& f : weights.files) {
+    for (auto& [name, t] : read_safetensors(f)) {
+      auto it = wanted.find(name);
+      if (it != wanted.end()) {
+        it->second.second.copy_(t.to(torch::kFloat));
+        continue;
+      }
+      bool skip = false;
+      try {
+        skip = model->ignorable_tensor(name, t);
+      } catch (const c10::Error& e) {
+        SM_CHECK(false, "checkpoint ", f, ": ", e.what_without_backtrace());
+      }
+      SM_CHECK(skip, "checkpoint ", f, ": unexpected tensor '", name, "' (not part of a ", model->family(), " model)");
+    }
   }
   model->to(device);
+  set_weight_dtype(model, dtype);
   model->eval();
   return {model, config};
 }
 
-void save_checkpoint(GPT2& model, const ModelConfig& config, const std::string& dir) {
+void save_checkpoint(const DecoderLM& model, const ModelConfig& config, const std::string& dir) {
   util::write_dir_atomically(dir, [&](const std::string& tmp) { write_model_files(model, config, tmp); });
 }
 
-void write_model_files(GPT2& model, const ModelConfig& config, const std::string& dir) {
+void write_model_files(const DecoderLM& model, const ModelConfig& config, const std::string& dir) {
   std::vector<std::pair<std::string, torch::Tensor>> tensors;
+  torch::ScalarType dtype = torch::kFloat;
   for (auto& p : model->named_parameters()) {
-    tensors.emplace_back(kPrefix + p.key(), p.value().to(torch::kFloat));
+    dtype = p.value().scalar_type();
+    tensors.emplace_back(model->checkpoint_names(p.key())[0], p.value());
   }
   ModelConfig c = config;
-  c.gpt2 = model->options();
+  sync_config(model, c);
+  c.torch_dtype = dtype_name(dtype);
   write_safetensors(dir + "/model.safetensors", tensors, {{"format", "pt"}});
-  std::ofstream out(dir + "/config.json");
-  out << config_to_json(c);
-  out.flush();
-  SM_CHECK(out.good(), "checkpoint ", dir, ": cannot write config.json");
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream out(dir + "/" + name, std::ios::binary);
+    out << text;
+    out.flush();
+    SM_CHECK(out.good(), "checkpoint ", dir, ": cannot write ", name);
+  };
+  write("config.json", config_to_json(c));
+  for (const auto& [name, text] : config.carried_files) write(name, text);
 }
 
 }  // namespace model

@@ -1,57 +1,14 @@
 // GPT-2 decoder: see gpt2.h. Reads top to bottom, leaves first.
 #include "model/gpt2.h"
 
-#include <torch/version.h>  // provides: TORCH_VERSION_MAJOR
-
 #include <cmath>
-#include <limits>
 
 #include "util/check.h"
 
 namespace seqmatch {
 namespace model {
 
-using torch::indexing::Slice;
-
 // ---- attention ----------------------------------------------------------------------------
-
-static double lowest_finite(torch::ScalarType dtype) {
-  switch (dtype) {
-    case torch::kHalf: return static_cast<double>(std::numeric_limits<c10::Half>::lowest());
-    case torch::kBFloat16: return static_cast<double>(std::numeric_limits<c10::BFloat16>::lowest());
-    case torch::kDouble: return std::numeric_limits<double>::lowest();
-    default: return static_cast<double>(std::numeric_limits<float>::lowest());
-  }
-}
-
-torch::Tensor attention_bias(const torch::Tensor& mask, torch::ScalarType dtype) {
-  auto bias = torch::zeros(mask.sizes(), mask.options().dtype(dtype));  // (B, T, S)
-  bias.masked_fill_(mask.logical_not(), lowest_finite(dtype));
-  return bias.unsqueeze(1);                                              // (B, 1, T, S)
-}
-
-// softmax(q·kᵀ/√D + bias)·v. bias undefined means plain causal attention (T == S), which lets
-// SDPA pick its flash/efficient kernels. libtorch 1.13 has no SDPA: explicit matmul+softmax.
-static torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                            torch::Tensor bias) {
-  if (bias.defined() && bias.scalar_type() != q.scalar_type()) {
-    // Under autocast q may be bf16/fp16: re-clamp so masked entries stay finite in that dtype.
-    bias = bias.clamp_min(lowest_finite(q.scalar_type())).to(q.scalar_type());
-  }
-#if TORCH_VERSION_MAJOR >= 2
-  if (!bias.defined()) return at::scaled_dot_product_attention(q, k, v, {}, 0.0, true);
-  return at::scaled_dot_product_attention(q, k, v, bias);  // (B, H, T, D)
-#else
-  auto T = q.size(2), S = k.size(2);
-  if (!bias.defined()) {
-    auto causal = torch::ones({T, S}, q.options().dtype(torch::kBool)).tril();  // (T, S)
-    bias = attention_bias(causal.unsqueeze(0), q.scalar_type());                // (1, 1, T, S)
-  }
-  auto att = torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(q.size(-1))));
-  att = torch::softmax(att + bias, -1);  // (B, H, T, S)
-  return torch::matmul(att, v);          // (B, H, T, D)
-#endif
-}
 
 AttentionImpl::AttentionImpl(const GPT2Options& o) : n_head(o.n_head()) {
   c_attn = register_module("c_attn", Projection(o.n_embd(), 3 * o.n_embd(), true, WeightLayout::kConv1D));
@@ -59,21 +16,13 @@ AttentionImpl::AttentionImpl(const GPT2Options& o) : n_head(o.n_head()) {
 }
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& bias,
-                                     LayerCache* cache, const torch::Tensor& write_slots) {
+                                     LayerCache* cache, const CachedStep* step) {
   const auto B = x.size(0), T = x.size(1), C = x.size(2), D = C / n_head;
   auto qkv = c_attn(x).split(C, -1);                   // 3 × (B, T, C)
   auto q = qkv[0].view({B, T, n_head, D}).transpose(1, 2);  // (B, H, T, D)
   auto k = qkv[1].view({B, T, n_head, D}).transpose(1, 2);  // (B, H, T, D)
   auto v = qkv[2].view({B, T, n_head, D}).transpose(1, 2);  // (B, H, T, D)
-  if (cache != nullptr) {
-    // Scatter the new entries to each row's own slots, then attend over the live prefix.
-    auto rows = torch::arange(B, write_slots.options()).unsqueeze(1).expand({B, T});  // (B, T)
-    cache->k.index_put_({rows, Slice(), write_slots}, k.transpose(1, 2).to(cache->k.dtype()));
-    cache->v.index_put_({rows, Slice(), write_slots}, v.transpose(1, 2).to(cache->v.dtype()));
-    const auto S = bias.size(-1);
-    k = cache->k.narrow(2, 0, S).to(q.dtype());  // (B, H, S, D)
-    v = cache->v.narrow(2, 0, S).to(q.dtype());  // (B, H, S, D)
-  }
+  if (cache != nullptr) std::tie(k, v) = cache_write_read(*cache, *step, k, v, q.scalar_type());  // (B, H, S, D)
   auto y = attend(q, k, v, bias);                       // (B, H, T, D)
   y = y.transpose(1, 2).contiguous().view({B, T, C});   // (B, T, C)
   return c_proj(y);
@@ -99,8 +48,8 @@ BlockImpl::BlockImpl(const GPT2Options& o) {
 }
 
 torch::Tensor BlockImpl::forward(const torch::Tensor& x, const torch::Tensor& bias,
-                                 LayerCache* cache, const torch::Tensor& write_slots) {
-  auto y = x + attn(ln_1(x), bias, cache, write_slots);  // (B, T, C)
+                                 LayerCache* cache, const CachedStep* step) {
+  auto y = x + attn(ln_1(x), bias, cache, step);  // (B, T, C)
   return y + mlp(ln_2(y));                                // (B, T, C)
 }
 
@@ -142,6 +91,19 @@ void GPT2Impl::reset_parameters() {
   }
 }
 
+bool GPT2Impl::ignorable_tensor(const std::string& name, const torch::Tensor& t) const {
+  // Tied head (same shape as wte) and old GPT-2 files' causal-mask buffers carry no weights.
+  if (name == "lm_head.weight") {
+    SM_CHECK(t.sizes() == wte->weight.sizes(), "tensor 'lm_head.weight' has shape ", t.sizes(),
+             " but the head is tied to wte ", wte->weight.sizes());
+    return true;
+  }
+  auto ends_with = [&](const std::string& s) {
+    return name.size() >= s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0;
+  };
+  return ends_with(".attn.bias") || ends_with(".attn.masked_bias");
+}
+
 void GPT2Impl::add_tokens(int64_t n) {
   SM_CHECK(n > 0, "gpt2: add_tokens needs n > 0 (got ", n, ")");
   torch::NoGradGuard no_grad;
@@ -153,10 +115,10 @@ void GPT2Impl::add_tokens(int64_t n) {
 }
 
 torch::Tensor GPT2Impl::run_blocks(torch::Tensor x, const torch::Tensor& bias, KVCache* cache,
-                                   const torch::Tensor& write_slots) {
+                                   const CachedStep* step) {
   for (size_t i = 0; i < h->size(); ++i) {
     LayerCache* layer = cache ? &cache->layer(static_cast<int64_t>(i)) : nullptr;
-    x = h[i]->as<Block>()->forward(x, bias, layer, write_slots);  // (B, T, C)
+    x = h[i]->as<Block>()->forward(x, bias, layer, step);  // (B, T, C)
   }
   return ln_f(x);  // (B, T, C)
 }
@@ -166,36 +128,14 @@ torch::Tensor GPT2Impl::hidden(const torch::Tensor& ids, const torch::Tensor& po
   torch::Tensor bias;  // undefined = causal fast path
   if (mask.defined()) bias = attention_bias(mask, wte->weight.scalar_type());  // (B, 1, T, T)
   auto x = wte(ids) + wpe(pos);  // (B, T, C)
-  return run_blocks(x, bias, nullptr, {});
-}
-
-torch::Tensor GPT2Impl::forward(const torch::Tensor& ids, const torch::Tensor& pos,
-                                const torch::Tensor& mask) {
-  return lm_head(hidden(ids, pos, mask));  // (B, T, V)
-}
-
-torch::Tensor GPT2Impl::forward_cached(const torch::Tensor& ids, const torch::Tensor& pos,
-                                       KVCache& cache, const std::vector<int64_t>& n_valid) {
-  return lm_head(hidden_cached(ids, pos, cache, n_valid));  // (B, T, V)
+  return run_blocks(x, bias, nullptr, nullptr);
 }
 
 torch::Tensor GPT2Impl::hidden_cached(const torch::Tensor& ids, const torch::Tensor& pos,
                                       KVCache& cache, const std::vector<int64_t>& n_valid) {
-  const auto B = ids.size(0), T = ids.size(1);
-  SM_CHECK(B == cache.rows(), "gpt2: batch has ", B, " rows but the cache has ", cache.rows());
-  SM_CHECK(static_cast<int64_t>(n_valid.size()) == B, "gpt2: n_valid needs one entry per row");
-  SM_CHECK(cache.max_length() + T <= cache.capacity(), "kv cache: full (longest row ",
-           cache.max_length(), " + ", T, " new > capacity ", cache.capacity(),
-           "). Hint: create the cache with a larger capacity");
-  auto dev = ids.device();
-  auto lengths = torch::tensor(cache.lengths(), torch::kLong).to(dev);                // (B)
-  auto write_slots = lengths.unsqueeze(1) + torch::arange(T, ids.options()).unsqueeze(0);  // (B, T)
-  const auto S = cache.max_length() + T;
-  auto slots = torch::arange(S, ids.options()).view({1, 1, S});  // (1, 1, S)
-  auto mask = slots <= write_slots.unsqueeze(2);                  // (B, T, S)
-  auto bias = attention_bias(mask, wte->weight.scalar_type());   // (B, 1, T, S)
+  auto step = cached_step(ids, cache, n_valid, wte->weight.scalar_type(), "gpt2");
   auto x = wte(ids) + wpe(pos);                                  // (B, T, C)
-  x = run_blocks(x, bias, &cache, write_slots);                  // (B, T, C)
+  x = run_blocks(x, step.bias, &cache, &step);                   // (B, T, C)
   cache.advance(n_valid);
   return x;  // (B, T, C)
 }

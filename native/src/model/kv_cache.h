@@ -1,6 +1,8 @@
 // Per-row key/value cache for incremental decoding, with per-row lengths so rows of a batch
 // can grow and roll back independently (the <bkspc> action pops a row's last entry).
-// Layout per layer: k, v of shape (B, H, S, D), S = capacity; slot j of row b is valid iff
+// Layout per layer: k, v of shape (B, H, S, D), S = capacity, H = the model's key/value heads
+// (under grouped-query attention fewer than its query heads, stored unrepeated: DecoderLMImpl::
+// make_cache picks the shape); slot j of row b is valid iff
 // j < lengths[b]. Lengths live on the host: the sampler decides them, and keeping them there
 // avoids a device sync per step. Test: ctest -R test_kv_cache
 #pragma once

@@ -1,6 +1,7 @@
 // Base + adapter: see merge.h.
 #include "model/merge.h"
 
+#include "model/family.h"
 #include "model/lora.h"
 #include "model/peft_io.h"
 #include "util/atomic_dir.h"
@@ -15,18 +16,18 @@ Checkpoint load_with_adapter(const std::string& base_dir, const std::string& ada
                              const torch::Device& device, bool merge) {
   const Adapter a = read_adapter(adapter_dir);  // validated before the base is read
   Checkpoint c = load_checkpoint(base_dir, device);
-  const int64_t V = c.model->options().vocab_size();
+  const int64_t V = c.model->vocab_size();
   if (a.vocab_needed() > V) c.model->add_tokens(a.vocab_needed() - V);  // rows the adapter holds
   const auto& s = a.seqmatch;
   const std::string spath = adapter_dir + "/seqmatch_adapter.json";
   if (s.contains("vocab_size")) {
-    SM_CHECK(s["vocab_size"].is_number_integer() && s["vocab_size"].get<int64_t>() == c.model->options().vocab_size(),
+    SM_CHECK(s["vocab_size"].is_number_integer() && s["vocab_size"].get<int64_t>() == c.model->vocab_size(),
              "adapter ", spath, ": field 'vocab_size' is ", s["vocab_size"].dump(), " but base ", base_dir, " has ",
-             c.model->options().vocab_size(), " rows (with the adapter's new tokens): not the base it was trained on");
+             c.model->vocab_size(), " rows (with the adapter's new tokens): not the base it was trained on");
   }
   apply_adapter(*c.model, a);
   if (merge) merge_lora(*c.model);
-  c.config.gpt2 = c.model->options();
+  sync_config(c.model, c.config);
   for (auto [key, field] : {std::pair<const char*, int64_t*>{"bos_token_id", &c.config.tokens.bos},
                             {"eos_token_id", &c.config.tokens.eos}, {"pad_token_id", &c.config.tokens.pad},
                             {"bkspc_token_id", &c.config.tokens.bkspc}}) {
@@ -35,7 +36,7 @@ Checkpoint load_with_adapter(const std::string& base_dir, const std::string& ada
              s[key].dump(), ")");
     *field = s[key].get<int64_t>();
   }
-  validate_tokens(c.config.tokens, c.model->options().vocab_size());
+  validate_tokens(c.config.tokens, c.model->vocab_size());
   if (s.contains("tokenizer")) c.config.seqmatch["tokenizer"] = s["tokenizer"];
   c.model->eval();
   return c;

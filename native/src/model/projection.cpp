@@ -22,7 +22,9 @@ torch::Tensor ProjectionImpl::forward(const torch::Tensor& x) {
   out_shape.back() = out_;
   auto x2 = x.reshape({-1, in_});  // (N, I)
   auto w = layout_ == WeightLayout::kLinear ? weight.t() : weight;  // (I, O)
-  auto y = bias.defined() ? torch::addmm(bias, x2, w) : torch::mm(x2, w);  // (N, O)
+  // bf16 weights on CPU compute in x's float32 (DecoderLMImpl::compute_dtype).
+  auto cast = [&](const torch::Tensor& t) { return t.scalar_type() == x.scalar_type() ? t : t.to(x.scalar_type()); };
+  auto y = bias.defined() ? torch::addmm(cast(bias), x2, cast(w)) : torch::mm(x2, cast(w));  // (N, O)
   if (has_lora()) {
     auto xa = x2;
     if (lora_.dropout > 0 && is_training()) xa = torch::dropout(xa, lora_.dropout, /*train=*/true);

@@ -22,12 +22,12 @@ const char* finish_reason_name(FinishReason r) {
   }
 }
 
-BatchDecoder::BatchDecoder(model::GPT2 model, const model::SpecialTokens& tokens,
+BatchDecoder::BatchDecoder(model::DecoderLM model, const model::SpecialTokens& tokens,
                            const std::vector<std::vector<int64_t>>& prompts,
                            const SamplingOptions& options)
     : model_(std::move(model)), tokens_(tokens), options_(options) {
   validate(options_);
-  const auto& o = model_->options();
+  const int64_t n_positions = model_->max_positions(), vocab_size = model_->vocab_size();
   const int64_t B = static_cast<int64_t>(prompts.size());
   SM_CHECK(B > 0, "generate: no prompts");
   SM_CHECK(options_.row_seeds.empty() || int64_t(options_.row_seeds.size()) == B,
@@ -41,16 +41,16 @@ BatchDecoder::BatchDecoder(model::GPT2 model, const model::SpecialTokens& tokens
   for (int64_t b = 0; b < B; ++b) {
     const auto& p = prompts[b];
     SM_CHECK(!p.empty(), "generate: prompt ", b, " is empty. Hint: start it with a BOS token");
-    SM_CHECK(int64_t(p.size()) < o.n_positions(), "generate: prompt ", b, " has ", p.size(),
-             " tokens; the model's context is ", o.n_positions());
+    SM_CHECK(int64_t(p.size()) < n_positions, "generate: prompt ", b, " has ", p.size(),
+             " tokens; the model's context is ", n_positions);
     for (int64_t id : p) {
-      SM_CHECK(id >= 0 && id < o.vocab_size(), "generate: prompt ", b, " has token id ", id,
-               " outside the vocabulary (size ", o.vocab_size(), ")");
+      SM_CHECK(id >= 0 && id < vocab_size, "generate: prompt ", b, " has token id ", id,
+               " outside the vocabulary (size ", vocab_size, ")");
     }
     longest = std::max<int64_t>(longest, p.size());
   }
-  max_length_ = o.n_positions();
-  const int64_t capacity = std::min(o.n_positions(), longest + std::min(options_.max_new_tokens, o.n_positions()));
+  max_length_ = n_positions;
+  const int64_t capacity = std::min(n_positions, longest + std::min(options_.max_new_tokens, n_positions));
 
   out_.resize(B);
   banned_.resize(B);
@@ -59,10 +59,8 @@ BatchDecoder::BatchDecoder(model::GPT2 model, const model::SpecialTokens& tokens
     out_[b].prompt_length = int64_t(prompts[b].size());
     active_.push_back(b);
   }
-  auto dev = model_->wte->weight.device();
-  cache_ = std::make_unique<model::KVCache>(
-      B, capacity, o.n_layer(), o.n_head(), o.n_embd() / o.n_head(),
-      torch::TensorOptions().dtype(model_->wte->weight.scalar_type()).device(dev));
+  auto dev = model_->device();
+  cache_ = model_->make_cache(B, capacity);
 
   // Prefill all prompts at once (right-padded), then take each row's last real position.
   auto ids = torch::zeros({B, longest}, torch::kLong);  // (B, P)
@@ -80,7 +78,7 @@ BatchDecoder::BatchDecoder(model::GPT2 model, const model::SpecialTokens& tokens
 }
 
 void BatchDecoder::head(const torch::Tensor& h) {
-  const auto& w = model_->wte->weight;  // (V, C): the tied LM head
+  const auto w = model_->head_weight();  // (V, C)
   if (h.scalar_type() != w.scalar_type()) {  // a caller's autocast: let the matmul pick the dtype
     logits_ = model_->lm_head(h);
     return;

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "model/config.h"
-#include "model/gpt2.h"
+#include "model/decoder_lm.h"
 #include "sample/sampling.h"
 
 namespace seqmatch {
@@ -52,7 +52,7 @@ struct Trajectory {
 class BatchDecoder {
  public:
   // Validates inputs and runs the prefill. The model must outlive the decoder.
-  BatchDecoder(model::GPT2 model, const model::SpecialTokens& tokens,
+  BatchDecoder(model::DecoderLM model, const model::SpecialTokens& tokens,
                const std::vector<std::vector<int64_t>>& prompts, const SamplingOptions& options);
 
   // One action for every unfinished row; appends this step's events. Returns !done().
@@ -79,7 +79,7 @@ class BatchDecoder {
   std::vector<std::vector<std::vector<int64_t>>> banned_;
   void finish(size_t slot, FinishReason reason);
 
-  model::GPT2 model_;
+  model::DecoderLM model_;
   model::SpecialTokens tokens_;
   SamplingOptions options_;
   std::vector<Trajectory> out_;

@@ -4,7 +4,7 @@
 namespace seqmatch {
 namespace sample {
 
-std::vector<Trajectory> generate(model::GPT2 model, const model::SpecialTokens& tokens,
+std::vector<Trajectory> generate(model::DecoderLM model, const model::SpecialTokens& tokens,
                                  const std::vector<std::vector<int64_t>>& prompts,
                                  const SamplingOptions& options, const ActionListener& listener) {
   BatchDecoder decoder(std::move(model), tokens, prompts, options);

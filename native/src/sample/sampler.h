@@ -13,7 +13,7 @@ namespace sample {
 // Return false from the listener to cancel that row.
 using ActionListener = std::function<bool(const ActionEvent&)>;
 
-std::vector<Trajectory> generate(model::GPT2 model, const model::SpecialTokens& tokens,
+std::vector<Trajectory> generate(model::DecoderLM model, const model::SpecialTokens& tokens,
                                  const std::vector<std::vector<int64_t>>& prompts,
                                  const SamplingOptions& options,
                                  const ActionListener& listener = nullptr);

@@ -6,7 +6,9 @@
 #include <sstream>
 
 #include "model/config.h"
+#include "model/family.h"
 #include "model/lora.h"
+#include "score/constraint.h"
 #include "util/check.h"
 
 namespace seqmatch {
@@ -76,6 +78,13 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& origi
   TrainConfig c;
   Reader r(j, origin);
   r.get("model", "init", c.init);
+  r.get("model", "model_type", c.model_type);
+  r.get("model", "dtype", c.dtype);
+  for (const char* key : model::kLlamaConfigFields) {
+    nlohmann::json v;
+    r.get_json("model", key, v);
+    if (!v.is_null()) c.hf_fields[key] = v;
+  }
   r.get("model", "vocab_size", c.vocab_size);
   r.get("model", "n_positions", c.n_positions);
   r.get("model", "n_embd", c.n_embd);
@@ -96,6 +105,12 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& origi
   r.get("objective", "warmup_bc_steps", c.warmup_bc_steps);
   r.get("objective", "noise_as_expert", c.noise_as_expert);
   r.get("objective", "terminal_value", c.terminal_value);
+  r.get("objective", "baseline", c.gdc_baseline);
+  r.get_json("gdc", "constraints", c.gdc_constraints);
+  r.get("gdc", "samples", c.gdc_samples);
+  r.get("gdc", "max_new_tokens", c.gdc_max_new_tokens);
+  r.get("gdc", "fit_samples", c.gdc_fit_samples);
+  r.get("gdc", "fit_tol", c.gdc_fit_tol);
   r.get("noise", "eta", c.noise_eta);
   r.get("noise", "kind", c.noise_kind);
   r.get("noise", "candidates", c.noise_candidates);
@@ -136,9 +151,26 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& origi
   auto bad = [&](bool ok, const char* field, const std::string& why) {
     SM_CHECK(ok, "config ", origin, ": field '", field, "' ", why);
   };
-  bad(c.objective == "mle" || c.objective == "sequence_match" || c.objective == "emo",
-      "objective.type", "must be mle, sequence_match or emo (got '" + c.objective + "')");
-  bad(c.train_data.size() > 0, "data.train", "is required (a .smtok file from 'seqmatch prepare')");
+  const bool gdc = c.objective == "gdc++" || c.objective == "dpg";
+  bad(c.objective == "mle" || c.objective == "sequence_match" || c.objective == "emo" || gdc,
+      "objective.type", "must be mle, sequence_match, emo, gdc++ or dpg (got '" + c.objective + "')");
+  // Distribution matching learns from its own samples: training data is optional there.
+  bad(gdc || c.train_data.size() > 0, "data.train", "is required (a .smtok file from 'seqmatch prepare')");
+  if (gdc) {
+    if (c.objective == "dpg") {
+      bad(!j.contains("objective") || !j["objective"].contains("baseline") || !c.gdc_baseline,
+          "objective.baseline", "must be false or absent with objective dpg (DPG is GDC++ without the baseline)");
+      c.gdc_baseline = false;
+    }
+    bad(!c.gdc_constraints.is_null(), "gdc.constraints", "is required with objective " + c.objective +
+        " (e.g. [{\"scorer\": \"word\", \"pattern\": \"the\"}])");
+    score::parse_constraints(c.gdc_constraints, origin);
+    bad(c.gdc_samples >= 2, "gdc.samples", "must be >= 2 (got " + std::to_string(c.gdc_samples) + ")");
+    bad(c.gdc_max_new_tokens >= 1, "gdc.max_new_tokens", "must be >= 1 (got " + std::to_string(c.gdc_max_new_tokens) + ")");
+    bad(c.gdc_fit_samples >= 2, "gdc.fit_samples", "must be >= 2 (got " + std::to_string(c.gdc_fit_samples) + ")");
+    bad(c.gdc_fit_tol > 0 && c.gdc_fit_tol < 1, "gdc.fit_tol", "must be in (0, 1)");
+    bad(c.grad_accum == 1, "grad_accum", "must be 1 with objective " + c.objective + ": raise gdc.samples instead");
+  }
   bad(c.gamma > 0 && c.gamma <= 1, "objective.gamma", "must be in (0, 1]");
   bad(c.alpha > 0, "objective.alpha", "must be > 0");
   bad(c.lambda >= 0 && c.lambda <= 1, "objective.lambda", "must be in [0, 1]");
@@ -171,10 +203,19 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& origi
         "must be >= 1 with objective sequence_match and replay.model_rows > 0 (got 0): "
         "nothing would fill the replay buffer. Hint: set replay.model_rows = 0 to train without replay");
   }
+  model::parse_dtype(c.dtype, "config " + origin + ": field 'model.dtype'");
+  if (c.model_type == "gpt2" && !c.hf_fields.empty()) {
+    bad(false, ("model." + c.hf_fields.begin().key()).c_str(),
+        "is a Llama/Qwen2 field but model.model_type is gpt2. Hint: set model.model_type to llama or qwen2");
+  }
   if (c.init == "scratch") {  // a checkpoint's sizes are checked against its weights when loaded
-    model::GPT2Options o;
-    o.vocab_size(c.vocab_size).n_positions(c.n_positions).n_embd(c.n_embd).n_layer(c.n_layer).n_head(c.n_head);
-    model::check_sizes(o, "config " + origin, "model.");
+    if (c.model_type == "gpt2") {
+      model::GPT2Options o;
+      o.vocab_size(c.vocab_size).n_positions(c.n_positions).n_embd(c.n_embd).n_layer(c.n_layer).n_head(c.n_head);
+      model::check_sizes(o, "config " + origin, "model.");
+    } else {
+      model::parse_config(c.scratch_model_json(), "config " + origin + ": model");
+    }
   }
   bad(c.dist_timeout_s >= 1, "distributed.timeout_s", "must be >= 1 (got " + std::to_string(c.dist_timeout_s) + ")");
   bad(c.dist_bucket_mb > 0, "distributed.bucket_mb", "must be > 0");
@@ -226,6 +267,19 @@ TrainConfig load_train_config(const std::string& path, const std::vector<std::st
   return parse_train_config(j, path);
 }
 
+nlohmann::json TrainConfig::scratch_model_json() const {
+  nlohmann::json j = hf_fields;
+  j["model_type"] = model_type;
+  j["vocab_size"] = vocab_size;
+  if (model_type == "gpt2") {
+    j["n_positions"] = n_positions;
+    j["n_embd"] = n_embd;
+    j["n_layer"] = n_layer;
+    j["n_head"] = n_head;
+  }
+  return j;
+}
+
 nlohmann::json TrainConfig::to_json() const {
   nlohmann::json j;
   j["model"] = {{"init", init}, {"vocab_size", vocab_size}, {"n_positions", n_positions},
@@ -233,10 +287,19 @@ nlohmann::json TrainConfig::to_json() const {
                 {"bos_token_id", bos_token_id}, {"eos_token_id", eos_token_id},
                 {"pad_token_id", pad_token_id}, {"bkspc_token_id", bkspc_token_id},
                 {"tokenizer", tokenizer}};
+  // Written only when set, so checkpoints of GPT-2 runs from before these fields still resume.
+  if (model_type != "gpt2") j["model"]["model_type"] = model_type;
+  if (dtype != "float32") j["model"]["dtype"] = dtype;
+  for (auto it = hf_fields.begin(); it != hf_fields.end(); ++it) j["model"][it.key()] = it.value();
   j["data"] = {{"train", train_data}, {"validation", validation_data}};
   j["objective"] = {{"type", objective}, {"divergence", divergence}, {"gamma", gamma},
                     {"alpha", alpha}, {"lambda", lambda}, {"warmup_bc_steps", warmup_bc_steps},
                     {"noise_as_expert", noise_as_expert}, {"terminal_value", terminal_value}};
+  if (objective == "gdc++" || objective == "dpg") {
+    j["objective"]["baseline"] = gdc_baseline;
+    j["gdc"] = {{"constraints", gdc_constraints}, {"samples", gdc_samples}, {"max_new_tokens", gdc_max_new_tokens},
+                {"fit_samples", gdc_fit_samples}, {"fit_tol", gdc_fit_tol}};
+  }
   j["noise"] = {{"eta", noise_eta}, {"kind", noise_kind}, {"candidates", noise_candidates}};
   j["replay"] = {{"sample_every", sample_every}, {"buffer_size", buffer_size},
                  {"model_rows", model_rows}, {"max_new_tokens", rollout_max_new_tokens},

@@ -13,21 +13,35 @@ namespace seqmatch {
 namespace train {
 
 struct TrainConfig {
+  // The HF config.json (model_type + sizes) of a model.init = "scratch" model.
+  nlohmann::json scratch_model_json() const;
   // model
-  std::string init = "scratch";        // "scratch" or a checkpoint directory (ours or HF GPT-2)
+  std::string init = "scratch";        // "scratch" or a checkpoint directory (ours or HF's)
+  // From scratch: model_type "gpt2" takes the GPT-2 sizes below; "llama"/"qwen2" take HF config
+  // fields (hidden_size, num_key_value_heads, ...: model/config.h kLlamaConfigFields) in hf_fields.
+  std::string model_type = "gpt2";
+  nlohmann::json hf_fields = nlohmann::json::object();
+  std::string dtype = "float32";       // weights kept in: float32, bfloat16, float16 (model/family.h)
   int64_t vocab_size = 259, n_positions = 256, n_embd = 128, n_layer = 4, n_head = 4;
   int64_t bos_token_id = -1, eos_token_id = -1, pad_token_id = -1, bkspc_token_id = -1;
   nlohmann::json tokenizer = nullptr;  // carried into checkpoints ("seqmatch.tokenizer")
   // data (.smtok files, see data/dataset.h)
   std::string train_data, validation_data;
   // objective
-  std::string objective = "sequence_match";  // "mle", "sequence_match", "emo"
+  std::string objective = "sequence_match";  // "mle", "sequence_match", "emo", "gdc++", "dpg"
   std::string divergence = "chi2-mixture";
   double gamma = 0.998, alpha = 0.5, lambda = 0.5;
   int64_t warmup_bc_steps = 100;
   bool noise_as_expert = false;
   // V' after <eos>: "zero" (DESIGN.md §3) or "learned" (a learned terminal-reward offset, trainer.h).
   std::string terminal_value = "zero";
+  // gdc++ / dpg: distribution matching toward a(x)·b(x) or a(x)·exp(λ·φ(x)) (train/gdc_objective.h)
+  bool gdc_baseline = true;              // objective.baseline: GDC++'s Z·π/q baseline (false = DPG)
+  nlohmann::json gdc_constraints = nullptr;  // gdc.constraints (score/constraint.h)
+  int64_t gdc_samples = 32;              // gdc.samples: sequences drawn from q per step
+  int64_t gdc_max_new_tokens = 32;       // gdc.max_new_tokens: length cap of a sample
+  int64_t gdc_fit_samples = 1024;        // gdc.fit_samples: samples from a for fitting λ
+  double gdc_fit_tol = 1e-3;             // gdc.fit_tol: |μ(λ) − μ̄| at which the λ fit stops
   // noise augmentation
   double noise_eta = 0.0;
   std::string noise_kind = "uniform";
@@ -56,6 +70,8 @@ struct TrainConfig {
 
 // Parses a config (errors name the file and key); `overrides` are "a.b=value" strings whose
 // value is JSON when it parses as JSON, else a string.
+inline bool is_gdc(const TrainConfig& c) { return c.objective == "gdc++" || c.objective == "dpg"; }
+
 TrainConfig parse_train_config(const nlohmann::json& j, const std::string& origin);
 TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& overrides);
 void apply_override(nlohmann::json& j, const std::string& assignment);

@@ -10,10 +10,12 @@
 #include <sstream>
 
 #include "loss/emo.h"
+#include "model/family.h"
 #include "loss/mle.h"
 #include "loss/sequence_match.h"
 #include "model/checkpoint.h"
 #include "sample/sampler.h"
+#include "train/gdc_objective.h"
 #include "train/schedule.h"
 #include "util/autocast.h"
 #include "util/check.h"
@@ -65,7 +67,7 @@ std::vector<data::ActionTrace> gather_rollouts(ProcessGroup& group, const std::v
 }  // namespace
 
 nlohmann::json StepMetrics::to_json() const {
-  return {{"step", step}, {"lr", lr}, {"loss", loss}, {"bc", bc}, {"sm", sm},
+  nlohmann::json j = {{"step", step}, {"lr", lr}, {"loss", loss}, {"bc", bc}, {"sm", sm},
           {"sm_phi", phi_term}, {"sm_v", v_term}, {"sm_r2", r2_term}, {"mean_r", mean_r},
           {"mean_v", mean_v}, {"v_absorb", v_absorb}, {"emo_demd", demd}, {"grad_norm", grad_norm},
           {"data_rows", data_rows}, {"model_rows", model_rows}, {"tokens", tokens},
@@ -74,6 +76,8 @@ nlohmann::json StepMetrics::to_json() const {
           {"t_forward", t_forward}, {"t_backward", t_backward}, {"t_optim", t_optim},
           {"t_rollout", t_rollout}, {"t_total", t_total},
           {"tokens_per_s", t_total > 0 ? double(tokens) / t_total : 0.0}};
+  j.update(extra);  // objective-specific metrics (gdc_*)
+  return j;
 }
 
 Trainer::Trainer(TrainConfig config) : config_(std::move(config)), replay_(config_.buffer_size) {
@@ -95,24 +99,26 @@ Trainer::Trainer(TrainConfig config) : config_(std::move(config)), replay_(confi
   }
   init_model();
   const auto& tok = model_config_.tokens;
-  const auto& o = model_->options();
+  const int64_t n_positions = model_->max_positions(), vocab_size = model_->vocab_size();
   auto check_ids = [&](const std::vector<data::Example>& set, const std::string& path, bool validation) {
     for (size_t i = 0; i < set.size(); ++i) {
       const auto& e = set[i];
-      SM_CHECK(int64_t(e.tokens.size()) <= o.n_positions(), "data ", path, ": example ", i, " has ",
-               e.tokens.size(), " tokens but the model's context is ", o.n_positions(),
+      SM_CHECK(int64_t(e.tokens.size()) <= n_positions, "data ", path, ": example ", i, " has ",
+               e.tokens.size(), " tokens but the model's context is ", n_positions,
                ". Hint: prepare the data with a smaller --seq-len");
       for (int64_t t : e.tokens) {
-        SM_CHECK(t < o.vocab_size(), "data ", path, ": example ", i, " has token id ", t,
-                 " outside the model's vocabulary (", o.vocab_size(), "). Hint: was it prepared with this tokenizer?");
+        SM_CHECK(t < vocab_size, "data ", path, ": example ", i, " has token id ", t,
+                 " outside the model's vocabulary (", vocab_size, "). Hint: was it prepared with this tokenizer?");
         // The validation NLL is over tokens only (loss/mle.h): a <bkspc> target has no probability there.
         SM_CHECK(!validation || t != tok.bkspc, "data ", path, ": example ", i, " contains <bkspc> (id ", t,
                  "): validation data must be plain text");
       }
     }
   };
-  train_ = data::read_smtok(config_.train_data);
-  check_ids(train_, config_.train_data, false);
+  if (!config_.train_data.empty()) {  // optional for gdc++ / dpg, which learn from their own samples
+    train_ = data::read_smtok(config_.train_data);
+    check_ids(train_, config_.train_data, false);
+  }
   if (!config_.validation_data.empty()) {
     validation_ = data::read_smtok(config_.validation_data);
     check_ids(validation_, config_.validation_data, true);
@@ -121,11 +127,16 @@ Trainer::Trainer(TrainConfig config) : config_(std::move(config)), replay_(confi
   const int64_t start = tok.bos >= 0 ? tok.bos : tok.eos;
   train_ = data::split_documents(train_, tok.eos, start);
   validation_ = data::split_documents(validation_, tok.eos, start);
-  loader_ = std::make_unique<data::Loader>(int64_t(train_.size()), config_.seed);
+  if (!train_.empty() || !is_gdc(config_)) loader_ = std::make_unique<data::Loader>(int64_t(train_.size()), config_.seed);
+  if (is_gdc(config_)) {
+    SM_CHECK(!group_->distributed(), "config: objective ", config_.objective, " runs in one process (got ",
+             world_size(), " ranks)");
+    gdc_ = std::make_unique<GdcObjective>(config_, model_, model_config_, device_);
+  }
 
   noise_.eta = config_.noise_eta;
   noise_.kind = data::parse_noise_kind(config_.noise_kind);
-  noise_.base_vocab = o.vocab_size();
+  noise_.base_vocab = vocab_size;
   for (int64_t id : {tok.bos, tok.eos, tok.pad, tok.bkspc})
     if (id >= 0) noise_.base_vocab = std::min(noise_.base_vocab, id);
   if (noise_.kind == data::NoiseKind::kUnigram) noise_.unigram_cdf = data::unigram_cdf(train_, noise_.base_vocab);
@@ -155,24 +166,24 @@ Trainer::Trainer(TrainConfig config) : config_(std::move(config)), replay_(confi
 void Trainer::init_model() {
   if (config_.init == "scratch") {
     torch::manual_seed(config_.seed);
-    model_config_.gpt2.vocab_size(config_.vocab_size).n_positions(config_.n_positions)
-        .n_embd(config_.n_embd).n_layer(config_.n_layer).n_head(config_.n_head);
+    model_config_ = model::parse_config(config_.scratch_model_json(), "config model");
     model_config_.tokens = {config_.bos_token_id, config_.eos_token_id, config_.pad_token_id,
                             config_.bkspc_token_id};
     model::validate_tokens(model_config_.tokens, config_.vocab_size);
-    model_ = model::GPT2(model_config_.gpt2);
+    model_ = model::make_model(model_config_);
   } else {
     auto ckpt = model::load_checkpoint(config_.init, torch::kCPU);
     model_ = ckpt.model;
     model_config_ = ckpt.config;
   }
-  if (model_config_.tokens.bkspc < 0) {  // e.g. a Hugging Face GPT-2: <bkspc> is added
-    model_config_.tokens.bkspc = model_->options().vocab_size();
+  if (model_config_.tokens.bkspc < 0) {  // e.g. a Hugging Face checkpoint: <bkspc> is added
+    model_config_.tokens.bkspc = model_->vocab_size();
     model_->add_tokens(1);
-    model_config_.gpt2 = model_->options();
+    model::sync_config(model_, model_config_);
   }
   if (!config_.tokenizer.is_null()) model_config_.seqmatch["tokenizer"] = config_.tokenizer;
   model_->to(device_);
+  model::set_weight_dtype(model_, model::parse_dtype(config_.dtype, "config model.dtype"));
   if (!config_.lora.is_null()) {
     // Attached after the move, so A and B are created on the device (model/lora.h); the base is
     // frozen, only the branches and the <bkspc> rows train.
@@ -195,7 +206,7 @@ void Trainer::init_model() {
                    "set model.init to a pretrained checkpoint\n");
     }
     torch::NoGradGuard no_grad;
-    auto w = model_->wte->weight.detach();
+    auto w = model_->head_weight().detach().to(torch::kFloat);
     e_hat_ = (w / w.norm(2, 1, true).clamp_min(1e-12)).clone();  // (V, C)
   }
 }
@@ -305,6 +316,16 @@ StepMetrics Trainer::step() {
   // LoRA dropout draws from libtorch's generator: keyed by the step, so a resumed run draws the same.
   if (lora_ && lora_->dropout > 0) torch::manual_seed(config_.seed * 1000003ull + uint64_t(step_));
   for (int64_t micro = 0; micro < config_.grad_accum; ++micro) {
+    if (gdc_) {  // distribution matching: samples from q, not data (train/gdc_objective.h)
+      auto t0 = Clock::now();
+      auto loss = gdc_->loss(model_, step_, m.extra);
+      m.loss += loss.item<double>();
+      m.t_forward += seconds_since(t0, device_);
+      t0 = Clock::now();
+      loss.backward();
+      m.t_backward += seconds_since(t0, device_);
+      continue;
+    }
     auto rows = next_batch(micro);
     for (const auto& row : rows) {
       for (const auto& t : row) {
@@ -314,7 +335,7 @@ StepMetrics Trainer::step() {
           m.tokens += t.actions[i] != bk && (t.noise.empty() || !t.noise[i]);
       }
     }
-    auto p = data::pack_rows(rows, bk, eos, model_->options().vocab_size()).to(device_);
+    auto p = data::pack_rows(rows, bk, eos, model_->vocab_size()).to(device_);
     // Denominators of the global batch: the losses below return this rank's share of its means.
     const auto totals = global_normalisers(p);
     m.actions += p.actions;
@@ -331,7 +352,7 @@ StepMetrics Trainer::step() {
       const bool emo = config_.objective == "emo";
       auto query = loss::policy_query(p, bk, emo ? e_hat_ : torch::Tensor());
       if (lora_ && !token_rows_.empty()) query.grad_rows = torch::tensor(token_rows_.ids(), torch::kLong);
-      auto head = loss::lm_head_output(h, model_->wte->weight, query);
+      auto head = loss::lm_head_output(h, model_->head_weight_like(h), query);
       if (emo) {
         auto t = loss::emo_loss(head, p, e_hat_, &totals);
         loss = t.loss;
@@ -433,10 +454,10 @@ double Trainer::evaluate() {
       traces.push_back(data::augment(validation_[i], clean, -1, 0, 0));
     // Short documents share rows as in training; a batch of one chunk per row stays causal.
     auto p = data::pack_rows(data::batch_rows(std::move(traces), {}), tok.bkspc, tok.eos,
-                             model_->options().vocab_size()).to(device_);
+                             model_->vocab_size()).to(device_);
     util::AutocastGuard autocast(amp_);
     auto h = model_->hidden(p.ids, p.pos, p.causal ? torch::Tensor() : p.mask);  // (B, T, C)
-    auto t = loss::token_nll(loss::lm_head_output(h, model_->wte->weight, loss::token_query(p, tok.bkspc)),
+    auto t = loss::token_nll(loss::lm_head_output(h, model_->head_weight_like(h), loss::token_query(p, tok.bkspc)),
                              p, tok.bkspc);
     total.sum += t.sum;
     total.tokens += t.tokens;

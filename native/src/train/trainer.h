@@ -3,6 +3,7 @@
 //             buffer trajectories on top (SequenceMatch); short trajectories share a row
 //   forward = one packed pass over all states (data/pack.h); bf16 autocast on CUDA
 //   loss    = mle | BC warm-up then (1−λ)·BC + λ·SM | emo      (loss/)
+//             | gdc++ / dpg: samples of the proposal q, not data (train/gdc_objective.h)
 //   update  = AdamW (no decay on biases and LayerNorms), warm-up + cosine, clipping, accumulation
 //   rollout = every sample_every steps the current model fills the replay buffer (sample/)
 // Data: one trajectory per document (data::split_documents), training and validation alike.
@@ -45,9 +46,10 @@
 #include "data/noise.h"
 #include "loss/normalisers.h"
 #include "model/config.h"
-#include "model/gpt2.h"
+#include "model/decoder_lm.h"
 #include "model/lora.h"
 #include "model/token_rows.h"
+#include "train/gdc_objective.h"
 #include "train/gradient_sync.h"
 #include "train/process_group.h"
 #include "train/replay_buffer.h"
@@ -63,6 +65,7 @@ struct StepMetrics {
   int64_t data_rows = 0, model_rows = 0, tokens = 0, actions = 0, backspaces = 0;
   int64_t packed_rows = 0, packed_positions = 0;  // the forward's (B, T): what the step paid for
   double t_forward = 0, t_backward = 0, t_optim = 0, t_rollout = 0, t_total = 0;
+  nlohmann::json extra = nlohmann::json::object();  // objective-specific metrics, e.g. gdc_* (gdc_objective.h)
   nlohmann::json to_json() const;
 };
 
@@ -86,9 +89,11 @@ class Trainer {
 
   int64_t steps_done() const { return step_; }
   const TrainConfig& config() const { return config_; }
-  model::GPT2 model() const { return model_; }
+  model::DecoderLM model() const { return model_; }
   const model::ModelConfig& model_config() const { return model_config_; }
   const ReplayBuffer& replay() const { return replay_; }
+  // objective gdc++ / dpg: its samples, scores and state; null otherwise.
+  GdcObjective* gdc() { return gdc_.get(); }
   // The terminal-reward offset V_abs (terminal_value = learned; undefined otherwise).
   const torch::Tensor& v_absorb() const { return v_absorb_; }
   // Data parallel: this process's rank and the number of processes (1 when alone).
@@ -110,7 +115,7 @@ class Trainer {
   TrainConfig config_;
   torch::Device device_{torch::kCPU};
   bool amp_ = false;
-  model::GPT2 model_{nullptr};
+  model::DecoderLM model_;
   model::ModelConfig model_config_;
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   std::optional<model::LoraConfig> lora_;  // set: LoRA training
@@ -131,6 +136,7 @@ class Trainer {
   int64_t step_ = 0;
   std::unique_ptr<ProcessGroup> group_;     // world of one unless started distributed
   std::unique_ptr<GradientSync> grad_sync_; // only when distributed
+  std::unique_ptr<GdcObjective> gdc_;       // objective gdc++ / dpg
 };
 
 }  // namespace train

@@ -22,9 +22,7 @@ namespace {
 // torch::save(optimizer, path) cannot fail cleanly: on a full disk libtorch 1.13 notices only in
 // the zip writer's destructor and throws from it (std::terminate). So libtorch writes through a
 // callback that always reports success, and the failure is recorded and raised here.
-void save_optimizer(const torch::optim::Optimizer& optimizer, const std::string& path) {
-  torch::serialize::OutputArchive archive;
-  optimizer.save(archive);
+void save_archive(torch::serialize::OutputArchive& archive, const std::string& path) {
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "wb"), &std::fclose);
   SM_CHECK(f != nullptr, "checkpoint ", path, ": cannot create file");
   bool ok = true;
@@ -36,6 +34,12 @@ void save_optimizer(const torch::optim::Optimizer& optimizer, const std::string&
   SM_CHECK(ok, "checkpoint ", path, ": write failed (disk full?)");
 }
 
+void save_optimizer(const torch::optim::Optimizer& optimizer, const std::string& path) {
+  torch::serialize::OutputArchive archive;
+  optimizer.save(archive);
+  save_archive(archive, path);
+}
+
 }  // namespace
 
 void Trainer::save(const std::string& dir) {
@@ -45,10 +49,16 @@ void Trainer::save(const std::string& dir) {
     replay_.save(tmp + "/replay.bin");
     nlohmann::json state = {{"format_version", 1},
                             {"step", step_},
-                            {"epoch", loader_->epoch()},
-                            {"index", loader_->index()},
+                            {"epoch", loader_ ? loader_->epoch() : 0},
+                            {"index", loader_ ? loader_->index() : 0},
                             {"world_size", world_size()},
                             {"config", config_.to_json()}};
+    if (gdc_) {
+      state["gdc"] = gdc_->state();
+      torch::serialize::OutputArchive archive;
+      gdc_->save_proposal(archive);
+      save_archive(archive, tmp + "/proposal.pt");
+    }
     if (v_absorb_.defined()) {
       state["v_absorb"] = v_absorb_.item<double>();
       state["v_absorb_calibrated"] = v_absorb_calibrated_;
@@ -63,7 +73,7 @@ void Trainer::save(const std::string& dir) {
 nlohmann::json Trainer::adapter_sidecar() const {
   const auto& t = model_config_.tokens;
   nlohmann::json j = {{"bos_token_id", t.bos}, {"eos_token_id", t.eos}, {"pad_token_id", t.pad},
-                      {"bkspc_token_id", t.bkspc}, {"vocab_size", model_->options().vocab_size()}};
+                      {"bkspc_token_id", t.bkspc}, {"vocab_size", model_->vocab_size()}};
   if (model_config_.seqmatch.contains("tokenizer")) j["tokenizer"] = model_config_.seqmatch["tokenizer"];
   return j;
 }
@@ -114,7 +124,8 @@ void Trainer::resume(const std::string& dir) {
   }
   replay_.load(dir + "/replay.bin");
   step_ = state["step"].get<int64_t>();
-  loader_->restore(state["epoch"].get<int64_t>(), state["index"].get<int64_t>());
+  if (loader_) loader_->restore(state["epoch"].get<int64_t>(), state["index"].get<int64_t>());
+  if (gdc_) gdc_->restore(state.value("gdc", nlohmann::json()), dir);
   if (v_absorb_.defined()) {
     SM_CHECK(state.contains("v_absorb") && state["v_absorb"].is_number(), "checkpoint ", dir,
              ": trainer_state.json has no v_absorb but the config learns the terminal value");

@@ -1,4 +1,4 @@
-/* Shared test inputs: the HF GPT-2 fixture directory (copied from shared/data) and tiny configs. */
+/* Shared test inputs: the HF fixture directories (copied from shared/data) and tiny configs. */
 package ai.seqmatch;
 
 import ai.seqmatch.model.ModelConfig;
@@ -12,6 +12,15 @@ public final class Fixtures {
   public static Path hfGpt2Tiny() {
     try {
       return Path.of(Fixtures.class.getResource("/fixtures/hf-gpt2-tiny").toURI());
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A fixture directory of test resources: hf-gpt2-tiny, llama-tiny-a, qwen2-tiny. */
+  public static Path fixture(String name) {
+    try {
+      return Path.of(Fixtures.class.getResource("/fixtures/" + name).toURI());
     } catch (URISyntaxException e) {
       throw new IllegalStateException(e);
     }

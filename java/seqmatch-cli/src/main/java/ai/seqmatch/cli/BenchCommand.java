@@ -1,6 +1,6 @@
 /*
  * `seqmatch bench generate`: tokens/s of the KV-cache sampler (Generator, greedy) against a naive loop
- * that recomputes the full forward over every sequence at each step (Gpt2Model.forward + argmax), for
+ * that recomputes the full forward over every sequence at each step (CausalLM.forward + argmax), for
  * several batch sizes. Both decode greedily from the same random prompts and must agree token for
  * token (checked, printed). A benchmark, not a test; figures go to docs/PERFORMANCE.md.
  */
@@ -8,7 +8,7 @@ package ai.seqmatch.cli;
 
 import ai.seqmatch.Device;
 import ai.seqmatch.InvalidInputException;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.model.ModelConfig;
 import ai.seqmatch.nativ.SeqmatchNative;
 import ai.seqmatch.sample.GenerationResult;
@@ -105,7 +105,7 @@ final class BenchCommand implements Callable<Integer> {
       PrintWriter err = spec.commandLine().getErr();
       JsonNode runtime = new ObjectMapper().readTree(SeqmatchNative.runtime_info());
       int naive = Math.min(naiveTokens, newTokens);
-      try (Gpt2Model model = open(); Generator generator = new Generator(model)) {
+      try (CausalLM model = open(); Generator generator = new Generator(model)) {
         ModelConfig c = model.config();
         if (promptLength + newTokens > c.nPositions()) {
           throw new InvalidInputException("--prompt-length + --new-tokens must fit the model (got " + promptLength
@@ -158,15 +158,15 @@ final class BenchCommand implements Callable<Integer> {
       return 0;
     }
 
-    private Gpt2Model open() {
+    private CausalLM open() {
       Device where = Device.of(device);
       switch (modelName) {
         case "small":
-          return Gpt2Model.create(SMALL, seed, where);
+          return CausalLM.create(SMALL, seed, where);
         case "tiny":
-          return Gpt2Model.create(TINY, seed, where);
+          return CausalLM.create(TINY, seed, where);
         default:
-          Gpt2Model m = Gpt2Model.load(Path.of(modelName), where);
+          CausalLM m = CausalLM.load(Path.of(modelName), where);
           ModelConfig c = m.config();
           // No <eos>/<bkspc> in memory, so every row runs the full length in both loops.
           m.setSpecialTokens(c.bosTokenId(), ModelConfig.NO_TOKEN, c.padTokenId(), ModelConfig.NO_TOKEN);
@@ -174,7 +174,7 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
 
-    private ObjectNode measure(Gpt2Model model, Generator generator, int B, int naive, PrintWriter err) {
+    private ObjectNode measure(CausalLM model, Generator generator, int B, int naive, PrintWriter err) {
       ModelConfig c = model.config();
       Random random = new Random(seed + B);
       List<long[]> prompts = new ArrayList<>();
@@ -219,7 +219,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** Greedy by full recompute: each step runs the whole (B, T) forward and takes the last argmax. */
-    static long[][] naiveGreedy(Gpt2Model model, List<long[]> prompts, int steps) {
+    static long[][] naiveGreedy(CausalLM model, List<long[]> prompts, int steps) {
       int B = prompts.size();
       int P = prompts.get(0).length;
       int V = Math.toIntExact(model.config().vocabSize());

@@ -22,7 +22,7 @@ import ai.seqmatch.grpc.v1.GenerateRequest;
 import ai.seqmatch.grpc.v1.GenerationGrpc;
 import ai.seqmatch.grpc.v1.TokenIds;
 import ai.seqmatch.http.HttpServer;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.model.ModelConfig;
 import ai.seqmatch.onnx.OnnxExporter;
 import ai.seqmatch.serving.ServerLimits;
@@ -173,7 +173,7 @@ final class BenchHttpCommand implements Callable<Integer> {
     Path ckpt = Files.createTempDirectory("seqmatch-bench-http-ckpt-");
     Path onnx = Files.createTempDirectory("seqmatch-bench-http-onnx-");
     ckpt.toFile().deleteOnExit();
-    try (Gpt2Model m = Gpt2Model.create(LOAD, 3, Device.cpu())) {
+    try (CausalLM m = CausalLM.create(LOAD, 3, Device.cpu())) {
       m.save(ckpt);
     }
     OnnxExporter.builder(ckpt, onnx).build().export();

@@ -8,7 +8,7 @@ package ai.seqmatch.cli;
 
 import ai.seqmatch.Device;
 import ai.seqmatch.InvalidInputException;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.model.ModelConfig;
 import ai.seqmatch.onnx.ExecutionProvider;
 import ai.seqmatch.onnx.OnnxExporter;
@@ -84,7 +84,7 @@ final class BenchOnnxCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     Path tmp = Files.createTempDirectory("seqmatch-bench-onnx");
     boolean allMatch = true;
-    try (Gpt2Model model = Gpt2Model.create(config, seed, Device.cpu())) {
+    try (CausalLM model = CausalLM.create(config, seed, Device.cpu())) {
       model.save(tmp.resolve("ckpt"));
       err.println("bench onnx: exporting " + modelName + " (" + model.numParameters() + " params) ...");
       err.flush();

@@ -6,7 +6,9 @@
  * {"mode", ..., "checkpoints": {"<dir>": report}}. The engine is picked in openEngine: one case per engine.
  * Generations mode (--task, --prompts, --generations FILE) scores generations made elsewhere (ExternalGenerations
  * format) with the same TaskEvaluator.score: greedy, each sample seed, and the sampled accuracy over seeds.
- * Tested by EvalCommandTest.
+ * Prompts mode with --mauve-reference FILE --feature-model DIR adds MAUVE of the continuations against the
+ * reference texts, both embedded by the exported feature model (MauveReference, OrtTextFeatures).
+ * Tested by EvalCommandTest and EvalMauveTest.
  */
 package ai.seqmatch.cli;
 
@@ -27,7 +29,9 @@ import ai.seqmatch.eval.TaskScores;
 import ai.seqmatch.eval.TextEvaluator;
 import ai.seqmatch.eval.Traces;
 import ai.seqmatch.eval.Units;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
+import ai.seqmatch.eval.mauve.MauveReference;
+import ai.seqmatch.onnx.OrtTextFeatures;
 import ai.seqmatch.sample.GenerationResult;
 import ai.seqmatch.sample.SamplingOptions;
 import ai.seqmatch.tasks.Task;
@@ -62,7 +66,9 @@ import picocli.CommandLine.Spec;
             + "prompts of --prompts FILE.jsonl, e.g. a test split from 'seqmatch tasks generate'). A row is "
             + "correct only if it ends with <eos> and passes the checker.",
         "Prompts mode: --prompts FILE (.jsonl with \"prompt\" or \"text\", else one prompt per line) reports "
-            + "distinct-1/2/3, seq-rep-4, self-BLEU-4, Zipf coefficient over the generations.",
+            + "distinct-1/2/3, seq-rep-4, self-BLEU-4, Zipf coefficient over the generations; with "
+            + "--mauve-reference FILE --feature-model DIR also MAUVE and the frontier integral of the "
+            + "continuations against FILE's texts.",
         "Both: backspace_rate, actions_per_token; --data FILE adds the perplexity of reference text (NLL over "
             + "all actions but <bkspc>). Decoding is greedy unless --temperature is given.",
         "Generations mode: --task NAME --prompts test.jsonl --generations gen.jsonl scores generations made "
@@ -153,6 +159,25 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--examples", defaultValue = "3", description = "Rows shown per checkpoint (default: ${DEFAULT-VALUE}).")
   int examples;
 
+  @Option(names = "--mauve-reference", paramLabel = "FILE",
+      description = "Prompts mode: MAUVE of the continuations (without their prompts) against these reference "
+          + "texts: one per line, .jsonl (\"completion\" of pair rows, else \"text\"), or .npy features made "
+          + "with the same feature model. Needs --feature-model.")
+  Path mauveReference;
+
+  @Option(names = "--feature-model", paramLabel = "DIR",
+      description = "With --mauve-reference: a 'seqmatch export' directory whose final hidden state at the last "
+          + "token (after the final layer norm) embeds each text, tokenised with its own tokenizer.")
+  Path featureModel;
+
+  @Option(names = "--mauve-max-length", defaultValue = "1024",
+      description = "Tokens of each text the feature model reads (its first ones; capped at its n_positions; "
+          + "default: ${DEFAULT-VALUE}, as mauve-text).")
+  int mauveMaxLength;
+
+  @Option(names = "--mauve-seed", defaultValue = "25", description = "MAUVE k-means seed (default: ${DEFAULT-VALUE}).")
+  long mauveSeed;
+
   @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
   String device;
 
@@ -160,7 +185,7 @@ final class EvalCommand implements Callable<Integer> {
   boolean json;
 
   /** What one checkpoint's evaluation needs (model: null for engines without one); closing frees it all. */
-  private record Opened(GenerationEngine engine, Tokenizer tokenizer, Gpt2Model model) implements AutoCloseable {
+  private record Opened(GenerationEngine engine, Tokenizer tokenizer, CausalLM model) implements AutoCloseable {
     @Override
     public void close() {
       try {
@@ -190,6 +215,16 @@ final class EvalCommand implements Callable<Integer> {
     if (generations != null) {
       return scoreGenerations(t, rows);
     }
+    try (OrtTextFeatures features = featureModel == null ? null
+        : OrtTextFeatures.open(featureModel, mauveMaxLength, 0)) {
+      MauveReference ref = features == null ? null : MauveReference.read(mauveReference, features, mauveSeed);
+      print(t, options, rows.size(), evaluate(t, options, u, rows, ref));
+    }
+    return 0;
+  }
+
+  private Map<String, EvalReport> evaluate(Task t, SamplingOptions options, Units u, List<TaskExample> rows,
+      MauveReference ref) {
     Map<String, EvalReport> reports = new LinkedHashMap<>();
     for (int i = 0; i < checkpoints.size(); i++) {
       Path ckpt = checkpoints.get(i);
@@ -199,7 +234,7 @@ final class EvalCommand implements Callable<Integer> {
             ? TaskEvaluator.builder(o.engine(), o.tokenizer(), t).optOptions(options).optBatchSize(batchSize)
                 .optExamples(examples).build().evaluate(rows)
             : TextEvaluator.builder(o.engine(), o.tokenizer()).optOptions(options).optUnits(u)
-                .optBatchSize(batchSize).optSelfBleuCap(selfBleuCap).optExamples(examples).build()
+                .optBatchSize(batchSize).optSelfBleuCap(selfBleuCap).optExamples(examples).optMauve(ref).build()
                 .evaluate(rows.stream().map(TaskExample::prompt).toList());
         if (!data.isEmpty()) {
           if (o.model() == null) {
@@ -212,8 +247,7 @@ final class EvalCommand implements Callable<Integer> {
         reports.put(adapter == null ? ckpt.toString() : ckpt + "+" + adapter, r);
       }
     }
-    print(t, options, rows.size(), reports);
-    return 0;
+    return reports;
   }
 
   private Task validate(List<String> problems) {
@@ -225,6 +259,19 @@ final class EvalCommand implements Callable<Integer> {
     }
     if (generations != null && (task == null || prompts == null || !checkpoints.isEmpty() || !data.isEmpty())) {
       problems.add("--generations needs --task and --prompts, and takes no --checkpoint or --data");
+    }
+    if ((mauveReference == null) != (featureModel == null)) {
+      problems.add("--mauve-reference and --feature-model go together (got only "
+          + (mauveReference != null ? "--mauve-reference" : "--feature-model") + ")");
+    }
+    if (mauveReference != null && (task != null || generations != null)) {
+      problems.add("--mauve-reference is for prompts mode (--prompts without --task or --generations)");
+    }
+    if (mauveReference != null && !java.nio.file.Files.isRegularFile(mauveReference)) {
+      problems.add("--mauve-reference: no such file " + mauveReference);
+    }
+    if (mauveMaxLength < 1) {
+      problems.add("--mauve-max-length must be >= 1 (got " + mauveMaxLength + ")");
     }
     if (task != null && prompts == null && n < 1) {
       problems.add("--n must be >= 1 (got " + n + ")");
@@ -326,7 +373,7 @@ final class EvalCommand implements Callable<Integer> {
   private Opened openEngine(Path ckpt, Path adapter) {
     switch (engine) {
       case "native": {
-        Gpt2Model model = Gpt2Model.load(ckpt, adapter, Device.of(device));
+        CausalLM model = CausalLM.load(ckpt, adapter, Device.of(device));
         try {
           Tokenizer tok = Tokenizers.load(ckpt).orElseThrow(() -> new InvalidInputException("checkpoint " + ckpt
               + " has no tokenizer (no tokenizer.json, no \"seqmatch\".\"tokenizer\" in config.json). Hint: eval "

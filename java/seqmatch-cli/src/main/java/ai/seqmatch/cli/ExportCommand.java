@@ -5,7 +5,7 @@
  */
 package ai.seqmatch.cli;
 
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.onnx.OnnxExporter;
 import ai.seqmatch.onnx.OnnxModelInfo;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -69,7 +69,7 @@ final class ExportCommand implements Callable<Integer> {
       Path tmp = Files.createTempDirectory("seqmatch-export-merge");
       try {
         Path merged = tmp.resolve("merged");
-        Gpt2Model.mergeAdapter(checkpoint, adapter, merged);
+        CausalLM.mergeAdapter(checkpoint, adapter, merged);
         info = exportFrom(merged);
       } finally {
         deleteTree(tmp);
@@ -90,7 +90,9 @@ final class ExportCommand implements Callable<Integer> {
       j.put("opset", info.opset());
       j.put("bytes", bytes);
       j.put("n_layer", info.nLayer());
+      j.put("model_type", info.modelType());
       j.put("n_head", info.nHead());
+      j.put("n_kv_heads", info.nKvHeads());
       j.put("head_dim", info.headDim());
       j.put("vocab_size", info.vocabSize());
       j.put("n_positions", info.nPositions());

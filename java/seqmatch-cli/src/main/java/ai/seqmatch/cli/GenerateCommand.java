@@ -11,7 +11,7 @@ package ai.seqmatch.cli;
 
 import ai.seqmatch.Device;
 import ai.seqmatch.InvalidInputException;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.model.ModelConfig;
 import ai.seqmatch.onnx.ExecutionProvider;
 import ai.seqmatch.onnx.OrtGenerator;
@@ -230,7 +230,7 @@ final class GenerateCommand implements Callable<Integer> {
         model.close();
       });
     }
-    Gpt2Model model = Gpt2Model.load(checkpoint, adapter, Device.of(device));
+    CausalLM model = CausalLM.load(checkpoint, adapter, Device.of(device));
     Generator generator = new Generator(model);
     return new Engine(checkpoint, model.config().bosTokenId(), generator::generate, () -> {
       generator.close();
@@ -330,7 +330,7 @@ final class GenerateCommand implements Callable<Integer> {
     Arrays.stream(r.actions()).forEach(actions::add);
     if (text.available()) {
       node.put("text", text.decode(r.tokens()));
-      node.put("completion", text.decode(r.generated()));
+      node.put("completion", text.completion(r)); // SentencePiece: " Paris", not "Paris"
     }
     node.put("finish_reason", r.finishReason().wireName());
     node.put("new_tokens", r.generatedTokens());
@@ -357,6 +357,13 @@ final class GenerateCommand implements Callable<Integer> {
 
     String decode(long[] ids) {
       return tokenizer.get().decode(Arrays.stream(ids).filter(this::knows).toArray(), true);
+    }
+
+    /** The text the generated tokens add after the prompt. */
+    String completion(GenerationResult r) {
+      long[] prompt = Arrays.copyOf(r.tokens(), r.promptLength());
+      return tokenizer.get().decodeContinuation(Arrays.stream(prompt).filter(this::knows).toArray(),
+          Arrays.stream(r.generated()).filter(this::knows).toArray(), true);
     }
 
     @Override

@@ -2,7 +2,7 @@
 package ai.seqmatch.cli;
 
 import ai.seqmatch.Device;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.model.ModelConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -31,17 +31,23 @@ final class InspectCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    try (Gpt2Model model = Gpt2Model.load(checkpoint, Device.of(device))) {
+    try (CausalLM model = CausalLM.load(checkpoint, Device.of(device))) {
       ModelConfig c = model.config();
       ObjectNode node = new ObjectMapper().createObjectNode();
       node.put("checkpoint", checkpoint.toAbsolutePath().toString());
-      node.put("architecture", "gpt2");
+      node.put("architecture", c.family().modelType());
       node.put("parameters", model.numParameters());
       node.put("vocab_size", c.vocabSize());
       node.put("n_positions", c.nPositions());
       node.put("n_embd", c.nEmbd());
       node.put("n_layer", c.nLayer());
       node.put("n_head", c.nHead());
+      if (c.family().isLlamaLike()) { // the Llama family's own shape (HF names)
+        node.put("num_key_value_heads", c.nKvHeads()).put("head_dim", c.headDim())
+            .put("intermediate_size", c.intermediateSize()).put("rope_theta", c.ropeTheta())
+            .put("rope_scaling", c.ropeScaling() == null ? "none" : c.ropeScaling().type())
+            .put("tie_word_embeddings", c.tieWordEmbeddings());
+      }
       ObjectNode special = node.putObject("special_tokens");
       putToken(special, "bos", c.bosTokenId());
       putToken(special, "eos", c.eosTokenId());

@@ -6,7 +6,7 @@
  */
 package ai.seqmatch.cli;
 
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
@@ -44,7 +44,7 @@ final class MergeCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     long t0 = System.nanoTime();
-    Gpt2Model.mergeAdapter(base, adapter, out);
+    CausalLM.mergeAdapter(base, adapter, out);
     double seconds = (System.nanoTime() - t0) / 1e9;
     PrintWriter w = spec.commandLine().getOut();
     if (json) {

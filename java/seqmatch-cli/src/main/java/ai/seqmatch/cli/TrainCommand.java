@@ -109,7 +109,8 @@ final class TrainCommand implements Callable<Integer> {
     if (nproc != null && nproc > 1) {
       return launchRanks(inputs.config());
     }
-    try (Trainer trainer = Trainer.create(inputs.config())) {
+    try (Trainer trainer = Trainer.create(inputs.config());
+        ConstraintScorers scorers = ConstraintScorers.register(trainer, inputs)) {
       boolean writer = trainer.rank() == 0;
       Summary summary = new Summary();
       List<TrainingListener> listeners = new ArrayList<>();
@@ -122,6 +123,7 @@ final class TrainCommand implements Callable<Integer> {
       }
       if (writer && !quiet) {
         listeners.add(new ProgressListener(progress, inputs.config().logEvery()));
+        scorers.describe().ifPresent(progress::println);
       }
       if (resume != null) {
         trainer.resume(resume, allowConfigChanges);

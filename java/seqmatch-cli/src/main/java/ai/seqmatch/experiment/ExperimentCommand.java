@@ -1,8 +1,8 @@
 /*
  * `seqmatch experiment arithmetic`: the paper's Fig. 3 grid (accuracy vs noise for MLE, BC and
  * SequenceMatch-χ², ground-truth vs random noise, several training seeds) and SequenceMatch ablations over
- * AccuracyVsNoise. Bad options -> exit 2 with
- * one line listing every problem. Tested by ArithmeticExperimentTest.
+ * AccuracyVsNoise; `experiment text` (TextExperiment) is the paper's Table 1 on a text corpus. Bad options ->
+ * exit 2 with one line listing every problem. Tested by ArithmeticExperimentTest and TextExperimentTest.
  */
 package ai.seqmatch.experiment;
 
@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "experiment", mixinStandardHelpOptions = true,
     description = "Reproductions of the SequenceMatch paper's experiments.",
-    subcommands = {ExperimentCommand.Arithmetic.class, ExperimentCommand.Dyck.class})
+    subcommands = {ExperimentCommand.Arithmetic.class, ExperimentCommand.Dyck.class, TextExperiment.class})
 public final class ExperimentCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

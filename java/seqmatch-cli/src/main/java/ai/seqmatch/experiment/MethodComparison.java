@@ -18,7 +18,7 @@ import ai.seqmatch.eval.GenerationEngine;
 import ai.seqmatch.eval.TaskEvaluator;
 import ai.seqmatch.eval.TaskScores;
 import ai.seqmatch.sample.SamplingOptions;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.tasks.NoiseCandidates;
 import ai.seqmatch.tasks.Task;
 import ai.seqmatch.tasks.TaskDataset;
@@ -280,7 +280,7 @@ public final class MethodComparison {
   private RunResult evaluate(RunSpec spec, Path runDir, Path model, double valLoss, double seconds) {
     TaskDataset.Split sp = prepareData();
     long max = TaskEvaluator.defaultMaxNewTokens(task);
-    try (Gpt2Model m = Gpt2Model.load(model, Device.of("cpu"));
+    try (CausalLM m = CausalLM.load(model, Device.of("cpu"));
         GenerationEngine engine = GenerationEngine.open(m);
         Tokenizer tok = byteTokenizer()) {
       TaskScores greedy = evaluator(engine, tok, SamplingOptions.greedy(max)).scores(sp.test());

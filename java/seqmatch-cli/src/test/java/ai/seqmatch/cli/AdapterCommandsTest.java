@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.Device;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.model.ModelConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -37,7 +37,7 @@ class AdapterCommandsTest {
     ModelConfig config = ModelConfig.builder(258).optNPositions(64).optNEmbd(32).optNLayer(2).optNHead(2)
         .optEosTokenId(256).optPadTokenId(257).build();
     base = tmp.resolve("base");
-    try (Gpt2Model m = Gpt2Model.create(config, 3, Device.cpu())) {
+    try (CausalLM m = CausalLM.create(config, 3, Device.cpu())) {
       m.save(base);
     }
     Path data = TrainFixtures.preparedData(tmp);
@@ -74,9 +74,9 @@ class AdapterCommandsTest {
     float[] plain;
     float[] withAdapter;
     float[] fromMerged;
-    try (Gpt2Model b = Gpt2Model.load(base, Device.cpu());
-        Gpt2Model a = Gpt2Model.load(base, adapter, Device.cpu());
-        Gpt2Model g = Gpt2Model.load(merged, Device.cpu())) {
+    try (CausalLM b = CausalLM.load(base, Device.cpu());
+        CausalLM a = CausalLM.load(base, adapter, Device.cpu());
+        CausalLM g = CausalLM.load(merged, Device.cpu())) {
       assertEquals(258, a.config().bkspcTokenId(), "the <bkspc> id comes with the adapter");
       assertEquals(259, g.config().vocabSize());
       assertEquals(258, g.config().bkspcTokenId());

@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.Device;
 import ai.seqmatch.cli.TasksCommandTest.Run;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.model.ModelConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -30,7 +30,7 @@ class EvalCommandTest {
     Path dir = tmp.resolve(name);
     ModelConfig config = ModelConfig.builder(259).optNPositions(96).optNEmbd(32).optNLayer(1).optNHead(2)
         .optEosTokenId(256).optPadTokenId(257).optBkspcTokenId(258).build();
-    try (Gpt2Model model = Gpt2Model.create(config, seed, Device.cpu())) {
+    try (CausalLM model = CausalLM.create(config, seed, Device.cpu())) {
       model.save(dir);
     }
     ObjectMapper mapper = new ObjectMapper();

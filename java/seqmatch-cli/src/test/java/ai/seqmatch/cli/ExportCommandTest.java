@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.Device;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.model.ModelConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -69,7 +69,7 @@ class ExportCommandTest {
     ModelConfig config = ModelConfig.builder(24).optNPositions(48).optNEmbd(32).optNLayer(2).optNHead(4)
         .optEosTokenId(22).optBkspcTokenId(23).build();
     Path ckpt = tmp.resolve("ckpt");
-    try (Gpt2Model m = Gpt2Model.create(config, 5, Device.cpu())) {
+    try (CausalLM m = CausalLM.create(config, 5, Device.cpu())) {
       m.save(ckpt);
     }
     Path out = tmp.resolve("onnx-bk");

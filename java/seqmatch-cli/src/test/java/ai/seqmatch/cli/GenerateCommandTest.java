@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.Device;
 import ai.seqmatch.io.SafeTensors;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.model.ModelConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -184,7 +184,7 @@ class GenerateCommandTest {
     long v = withText ? 259 : 16;
     ModelConfig config = ModelConfig.builder(v).optNPositions(64).optNEmbd(32).optNLayer(1).optNHead(2)
         .optEosTokenId(v - 3).optPadTokenId(v - 2).optBkspcTokenId(v - 1).build();
-    try (Gpt2Model model = Gpt2Model.create(config, 11, Device.cpu())) {
+    try (CausalLM model = CausalLM.create(config, 11, Device.cpu())) {
       model.save(dir);
     }
     if (withText) {

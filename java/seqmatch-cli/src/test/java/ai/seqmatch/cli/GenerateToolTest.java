@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.Device;
 import ai.seqmatch.io.SafeTensors;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.sample.GenerationResult;
 import ai.seqmatch.sample.Generator;
 import ai.seqmatch.sample.SamplingOptions;
@@ -111,7 +111,7 @@ class GenerateToolTest {
     assertEquals(0, r.code(), r.err());
     List<JsonNode> gen = lines(out);
     assertEquals(2 * rows.size(), gen.size());
-    try (Gpt2Model m = Gpt2Model.load(HF_TINY, Device.cpu()); Generator g = new Generator(m)) {
+    try (CausalLM m = CausalLM.load(HF_TINY, Device.cpu()); Generator g = new Generator(m)) {
       int i = 0;
       for (long seed : new long[] {3, 7}) {
         long[] rowSeeds = new long[rows.size()];

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.Device;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.model.ModelConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -66,7 +66,7 @@ class SeqMatchCliTest {
     ModelConfig config = ModelConfig.builder(40).optNPositions(16).optNEmbd(16).optNLayer(1).optNHead(2)
         .optEosTokenId(39).build();
     long params;
-    try (Gpt2Model model = Gpt2Model.create(config, 3, Device.cpu())) {
+    try (CausalLM model = CausalLM.create(config, 3, Device.cpu())) {
       model.save(dir);
       params = model.numParameters();
     }
@@ -95,7 +95,7 @@ class SeqMatchCliTest {
   void inspectRejectsHugeConfigSizesBeforeAllocating() throws Exception {
     Path dir = tmp.resolve("huge");
     ModelConfig config = ModelConfig.builder(40).optNPositions(16).optNEmbd(16).optNLayer(1).optNHead(2).build();
-    try (Gpt2Model model = Gpt2Model.create(config, 3, Device.cpu())) {
+    try (CausalLM model = CausalLM.create(config, 3, Device.cpu())) {
       model.save(dir);
     }
     Path file = dir.resolve("config.json");

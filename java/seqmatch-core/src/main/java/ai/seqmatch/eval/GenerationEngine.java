@@ -5,7 +5,7 @@
  */
 package ai.seqmatch.eval;
 
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.sample.GenerationResult;
 import ai.seqmatch.sample.Generator;
 import ai.seqmatch.sample.SamplingOptions;
@@ -52,7 +52,7 @@ public interface GenerationEngine extends AutoCloseable {
   }
 
   /** The native engine over a new Generator of {@code model}; closing it closes the generator, not the model. */
-  static GenerationEngine open(Gpt2Model model) {
+  static GenerationEngine open(CausalLM model) {
     Generator generator = new Generator(model);
     GenerationEngine inner = of(generator, model.config().bkspcTokenId());
     return new GenerationEngine() {

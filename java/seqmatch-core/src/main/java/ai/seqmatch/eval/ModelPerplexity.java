@@ -1,5 +1,5 @@
 /*
- * Perplexity of reference text under a model, from Gpt2Model.forward logits. The NLL of token y is
+ * Perplexity of reference text under a model, from CausalLM.forward logits. The NLL of token y is
  * -log softmax(ℓ)[y] over all actions EXCEPT <bkspc>: the probability of y given that the policy appends a
  * token, which makes MLE, BC, SequenceMatch and EMO models comparable ("token-only" NLL).
  * - evaluate: raw documents, each scored after a start token (the model's BOS, else its EOS: the boundary a
@@ -16,7 +16,7 @@ package ai.seqmatch.eval;
 
 import ai.seqmatch.InvalidInputException;
 import ai.seqmatch.data.Example;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.model.ModelConfig;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -47,7 +47,7 @@ public final class ModelPerplexity {
    *
    * @throws InvalidInputException if the model has neither BOS nor EOS, or an id is outside its vocabulary
    */
-  public static Result evaluate(Gpt2Model model, List<long[]> documents, long maxTokens) {
+  public static Result evaluate(CausalLM model, List<long[]> documents, long maxTokens) {
     ModelConfig c = model.config();
     long start = c.bosTokenId() != ModelConfig.NO_TOKEN ? c.bosTokenId() : c.eosTokenId();
     if (start == ModelConfig.NO_TOKEN) {
@@ -87,7 +87,7 @@ public final class ModelPerplexity {
    * @throws InvalidInputException if a trajectory is longer than n_positions, an id is outside the vocabulary,
    *     or a target is &lt;bkspc&gt; (validation data is plain text)
    */
-  public static Result evaluateExamples(Gpt2Model model, List<Example> examples, long maxTrajectories) {
+  public static Result evaluateExamples(CausalLM model, List<Example> examples, long maxTrajectories) {
     ModelConfig c = model.config();
     int vocab = (int) c.vocabSize();
     long bkspc = c.bkspcTokenId();

@@ -2,11 +2,15 @@
  * Reference-free evaluation of open-ended generations: generate a continuation for each prompt (batched,
  * greedy by default) and compute, over the completions, distinct-1/2/3, seq-rep-4, self-BLEU-4 (first
  * selfBleuCap rows), the Zipf coefficient (TextMetrics, Bleu), mean_new_tokens, backspace_rate and
- * actions_per_token (ActionStats). Units choose model tokens or words. Tested by TextEvaluatorTest.
+ * actions_per_token (ActionStats). Units choose model tokens or words. With a MauveReference, also MAUVE and
+ * the frontier integral of the completions (the continuations, without their prompts) against its reference
+ * texts. Tested by TextEvaluatorTest and EvalMauveTest.
  */
 package ai.seqmatch.eval;
 
 import ai.seqmatch.InvalidInputException;
+import ai.seqmatch.eval.mauve.Mauve;
+import ai.seqmatch.eval.mauve.MauveReference;
 import ai.seqmatch.sample.GenerationResult;
 import ai.seqmatch.sample.SamplingOptions;
 import ai.seqmatch.tokenize.Tokenizer;
@@ -25,6 +29,7 @@ public final class TextEvaluator {
   private final int batchSize;
   private final int selfBleuCap;
   private final int examples;
+  private final MauveReference mauve;
 
   private TextEvaluator(Builder b) {
     engine = b.engine;
@@ -34,6 +39,7 @@ public final class TextEvaluator {
     batchSize = b.batchSize;
     selfBleuCap = b.selfBleuCap;
     examples = b.examples;
+    mauve = b.mauve;
   }
 
   /** Required: the engine and the tokenizer of its model. */
@@ -59,6 +65,13 @@ public final class TextEvaluator {
     metrics.put("backspace_rate", stats.backspaceRate());
     metrics.put("actions_per_token", stats.actionsPerToken());
     Map<String, Long> counts = new LinkedHashMap<>();
+    if (mauve != null) {
+      Mauve.Result m = mauve.score(results.stream().map(r -> Traces.completion(r, tokenizer)).toList());
+      metrics.put("mauve", m.mauve());
+      metrics.put("frontier_integral", m.frontierIntegral());
+      counts.put("mauve_clusters", (long) m.clusters());
+      counts.put("mauve_reference_texts", (long) mauve.size());
+    }
     counts.put("rows", (long) prompts.size());
     counts.put("units", seqs.stream().mapToLong(s -> s.length).sum());
     counts.put("actions", stats.actions());
@@ -84,6 +97,7 @@ public final class TextEvaluator {
     private int batchSize = 32;
     private int selfBleuCap = 200;
     private int examples = 3;
+    private MauveReference mauve;
 
     private Builder(GenerationEngine engine, Tokenizer tokenizer) {
       this.engine = Objects.requireNonNull(engine, "engine");
@@ -110,6 +124,12 @@ public final class TextEvaluator {
     /** Self-BLEU uses the first {@code cap} completions (cost grows with cap²; default 200). */
     public Builder optSelfBleuCap(int cap) {
       this.selfBleuCap = cap;
+      return this;
+    }
+
+    /** Also MAUVE of the completions against this reference (default: none). */
+    public Builder optMauve(MauveReference mauve) {
+      this.mauve = mauve;
       return this;
     }
 

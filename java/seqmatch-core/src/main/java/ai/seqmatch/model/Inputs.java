@@ -1,5 +1,5 @@
 /*
- * Argument checks for Gpt2Model's forward calls, done in Java so that a wrong length or id fails
+ * Argument checks for CausalLM's forward calls, done in Java so that a wrong length or id fails
  * with InvalidInputException before any native code reads past an array.
  */
 package ai.seqmatch.model;

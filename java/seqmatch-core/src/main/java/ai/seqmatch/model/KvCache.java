@@ -1,6 +1,6 @@
 /*
- * Per-row key/value cache for incremental decoding, owned by the Gpt2Model that made it
- * (Gpt2Model.newCache). Closing the model closes its caches; closing twice is a no-op; any use
+ * Per-row key/value cache for incremental decoding, owned by the CausalLM that made it
+ * (CausalLM.newCache). Closing the model closes its caches; closing twice is a no-op; any use
  * after close throws IllegalStateException instead of touching freed native memory.
  */
 package ai.seqmatch.model;
@@ -13,12 +13,12 @@ import java.util.function.Function;
 
 /** A KV cache of {@link #rows()} rows, each holding at most {@link #capacity()} positions. */
 public final class KvCache implements AutoCloseable {
-  private final Gpt2Model owner;
+  private final CausalLM owner;
   private final int rows;
   private final int capacity;
   private KVCache handle; // guarded by this; null once closed
 
-  KvCache(Gpt2Model owner, KVCache handle, int rows, int capacity) {
+  KvCache(CausalLM owner, KVCache handle, int rows, int capacity) {
     this.owner = owner;
     this.handle = handle;
     this.rows = rows;
@@ -33,7 +33,7 @@ public final class KvCache implements AutoCloseable {
     return capacity;
   }
 
-  Gpt2Model owner() {
+  CausalLM owner() {
     return owner;
   }
 

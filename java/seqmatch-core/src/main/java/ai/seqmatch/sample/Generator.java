@@ -3,14 +3,14 @@
  * (native/src/sample/decoder.h): actions over vocab ∪ {<bkspc>}, a <bkspc> pops the row's last token
  * and rolls its KV cache back, rows finish independently, the result is each row's final state.
  * Each generate call owns one native Generation, freed in a finally block (also when a listener
- * throws). The model cannot close while a call runs (Gpt2Model.withNativeHandle).
+ * throws). The model cannot close while a call runs (CausalLM.withNativeHandle).
  * Tested by GeneratorTest and GeneratorLeakTest.
  */
 package ai.seqmatch.sample;
 
 import ai.seqmatch.InvalidInputException;
 import ai.seqmatch.NativeErrors;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.nativ.SeqmatchNative;
 import ai.seqmatch.nativ.SeqmatchNative.Generation;
 import ai.seqmatch.nativ.SeqmatchNative.Model;
@@ -21,14 +21,14 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** Generates continuations of prompts with a {@link Gpt2Model}; B = rows (prompts). Thread-safe. */
+/** Generates continuations of prompts with a {@link CausalLM}; B = rows (prompts). Thread-safe. */
 public final class Generator implements AutoCloseable {
-  private final Gpt2Model model;
+  private final CausalLM model;
   private final Set<GenerationHandle> streaming = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
   /** A generator over {@code model}; the model must stay open while it is used. */
-  public Generator(Gpt2Model model) {
+  public Generator(CausalLM model) {
     this.model = model;
   }
 

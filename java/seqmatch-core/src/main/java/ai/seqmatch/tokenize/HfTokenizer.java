@@ -84,7 +84,8 @@ public final class HfTokenizer implements Tokenizer {
       tokens[t.path("id").asInt()] = t.path("content").asText();
       special[t.path("id").asInt()] = t.path("special").asBoolean(false);
     }
-    SpecialTokens sp = choose.apply(guessSpecials(tokens, special), size);
+    SpecialTokens guessed = fromTokenizerConfig(tokenizerJson, tokens, guessSpecials(tokens, special));
+    SpecialTokens sp = choose.apply(guessed, size);
     for (long id : new long[] {sp.bos(), sp.eos(), sp.pad(), sp.bkspc()}) {
       if (id >= size) {
         throw bad(tokenizerJson, "special token id " + id + " is outside the vocabulary",
@@ -250,6 +251,48 @@ public final class HfTokenizer implements Tokenizer {
           "ids 0, 1, ... of the vocabulary");
     }
     return id.asInt();
+  }
+
+  /**
+   * BOS/EOS/PAD named by the tokenizer_config.json beside {@code tokenizerJson} (as transformers reads
+   * them: a token string, an AddedToken object with "content", or null for none) over the guessed ones;
+   * {@code guessed} unchanged when there is no such file. Qwen's eos is "<|im_end|>" there, not the
+   * "<|endoftext|>" a name guess would pick.
+   */
+  static SpecialTokens fromTokenizerConfig(Path tokenizerJson, String[] tokens, SpecialTokens guessed) {
+    Path file = tokenizerJson.resolveSibling("tokenizer_config.json");
+    if (!Files.isRegularFile(file)) {
+      return guessed;
+    }
+    JsonNode c = readJson(file);
+    if (!c.isObject()) {
+      throw bad(file, "not a JSON object", "a Hugging Face tokenizer_config.json");
+    }
+    return new SpecialTokens(named(file, c, "bos_token", tokens, guessed.bos()),
+        named(file, c, "eos_token", tokens, guessed.eos()), named(file, c, "pad_token", tokens, guessed.pad()),
+        guessed.bkspc());
+  }
+
+  private static long named(Path file, JsonNode config, String field, String[] tokens, long fallback) {
+    JsonNode v = config.path(field);
+    if (v.isMissingNode()) {
+      return fallback;
+    }
+    if (v.isNull()) {
+      return SpecialTokens.NONE;
+    }
+    String name = v.isObject() ? v.path("content").asText(null) : v.isTextual() ? v.asText() : null;
+    if (name == null) {
+      throw bad(file, "field '" + field + "' is neither a token string nor an object with \"content\"",
+          "e.g. \"" + field + "\": \"</s>\"");
+    }
+    for (int id = 0; id < tokens.length; id++) {
+      if (name.equals(tokens[id])) {
+        return id;
+      }
+    }
+    throw bad(file, "field '" + field + "' names a token that tokenizer.json does not have (got \""
+        + (name.length() > 40 ? name.substring(0, 40) + "..." : name) + "\")", "a token of its vocabulary");
   }
 
   private static SpecialTokens guessSpecials(String[] tokens, boolean[] special) {

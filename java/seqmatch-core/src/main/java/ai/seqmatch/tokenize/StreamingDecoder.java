@@ -1,7 +1,8 @@
 /*
  * Incremental detokenizer for streaming generation with <bkspc>: every push/backspace returns the edit
  * (delete N chars, then append text) that keeps the client's text equal to what has been decoded so far.
- * Applying all edits, then finish(), yields exactly tokenizer.decode(ids, skipSpecial).
+ * Applying all edits, then finish(), yields exactly tokenizer.decode(ids, skipSpecial); with a context
+ * (the prompt), the text the ids add after it: decode(context + ids) minus decode(context).
  * Tested by StreamingDecoderTest and HfTokenizerTest.
  */
 package ai.seqmatch.tokenize;
@@ -15,7 +16,8 @@ import java.util.Deque;
  * Turns ids into text one token at a time. Byte-level tokenizers take O(1) per token: bytes of a UTF-8
  * character split across tokens are held back until the character is complete. Other tokenizers fall
  * back to re-decoding all ids per step (O(n) per token) and diffing, since their text is not a
- * concatenation of per-token strings (e.g. SentencePiece's leading-space rule). Not thread-safe.
+ * concatenation of per-token strings (e.g. SentencePiece's leading-space rule), holding back the
+ * tokens of an unfinished character (byte fallback). Not thread-safe.
  */
 public final class StreamingDecoder {
 
@@ -31,8 +33,12 @@ public final class StreamingDecoder {
   /** What to restore on backspace: the text length and the held-back bytes before the token came. */
   private record Step(int textLength, byte[] pendingBefore) {}
 
+  /** Prompt tokens kept as context: enough to make the first generated token a non-initial one. */
+  static final int CONTEXT_TOKENS = 4;
+
   private final Tokenizer tokenizer;
   private final boolean skipSpecial;
+  private final long[] context; // the last CONTEXT_TOKENS prompt ids (re-decoding path only)
   private final boolean byteLevel;
   private final StringBuilder text = new StringBuilder();
   private final Deque<Step> steps = new ArrayDeque<>();
@@ -40,10 +46,15 @@ public final class StreamingDecoder {
   private byte[] pending = new byte[0]; // start of a UTF-8 character still waiting for its other bytes
   private boolean finished;
 
-  StreamingDecoder(Tokenizer tokenizer, boolean skipSpecial) {
+  StreamingDecoder(Tokenizer tokenizer, boolean skipSpecial, long[] context) {
     this.tokenizer = tokenizer;
     this.skipSpecial = skipSpecial;
     this.byteLevel = tokenizer.isByteLevel();
+    // Byte-level text is a concatenation, so context changes nothing there. Ids the tokenizer does not
+    // know (e.g. a <bkspc> appended to the model only) carry no text and are left out.
+    this.context = byteLevel ? new long[0] : Arrays.stream(context)
+        .skip(Math.max(0, context.length - CONTEXT_TOKENS)).filter(id -> id >= 0 && id < tokenizer.vocabSize())
+        .toArray();
   }
 
   /** Adds one token; returns the edit to apply (often just an append, possibly nothing yet). */
@@ -117,12 +128,33 @@ public final class StreamingDecoder {
     }
   }
 
-  /** Fallback mode: decode everything, hold back a trailing U+FFFD (bytes of an unfinished char), diff. */
+  /**
+   * Fallback mode: decode everything and diff. Until the stream ends, the tokens of an unfinished
+   * character are held back: when the text ends in U+FFFD, the longest prefix of the ids (dropping at
+   * most 3 tokens, the most a UTF-8 character spans) whose text does not is streamed instead. Byte
+   * fallback needs the prefix, not just a trimmed tail: Hugging Face's ByteFallback decoder turns a whole
+   * run of byte tokens into U+FFFDs when its last character is incomplete ("你" + the first byte of "好"
+   * decodes to four U+FFFD), so trimming would delete "你" and retype it one token later.
+   */
   private Piece resync(boolean last) {
-    String full = tokenizer.decode(ids(), skipSpecial);
+    long[] all = ids();
+    String full = decodeAfterContext(all);
     int end = full.length();
-    while (!last && end > 0 && full.charAt(end - 1) == '\uFFFD') {
-      end--;
+    if (!last && end > 0 && full.charAt(end - 1) == '\uFFFD') {
+      String held = null;
+      for (int k = all.length - 1; k >= Math.max(0, all.length - 3) && held == null; k--) {
+        String prefix = decodeAfterContext(Arrays.copyOf(all, k));
+        if (prefix.isEmpty() || prefix.charAt(prefix.length() - 1) != '\uFFFD') {
+          held = prefix;
+        }
+      }
+      if (held != null) {
+        full = held;
+        end = full.length();
+      }
+      while (end > 0 && full.charAt(end - 1) == '\uFFFD') {
+        end--;
+      }
     }
     int common = 0;
     int max = Math.min(end, text.length());
@@ -133,6 +165,10 @@ public final class StreamingDecoder {
     text.setLength(common);
     text.append(piece.text());
     return piece.isEmpty() ? Piece.EMPTY : piece;
+  }
+
+  private String decodeAfterContext(long[] ids) {
+    return tokenizer.decodeContinuation(context, ids, skipSpecial);
   }
 
   /**

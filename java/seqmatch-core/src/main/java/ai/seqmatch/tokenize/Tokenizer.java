@@ -79,9 +79,34 @@ public interface Tokenizer extends AutoCloseable {
    */
   byte[] tokenBytes(long id);
 
+  /**
+   * The text {@code ids} add after {@code context}: decode(context + ids) minus decode(context), or
+   * decode(ids) when the context's text is not a prefix of the joint text. Differs from decode(ids) for
+   * SentencePiece tokenizers, whose decoder drops the leading space of a text's first token.
+   */
+  default String decodeContinuation(long[] context, long[] ids, boolean skipSpecial) {
+    if (context.length == 0) {
+      return decode(ids, skipSpecial);
+    }
+    long[] joint = java.util.Arrays.copyOf(context, context.length + ids.length);
+    System.arraycopy(ids, 0, joint, context.length, ids.length);
+    String text = decode(joint, skipSpecial);
+    String before = decode(context, skipSpecial);
+    return text.startsWith(before) ? text.substring(before.length()) : decode(ids, skipSpecial);
+  }
+
   /** A decoder that turns ids into text one token at a time, with backspace support. */
   default StreamingDecoder streamingDecoder(boolean skipSpecial) {
-    return new StreamingDecoder(this, skipSpecial);
+    return new StreamingDecoder(this, skipSpecial, new long[0]);
+  }
+
+  /**
+   * Like {@link #streamingDecoder(boolean)} for tokens that continue {@code context} (a prompt): the text
+   * is what they add after it, e.g. " Paris" and not "Paris" for SentencePiece, whose decoder drops the
+   * leading space of a text's first token.
+   */
+  default StreamingDecoder streamingDecoder(boolean skipSpecial, long[] context) {
+    return new StreamingDecoder(this, skipSpecial, context);
   }
 
   /** Releases native resources; narrowed to throw nothing so try-with-resources needs no catch. */

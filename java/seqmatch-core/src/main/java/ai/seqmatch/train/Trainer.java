@@ -8,11 +8,14 @@ package ai.seqmatch.train;
 
 import ai.seqmatch.NativeErrors;
 import ai.seqmatch.nativ.SeqmatchNative;
+import ai.seqmatch.score.Scorer;
+import ai.seqmatch.tokenize.Tokenizer;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** Owns one native trainer; try-with-resources frees it (and the model, optimizer and data it holds). */
@@ -21,6 +24,7 @@ public final class Trainer implements AutoCloseable {
 
   private final TrainConfig config;
   private SeqmatchNative.Trainer handle;
+  private SampleScoring scoring; // objective gdc++ / dpg with Java-side scorers or texts; else null
 
   private Trainer(TrainConfig config, SeqmatchNative.Trainer handle) {
     this.config = config;
@@ -78,8 +82,36 @@ public final class Trainer implements AutoCloseable {
     return NativeErrors.callLong(() -> SeqmatchNative.trainer_max_steps(handle()));
   }
 
+  /**
+   * Distribution matching (objective gdc++ / dpg): scores each step's samples on the Java side. {@code
+   * scorers} maps constraint names to scorers and must cover every onnx / external constraint of the config
+   * (word and regex are scored natively); {@code tokenizer} decodes the samples (the run's tokenizer: a
+   * tokenizer other than the byte one also hands the texts to the native word / regex scorers). The trainer
+   * does not close the scorers.
+   *
+   * @throws ai.seqmatch.InvalidInputException naming a constraint without a scorer, or a scorer without one
+   */
+  public Trainer setScorers(Tokenizer tokenizer, Map<String, ? extends Scorer> scorers) {
+    scoring = SampleScoring.create(handle(), tokenizer, Map.copyOf(scorers));
+    return this;
+  }
+
+  /**
+   * Distribution matching (objective gdc++ / dpg): the config's "gdc.constraints" entries, each with its
+   * resolved "name"; an empty array for other objectives.
+   */
+  public JsonNode constraints() {
+    if (!config.objective().equals("gdc++") && !config.objective().equals("dpg")) {
+      return JSON.createArrayNode();
+    }
+    return parse(NativeErrors.call(() -> SeqmatchNative.trainer_gdc_constraints(handle())));
+  }
+
   /** One update, plus validation and a checkpoint when due. */
   public StepResult step() {
+    if (scoring != null) {
+      scoring.prepare(handle());
+    }
     JsonNode j = parse(NativeErrors.call(() -> SeqmatchNative.trainer_step(handle())));
     return new StepResult(StepMetrics.fromJson(j.path("train")),
         j.has("eval") ? Optional.of(EvalMetrics.fromJson(j.get("eval"))) : Optional.empty(),

@@ -13,7 +13,7 @@ import ai.seqmatch.Device;
 import ai.seqmatch.data.Example;
 import ai.seqmatch.data.SmtokReader;
 import ai.seqmatch.data.SmtokWriter;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.model.ModelConfig;
 import ai.seqmatch.train.FinishResult;
 import ai.seqmatch.train.TrainConfig;
@@ -37,7 +37,7 @@ class ModelPerplexityTest {
   void shortDocumentMatchesOneForwardAndLongOnesAreWindowed() {
     ModelConfig config = ModelConfig.builder(16).optNPositions(8).optNEmbd(16).optNLayer(1).optNHead(2)
         .optEosTokenId(13).optPadTokenId(14).optBkspcTokenId(15).build();
-    try (Gpt2Model model = Gpt2Model.create(config, 2, Device.cpu())) {
+    try (CausalLM model = CausalLM.create(config, 2, Device.cpu())) {
       long[] doc = {1, 2, 3, 4, 5};
       long[] ids = {13, 1, 2, 3, 4, 5};
       float[] logits = model.forward(ids, 1, ids.length);
@@ -125,7 +125,7 @@ class ModelPerplexityTest {
       }
       finished = trainer.finish();
     }
-    try (Gpt2Model model = Gpt2Model.load(finished.finalModel(), Device.cpu())) {
+    try (CausalLM model = CausalLM.load(finished.finalModel(), Device.cpu())) {
       List<Example> data = SmtokReader.read(tmp.resolve("val.smtok"));
       ModelPerplexity.Result r = ModelPerplexity.evaluateExamples(model, data, 8 * 6);
       assertEquals(6 * 2, ModelPerplexity.documents(data, model.config()).size());

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.Device;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.model.ModelConfig;
 import ai.seqmatch.sample.FinishReason;
 import ai.seqmatch.sample.GenerationResult;
@@ -128,7 +128,7 @@ class TaskEvaluatorTest {
   void tinyRandomModelEndToEnd() {
     ModelConfig config = ModelConfig.builder(259).optNPositions(64).optNEmbd(32).optNLayer(1).optNHead(2)
         .optEosTokenId(ByteTokenizer.EOS).optPadTokenId(ByteTokenizer.PAD).optBkspcTokenId(ByteTokenizer.BKSPC).build();
-    try (Gpt2Model model = Gpt2Model.create(config, 5, Device.cpu());
+    try (CausalLM model = CausalLM.create(config, 5, Device.cpu());
         GenerationEngine engine = GenerationEngine.open(model)) {
       List<TaskExample> tests = TaskDataset.sample(task, 7, 11);
       TaskEvaluator ev = TaskEvaluator.builder(engine, tok, task).optBatchSize(3).build();

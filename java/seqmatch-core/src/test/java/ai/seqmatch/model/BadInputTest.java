@@ -34,7 +34,7 @@ class BadInputTest {
   void missingDirectory() {
     Path missing = tmp.resolve("no-such-checkpoint");
     CheckpointException e =
-        assertThrows(CheckpointException.class, () -> Gpt2Model.load(missing, Device.cpu()));
+        assertThrows(CheckpointException.class, () -> CausalLM.load(missing, Device.cpu()));
     assertOneLine(e);
     assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
   }
@@ -43,7 +43,7 @@ class BadInputTest {
   void missingWeights() throws IOException {
     Path dir = Files.createDirectory(tmp.resolve("config-only"));
     Files.copy(Fixtures.hfGpt2Tiny().resolve("config.json"), dir.resolve("config.json"));
-    assertOneLine(assertThrows(CheckpointException.class, () -> Gpt2Model.load(dir, Device.cpu())));
+    assertOneLine(assertThrows(CheckpointException.class, () -> CausalLM.load(dir, Device.cpu())));
   }
 
   @Test
@@ -54,12 +54,12 @@ class BadInputTest {
     try (FileChannel ch = FileChannel.open(weights, StandardOpenOption.WRITE)) {
       ch.truncate(ch.size() / 2);
     }
-    assertOneLine(assertThrows(CheckpointException.class, () -> Gpt2Model.load(dir, Device.cpu())));
+    assertOneLine(assertThrows(CheckpointException.class, () -> CausalLM.load(dir, Device.cpu())));
   }
 
   @Test
   void wrongArraysAreRejectedInJava() {
-    try (Gpt2Model model = Gpt2Model.create(Fixtures.tinyConfig(), 1, Device.cpu())) {
+    try (CausalLM model = CausalLM.create(Fixtures.tinyConfig(), 1, Device.cpu())) {
       assertOneLine(assertThrows(InvalidInputException.class, () -> model.forward(new long[5], 2, 3)));
       assertOneLine(assertThrows(InvalidInputException.class,
           () -> model.forward(new long[6], new long[5], null, 2, 3)));

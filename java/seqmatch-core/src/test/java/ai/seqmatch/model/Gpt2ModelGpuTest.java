@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 @Tag("gpu")
-class Gpt2ModelGpuTest {
+class CausalLMGpuTest {
   // TF32 may be used for CUDA matmuls; 1e-3 absolute on logits of magnitude ~1 covers its 10-bit mantissa.
   private static final float ATOL = 1e-3f;
 
@@ -28,11 +28,11 @@ class Gpt2ModelGpuTest {
   void cudaMatchesCpu() {
     assumeTrue(Engine.cudaAvailable(), "no CUDA device: skipping GPU parity");
     long[] ids = {1, 2, 3, 4, 5, 6, 7, 8};
-    try (Gpt2Model cpu = Gpt2Model.create(Fixtures.tinyConfig(), 11, Device.cpu())) {
+    try (CausalLM cpu = CausalLM.create(Fixtures.tinyConfig(), 11, Device.cpu())) {
       cpu.save(tmp);
     }
-    try (Gpt2Model cpu = Gpt2Model.load(tmp, Device.cpu());
-        Gpt2Model gpu = Gpt2Model.load(tmp, Device.cuda())) {
+    try (CausalLM cpu = CausalLM.load(tmp, Device.cpu());
+        CausalLM gpu = CausalLM.load(tmp, Device.cuda())) {
       assertEquals("cuda", gpu.device().type());
       float[] want = cpu.forward(ids, 2, 4);
       float[] got = gpu.forward(ids, 2, 4);
@@ -45,6 +45,6 @@ class Gpt2ModelGpuTest {
   @Test
   void cudaWithoutGpuIsBadInput() {
     assumeTrue(!Engine.cudaAvailable(), "CUDA present: nothing to reject");
-    assertThrows(InvalidInputException.class, () -> Gpt2Model.create(Fixtures.tinyConfig(), 1, Device.cuda()));
+    assertThrows(InvalidInputException.class, () -> CausalLM.create(Fixtures.tinyConfig(), 1, Device.cuda()));
   }
 }

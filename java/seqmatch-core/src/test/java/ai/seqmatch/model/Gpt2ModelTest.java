@@ -31,7 +31,7 @@ class Gpt2ModelTest {
   @Test
   void createForwardClose() {
     ModelConfig config = Fixtures.tinyConfig();
-    try (Gpt2Model model = Gpt2Model.create(config, 1234, Device.cpu())) {
+    try (CausalLM model = CausalLM.create(config, 1234, Device.cpu())) {
       assertEquals(config, model.config());
       assertEquals(Device.cpu(), model.device());
       assertTrue(model.numParameters() > 0);
@@ -52,8 +52,8 @@ class Gpt2ModelTest {
 
   @Test
   void sameSeedSameWeights() {
-    try (Gpt2Model a = Gpt2Model.create(Fixtures.tinyConfig(), 7, Device.cpu());
-        Gpt2Model b = Gpt2Model.create(Fixtures.tinyConfig(), 7, Device.cpu())) {
+    try (CausalLM a = CausalLM.create(Fixtures.tinyConfig(), 7, Device.cpu());
+        CausalLM b = CausalLM.create(Fixtures.tinyConfig(), 7, Device.cpu())) {
       long[] x = ids(32);
       assertArrayEquals(a.forward(x, B, T), b.forward(x, B, T));
     }
@@ -64,7 +64,7 @@ class Gpt2ModelTest {
     ModelConfig config = Fixtures.tinyConfig();
     long vocab = config.vocabSize();
     long[] x = ids(vocab);
-    try (Gpt2Model model = Gpt2Model.create(config, 99, Device.cpu());
+    try (CausalLM model = CausalLM.create(config, 99, Device.cpu());
         KvCache cache = model.newCache(B, T)) {
       float[] full = model.forward(x, B, T);
       for (int t = 0; t < T; t++) { // one token per row per step
@@ -85,7 +85,7 @@ class Gpt2ModelTest {
 
   @Test
   void addTokensAndSpecialTokensUpdateConfig() {
-    try (Gpt2Model model = Gpt2Model.create(Fixtures.tinyConfig(), 1, Device.cpu())) {
+    try (CausalLM model = CausalLM.create(Fixtures.tinyConfig(), 1, Device.cpu())) {
       long first = model.addTokens(2);
       assertEquals(32, first);
       assertEquals(34, model.config().vocabSize());
@@ -98,7 +98,7 @@ class Gpt2ModelTest {
 
   @Test
   void closeIsIdempotentAndUseAfterCloseThrows() {
-    Gpt2Model model = Gpt2Model.create(Fixtures.tinyConfig(), 1, Device.cpu());
+    CausalLM model = CausalLM.create(Fixtures.tinyConfig(), 1, Device.cpu());
     KvCache cache = model.newCache(1, 4);
     model.close();
     model.close();
@@ -112,7 +112,7 @@ class Gpt2ModelTest {
 
   @Test
   void closedCacheThrows() {
-    try (Gpt2Model model = Gpt2Model.create(Fixtures.tinyConfig(), 1, Device.cpu())) {
+    try (CausalLM model = CausalLM.create(Fixtures.tinyConfig(), 1, Device.cpu())) {
       KvCache cache = model.newCache(1, 4);
       cache.close();
       cache.close();

@@ -8,7 +8,7 @@ final class Greedy {
   private Greedy() {}
 
   /** Returns [rows, promptLen + steps] ids, row-major. */
-  static long[] decode(Gpt2Model model, long[] prompt, int rows, int promptLen, int steps) {
+  static long[] decode(CausalLM model, long[] prompt, int rows, int promptLen, int steps) {
     long vocab = model.config().vocabSize();
     long eos = model.config().eosTokenId();
     long pad = model.config().padTokenId() >= 0 ? model.config().padTokenId() : eos;

@@ -27,7 +27,7 @@ class HfParityTest {
     long[] shape = expected.info("logits").shape();
     int B = (int) shape[0];
     int T = (int) shape[1];
-    try (Gpt2Model hf = Gpt2Model.load(Fixtures.hfGpt2Tiny(), Device.cpu())) {
+    try (CausalLM hf = CausalLM.load(Fixtures.hfGpt2Tiny(), Device.cpu())) {
       assertEquals(shape[2], hf.config().vocabSize());
       float[] got = hf.forward(inputIds, B, T);
       assertEquals(want.length, got.length);
@@ -59,7 +59,7 @@ class HfParityTest {
     int rows = (int) expected.info("prompt_ids").shape()[0];
     int promptLen = (int) expected.info("prompt_ids").shape()[1];
     int total = (int) expected.info("greedy_ids").shape()[1];
-    try (Gpt2Model hf = Gpt2Model.load(Fixtures.hfGpt2Tiny(), Device.cpu())) {
+    try (CausalLM hf = CausalLM.load(Fixtures.hfGpt2Tiny(), Device.cpu())) {
       long[] got = Greedy.decode(hf, prompt, rows, promptLen, total - promptLen);
       assertArrayEquals(want, got);
     }

@@ -24,7 +24,7 @@ class LeakTest {
   private static final long MAX_GROWTH_BYTES = 16L << 20;
 
   private static void cycle(ModelConfig config, long seed, long[] ids) {
-    try (Gpt2Model model = Gpt2Model.create(config, seed, Device.cpu());
+    try (CausalLM model = CausalLM.create(config, seed, Device.cpu());
         KvCache cache = model.newCache(1, 4)) {
       float[] logits = model.forward(ids, 2, 4);
       model.forwardCached(cache, new long[] {ids[0]}, new long[] {0}, null, 1, 1);

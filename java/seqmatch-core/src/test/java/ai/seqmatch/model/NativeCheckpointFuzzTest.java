@@ -24,7 +24,7 @@ class NativeCheckpointFuzzTest {
 
   static {
     Path tmp = DIR.resolve("tmp-model");
-    try (Gpt2Model m = Gpt2Model.create(CONFIG, 1, Device.cpu())) {
+    try (CausalLM m = CausalLM.create(CONFIG, 1, Device.cpu())) {
       m.save(tmp);
       Files.move(tmp.resolve("config.json"), DIR.resolve("config.json"));
     } catch (java.io.IOException e) {
@@ -37,7 +37,7 @@ class NativeCheckpointFuzzTest {
   void load(byte[] data) throws Exception {
     Files.write(WEIGHTS, data);
     FuzzChecks.onlyInputErrors(() -> {
-      try (Gpt2Model m = Gpt2Model.load(DIR, Device.cpu())) {
+      try (CausalLM m = CausalLM.load(DIR, Device.cpu())) {
         m.forward(new long[] {1, 2}, 1, 2);
       }
     });

@@ -21,13 +21,13 @@ class SaveLoadTest {
     long[] ids = {1, 2, 3, 4, 5, 6, 7, 8};
     Path dir = tmp.resolve("ckpt");
     float[] before;
-    try (Gpt2Model model = Gpt2Model.create(config, 42, Device.cpu())) {
+    try (CausalLM model = CausalLM.create(config, 42, Device.cpu())) {
       before = model.forward(ids, 2, 4);
       model.save(dir);
     }
     assertTrue(Files.isRegularFile(dir.resolve("config.json")));
     assertTrue(Files.isRegularFile(dir.resolve("model.safetensors")));
-    try (Gpt2Model loaded = Gpt2Model.load(dir, Device.cpu())) {
+    try (CausalLM loaded = CausalLM.load(dir, Device.cpu())) {
       assertEquals(config, loaded.config());
       assertArrayEquals(before, loaded.forward(ids, 2, 4)); // exact float equality, element by element
     }

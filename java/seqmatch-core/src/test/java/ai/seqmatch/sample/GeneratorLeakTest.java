@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.seqmatch.Device;
 import ai.seqmatch.Engine;
 import ai.seqmatch.Fixtures;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.model.ModelConfig;
 import java.util.List;
 import org.bytedeco.javacpp.Pointer;
@@ -28,7 +28,7 @@ class GeneratorLeakTest {
     ModelConfig config = Fixtures.tinyConfig().toBuilder().optEosTokenId(30).optBkspcTokenId(31).build();
     List<long[]> prompts = List.of(new long[] {1, 2, 3}, new long[] {4});
     GenerationListener counting = new GenerationListener() {};
-    try (Gpt2Model model = Gpt2Model.create(config, 1, Device.cpu()); Generator gen = new Generator(model)) {
+    try (CausalLM model = CausalLM.create(config, 1, Device.cpu()); Generator gen = new Generator(model)) {
       for (int i = 0; i < WARMUP; i++) {
         call(gen, prompts, i, counting);
       }

@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.Device;
 import ai.seqmatch.InvalidInputException;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.model.ModelConfig;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -36,11 +36,11 @@ class GeneratorTest {
   static final List<long[]> RAGGED = List.of(new long[] {1}, new long[] {2, 3, 4, 5, 6}, new long[] {7, 8, 9},
       new long[] {10, 11, 12, 13, 14, 15, 16});
 
-  private static Gpt2Model model;
+  private static CausalLM model;
 
   @BeforeAll
   static void createModel() {
-    model = Gpt2Model.create(CONFIG, 7, Device.cpu());
+    model = CausalLM.create(CONFIG, 7, Device.cpu());
   }
 
   @AfterAll
@@ -73,7 +73,7 @@ class GeneratorTest {
     SamplingOptions greedy = SamplingOptions.builder().optGreedy(true).optMaxNewTokens(20).build();
     ModelConfig small = CONFIG.toBuilder().optNEmbd(16).optNHead(2).optNLayer(1).build();
     for (long seed = 0; seed < 200; seed++) {
-      try (Gpt2Model m = Gpt2Model.create(small, seed, Device.cpu()); Generator gen = new Generator(m)) {
+      try (CausalLM m = CausalLM.create(small, seed, Device.cpu()); Generator gen = new Generator(m)) {
         List<GenerationResult> batched = gen.generate(RAGGED, greedy);
         if (batched.stream().allMatch(r -> r.backspaces() == 0)) {
           continue;
@@ -294,7 +294,7 @@ class GeneratorTest {
     Generator gen = new Generator(model);
     gen.close();
     assertThrows(IllegalStateException.class, () -> gen.generate(RAGGED, SamplingOptions.greedy(2)));
-    Gpt2Model other = Gpt2Model.create(CONFIG, 1, Device.cpu());
+    CausalLM other = CausalLM.create(CONFIG, 1, Device.cpu());
     Generator orphan = new Generator(other);
     other.close();
     assertThrows(IllegalStateException.class, () -> orphan.generate(RAGGED, SamplingOptions.greedy(2)));

@@ -7,7 +7,7 @@
  */
 package ai.seqmatch.sample;
 
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.model.ModelConfig;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,7 +20,7 @@ import java.util.Set;
 final class Reference {
   private Reference() {}
 
-  static GenerationResult greedy(Gpt2Model model, long[] prompt, long maxNewTokens, long maxActions) {
+  static GenerationResult greedy(CausalLM model, long[] prompt, long maxNewTokens, long maxActions) {
     ModelConfig c = model.config();
     int vocab = (int) c.vocabSize();
     List<Long> state = new ArrayList<>(Arrays.stream(prompt).boxed().toList());

@@ -38,10 +38,19 @@ class StreamingDecoderTest {
 
   private static void assertConsistent(Tokenizer t, StreamingDecoder d, StringBuilder client, boolean skip) {
     assertEquals(d.text(), client.toString());
-    String full = t.decode(d.ids(), skip);
-    // Streamed text is decode(ids) minus at most a held-back, unfinished character (U+FFFD in full).
-    assertTrue(full.startsWith(client.toString()), () -> "streamed " + client + " vs full " + full);
-    assertTrue(full.substring(client.length()).chars().allMatch(c -> c == '\uFFFD'), full);
+    long[] ids = d.ids();
+    // Streamed text is decode(ids) minus at most a held-back, unfinished character (U+FFFD in full);
+    // without a byte-level path, the held-back character's tokens (at most 3) are left out instead.
+    int fewest = t.isByteLevel() ? ids.length : Math.max(0, ids.length - 3);
+    for (int k = ids.length; k >= fewest; k--) {
+      String full = t.decode(java.util.Arrays.copyOf(ids, k), skip);
+      if (full.startsWith(client.toString())
+          && full.substring(client.length()).chars().allMatch(c -> c == '\uFFFD')) {
+        return;
+      }
+    }
+    throw new AssertionError("streamed \"" + client + "\" is not the text of the ids " + java.util.Arrays.toString(ids)
+        + " (full: \"" + t.decode(ids, skip) + "\")");
   }
 
   static void apply(StringBuilder client, StreamingDecoder.Piece p) {

@@ -60,6 +60,22 @@ class LossChartTest {
   }
 
   @Test
+  void distributionMatchingDrawsItsCurvesInsteadOfBcAndSm() throws Exception {
+    Path metrics = tmp.resolve("gdc.jsonl");
+    Files.write(metrics, List.of(
+        "{\"kind\":\"train\",\"step\":1,\"loss\":0.1,\"bc\":0,\"sm\":0,\"gdc_kl_p_pi\":2.0,\"gdc_kl_pi_a\":0.0,"
+            + "\"gdc_pi_you\":0.1}",
+        "{\"kind\":\"train\",\"step\":2,\"loss\":0.2,\"bc\":0,\"sm\":0,\"gdc_kl_p_pi\":null,\"gdc_kl_pi_a\":0.3,"
+            + "\"gdc_pi_you\":0.4}"));
+    List<Chart.Series> s = LossChart.read(metrics);
+    assertEquals(List.of("train loss", "BC", "SM", "val loss", "KL(p‖π)", "KL(π‖a)", "E_π[you]"),
+        s.stream().map(Chart.Series::name).toList());
+    assertEquals(0, s.get(1).points().size(), "no BC curve under distribution matching");
+    assertEquals(1, s.get(4).points().size(), "a null KL (no sample with P > 0 yet) is skipped");
+    assertEquals(0.4, s.get(6).points().get(1)[1]);
+  }
+
+  @Test
   void rendersAnEmptyLog() throws Exception {
     Path png = tmp.resolve("empty.png");
     LossChart.render(tmp.resolve("none.jsonl"), png, "empty");

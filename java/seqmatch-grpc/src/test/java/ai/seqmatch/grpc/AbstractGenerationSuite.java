@@ -23,7 +23,7 @@ import ai.seqmatch.grpc.v1.GenerateResponse;
 import ai.seqmatch.grpc.v1.GenerationGrpc;
 import ai.seqmatch.grpc.v1.ModelInfo;
 import ai.seqmatch.grpc.v1.TokenIds;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.sample.GenerationResult;
 import ai.seqmatch.sample.Generator;
 import ai.seqmatch.sample.SamplingOptions;
@@ -62,7 +62,7 @@ import org.junit.jupiter.api.Test;
 
 abstract class AbstractGenerationSuite {
   static final Duration TIMEOUT = Duration.ofSeconds(30);
-  protected static Gpt2Model model;
+  protected static CausalLM model;
   protected static Tokenizer tokenizer;
 
   protected ThrottledEngine engine;
@@ -82,7 +82,7 @@ abstract class AbstractGenerationSuite {
 
   @BeforeAll
   static void loadModel() {
-    model = Gpt2Model.load(TestModels.checkpoint(), Device.cpu());
+    model = CausalLM.load(TestModels.checkpoint(), Device.cpu());
     tokenizer = new ByteTokenizer();
   }
 

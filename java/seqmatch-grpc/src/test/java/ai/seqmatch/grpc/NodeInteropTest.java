@@ -9,7 +9,7 @@ package ai.seqmatch.grpc;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.Device;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.serving.TestModels;
 import ai.seqmatch.serving.TestProcesses;
 import ai.seqmatch.serving.engine.RecomputeStepEngine;
@@ -42,7 +42,7 @@ class NodeInteropTest {
       TestProcesses.run(work, 300, "npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund");
     }
     Path protoRoot = src.resolve("../../../../../proto").normalize();
-    try (Gpt2Model model = Gpt2Model.load(TestModels.checkpoint(), Device.cpu());
+    try (CausalLM model = CausalLM.load(TestModels.checkpoint(), Device.cpu());
         RecomputeStepEngine engine = new RecomputeStepEngine(model)) {
       SeqMatchServer server = SeqMatchServer.builder(NettyTransport.server("127.0.0.1", 0, null, null, 10), engine)
           .optTokenizer(new ByteTokenizer()).build().start();

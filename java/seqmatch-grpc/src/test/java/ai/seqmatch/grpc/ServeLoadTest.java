@@ -19,7 +19,7 @@ import ai.seqmatch.grpc.v1.GenerateEvent;
 import ai.seqmatch.grpc.v1.GenerateRequest;
 import ai.seqmatch.grpc.v1.GenerationGrpc;
 import ai.seqmatch.grpc.v1.TokenIds;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.model.ModelConfig;
 import ai.seqmatch.onnx.OnnxExporter;
 import ai.seqmatch.serving.ConnectionLimits;
@@ -51,7 +51,7 @@ class ServeLoadTest {
   void load() throws Exception {
     Path ckpt = Files.createTempDirectory(TestModels.workDir(), "load-ckpt-");
     Path onnx = Files.createTempDirectory(TestModels.workDir(), "load-onnx-");
-    try (Gpt2Model m = Gpt2Model.create(CONFIG, 3, Device.cpu())) {
+    try (CausalLM m = CausalLM.create(CONFIG, 3, Device.cpu())) {
       m.save(ckpt);
     }
     OnnxExporter.builder(ckpt, onnx).build().export();

@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.seqmatch.Device;
 import ai.seqmatch.InvalidInputException;
 import ai.seqmatch.grpc.v1.GenerateRequest;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.serving.TestCertificates;
 import ai.seqmatch.serving.TestModels;
 import ai.seqmatch.serving.engine.RecomputeStepEngine;
@@ -35,7 +35,7 @@ class TlsTest {
   void tlsRoundTrip() throws Exception {
     Path dir = Files.createTempDirectory(TestModels.workDir(), "tls-");
     Path[] pem = TestCertificates.selfSigned(dir);
-    try (Gpt2Model model = Gpt2Model.load(TestModels.checkpoint(), Device.cpu());
+    try (CausalLM model = CausalLM.load(TestModels.checkpoint(), Device.cpu());
         RecomputeStepEngine engine = new RecomputeStepEngine(model)) {
       SeqMatchServer server = SeqMatchServer.builder(NettyTransport.server("127.0.0.1", 0, pem[0], pem[1], 10),
           engine).optTokenizer(new ByteTokenizer()).build().start();

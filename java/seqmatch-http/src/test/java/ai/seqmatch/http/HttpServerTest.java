@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.Device;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.sample.GenerationResult;
 import ai.seqmatch.sample.Generator;
 import ai.seqmatch.sample.SamplingOptions;
@@ -136,7 +136,7 @@ class HttpServerTest {
    * greedy policy alternates a token and <bkspc>, so its greedy text with deletions is empty.
    */
   static String reference(long[] prompt, int maxNew, Long seed, double temperature) {
-    try (Gpt2Model model = Gpt2Model.load(TestModels.checkpoint(), Device.cpu()); Generator g = new Generator(model)) {
+    try (CausalLM model = CausalLM.load(TestModels.checkpoint(), Device.cpu()); Generator g = new Generator(model)) {
       SamplingOptions.Builder o = SamplingOptions.builder().optMaxNewTokens(maxNew);
       o = seed == null ? o.optGreedy(true).optAllowBackspace(false) : o.optSeed(seed).optTemperature(temperature);
       GenerationResult r = g.generate(prompt, o.build());

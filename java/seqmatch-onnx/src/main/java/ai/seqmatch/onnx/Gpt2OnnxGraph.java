@@ -1,15 +1,11 @@
 /*
  * GPT-2 as an ONNX graph with KV-cache I/O, op for op the model of native/src/model/gpt2.cpp:
  * x = wte[ids] + wpe[pos]; per block x += attn(ln_1(x)), x += mlp(ln_2(x)); ln_f; logits = x·wteᵀ.
- * Attention adds where(mask, 0, lowest float) before the softmax, as attention_bias() does natively, so
- * a row with no visible key is uniform, not NaN. Legend: B batch, T new positions, P past, S = P + T,
- * H heads, D head_dim, C = H·D, V vocab.
+ * Inputs, outputs, the mask bias and the logits head are DecoderIo's, shared with LlamaOnnxGraph.
+ * Legend: B batch, T new positions, P past, S = P + T, H heads, D head_dim, C = H·D, V vocab.
  */
 package ai.seqmatch.onnx;
 
-import static ai.seqmatch.onnx.GraphBuilder.BOOL;
-import static ai.seqmatch.onnx.GraphBuilder.FLOAT;
-import static ai.seqmatch.onnx.GraphBuilder.INT64;
 import static ai.seqmatch.onnx.GraphBuilder.attr;
 import static ai.seqmatch.onnx.GraphBuilder.attrInts;
 
@@ -29,9 +25,9 @@ final class Gpt2OnnxGraph {
   private Gpt2OnnxGraph(SourceCheckpoint ckpt, GraphBuilder g) {
     this.ckpt = ckpt;
     this.g = g;
-    this.C = ckpt.nEmbd;
-    this.H = ckpt.nHead;
-    this.D = ckpt.headDim();
+    this.C = ckpt.model.nEmbd();
+    this.H = ckpt.model.nHead();
+    this.D = ckpt.model.headDim();
   }
 
   static void build(SourceCheckpoint ckpt, GraphBuilder g) throws IOException {
@@ -39,25 +35,16 @@ final class Gpt2OnnxGraph {
   }
 
   private void build() throws IOException {
-    g.input("input_ids", INT64, "batch", "seq");
-    g.input("position_ids", INT64, "batch", "seq");
-    g.input("attention_mask", BOOL, "batch", "seq", "total");
-    for (long i = 0; i < ckpt.nLayer; i++) {
-      g.input("past_key_" + i, FLOAT, "batch", H, "past", D);
-      g.input("past_value_" + i, FLOAT, "batch", H, "past", D);
-    }
-    g.output("logits", FLOAT, "batch", "seq", ckpt.vocabSize);
-
-    String wte = g.weight("wte.weight", ckpt.tensor("wte.weight", ckpt.vocabSize, C), true, ckpt.vocabSize, C);
-    String wpe = g.weight("wpe.weight", ckpt.tensor("wpe.weight", ckpt.nPositions, C), true, ckpt.nPositions, C);
+    DecoderIo.declare(g, ckpt.model.nLayer(), H, D, ckpt.model.vocabSize());
+    long V = ckpt.model.vocabSize();
+    long N = ckpt.model.nPositions();
+    String wte = g.weight("wte.weight", ckpt.tensor("wte.weight", V, C), true, V, C);
+    String wpe = g.weight("wpe.weight", ckpt.tensor("wpe.weight", N, C), true, N, C);
     String tok = g.op("Gather", "tok_emb", List.of(wte, "input_ids"), attr("axis", 0L));  // (B, T, C)
     String pos = g.op("Gather", "pos_emb", List.of(wpe, "position_ids"), attr("axis", 0L)); // (B, T, C)
     String x = g.op("Add", "h_in", List.of(tok, pos));                                       // (B, T, C)
 
-    String zero = g.scalarFloat("zero", 0f);
-    String lowest = g.scalarFloat("lowest", -Float.MAX_VALUE);
-    String bias = g.op("Where", "attn_bias_bts", List.of("attention_mask", zero, lowest)); // (B, T, S)
-    bias = g.op("Unsqueeze", "attn_bias", List.of(bias, g.constLongs("axis_1", 1)));      // (B, 1, T, S)
+    DecoderIo.attentionBias(g);                                                             // (B, 1, T, S)
     g.constLongs("shape_bthd", 0, 0, H, D);
     g.constLongs("shape_btc", 0, 0, C);
     g.constLongs("split_qkv", C, C, C);
@@ -67,18 +54,11 @@ final class Gpt2OnnxGraph {
     g.scalarFloat("gelu_c", (float) Math.sqrt(2.0 / Math.PI));
     g.scalarFloat("gelu_a", 0.044715f);
 
-    for (long i = 0; i < ckpt.nLayer; i++) {
+    for (long i = 0; i < ckpt.model.nLayer(); i++) {
       x = block(i, x);
-      g.output("present_key_" + i, FLOAT, "batch", H, "total", D);
-      g.output("present_value_" + i, FLOAT, "batch", H, "total", D);
     }
     x = layerNorm("ln_f", x);                                                                  // (B, T, C)
-    // logits = x·wteᵀ via Gemm(transB) on (B·T, C): no transposed copy of wte.
-    String flat = g.op("Reshape", "h_flat", List.of(x, g.constLongs("shape_flat", -1, C)));   // (B·T, C)
-    String lg = g.op("Gemm", "logits_flat", List.of(flat, wte), attr("transB", 1L));           // (B·T, V)
-    String bt = g.op("Shape", "shape_bt", List.of("input_ids"));                               // [B, T]
-    String btv = g.op("Concat", "shape_btv", List.of(bt, g.constLongs("vocab", ckpt.vocabSize)), attr("axis", 0L));
-    g.op("Reshape", "logits", List.of(lg, btv));                                               // (B, T, V)
+    DecoderIo.logits(g, x, wte, C, V);                                                         // (B, T, V)
   }
 
   private String block(long i, String x) throws IOException {
@@ -97,8 +77,9 @@ final class Gpt2OnnxGraph {
     String q = heads(parts.get(0), p + "q");                                                     // (B, H, T, D)
     String k = heads(parts.get(1), p + "k_new");                                                 // (B, H, T, D)
     String v = heads(parts.get(2), p + "v_new");                                                 // (B, H, T, D)
-    k = g.op("Concat", "present_key_" + i, List.of("past_key_" + i, k), attr("axis", 2L));       // (B, H, S, D)
-    v = g.op("Concat", "present_value_" + i, List.of("past_value_" + i, v), attr("axis", 2L));   // (B, H, S, D)
+    String[] kv = DecoderIo.appendCache(g, i, k, v, H, D);                                       // 2 × (B, H, S, D)
+    k = kv[0];
+    v = kv[1];
     String kt = g.op("Transpose", p + "k_t", List.of(k), attrInts("perm", 0, 1, 3, 2));          // (B, H, D, S)
     String att = g.op("MatMul", p + "qk", List.of(q, kt));                                       // (B, H, T, S)
     att = g.op("Mul", p + "qk_scaled", List.of(att, "attn_scale"));                              // (B, H, T, S)
@@ -143,6 +124,6 @@ final class Gpt2OnnxGraph {
     String w = g.weight(name + ".weight", ckpt.tensor(name + ".weight", C), false, C);
     String b = g.weight(name + ".bias", ckpt.tensor(name + ".bias", C), false, C);
     return g.op("LayerNormalization", name + ".out", List.of(x, w, b), attr("axis", -1L),
-        attr("epsilon", (float) ckpt.layerNormEpsilon));
+        attr("epsilon", (float) ckpt.model.layerNormEpsilon()));
   }
 }

@@ -1,6 +1,7 @@
 /*
- * Checkpoint directory (ours or a Hugging Face GPT-2 one) -> ONNX export directory, in pure Java:
- * model.onnx (opset 17, KV-cache I/O, see Gpt2OnnxGraph and OnnxModelInfo for the contract),
+ * Checkpoint directory (ours or a Hugging Face GPT-2 / Llama / Qwen2 one) -> ONNX export directory, in
+ * pure Java: model.onnx (opset 17, KV-cache I/O, see DecoderIo and OnnxModelInfo for the contract; the
+ * family's graph is Gpt2OnnxGraph or LlamaOnnxGraph),
  * model.onnx.data when the weights pass protobuf's 2 GiB limit, seqmatch-onnx.json, and the source's
  * config.json + tokenizer file so Tokenizers.load(exportDir) finds the same tokenizer. Files are written
  * under temporary names and renamed; the export is then loaded in ONNX Runtime and run on a tiny input.
@@ -13,6 +14,8 @@ import ai.seqmatch.SeqMatchException;
 import ai.seqmatch.onnx.proto.ModelProto;
 import ai.seqmatch.onnx.proto.OperatorSetIdProto;
 import ai.seqmatch.onnx.proto.StringStringEntryProto;
+import ai.seqmatch.model.Family;
+import ai.seqmatch.model.ModelConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -92,8 +95,10 @@ public final class OnnxExporter {
       Files.move(modelTmp, out.resolve(MODEL_FILE), StandardCopyOption.REPLACE_EXISTING,
           StandardCopyOption.ATOMIC_MOVE);
       JsonNode tokenizer = copyTokenizer(ckpt);
-      OnnxModelInfo info = new OnnxModelInfo(ckpt.nLayer, ckpt.nHead, ckpt.headDim(), ckpt.vocabSize,
-          ckpt.nPositions, ckpt.bosTokenId, ckpt.eosTokenId, ckpt.padTokenId, ckpt.bkspcTokenId,
+      ModelConfig c = ckpt.model;
+      OnnxModelInfo info = new OnnxModelInfo(c.family().modelType(), c.nLayer(), c.nHead(), c.nKvHeads(),
+          c.headDim(), c.nEmbd(), c.vocabSize(), c.nPositions(), c.bosTokenId(), c.eosTokenId(), c.padTokenId(),
+          c.bkspcTokenId(),
           fp16 ? "float16" : "float32", Gpt2OnnxGraph.OPSET, MODEL_FILE, external ? DATA_FILE : null, tokenizer);
       info.write(out);
       if (validate) {
@@ -106,28 +111,49 @@ public final class OnnxExporter {
   }
 
   private ModelProto model(SourceCheckpoint ckpt, OutputStream external) throws IOException {
-    GraphBuilder g = new GraphBuilder("seqmatch_gpt2", fp16, external, DATA_FILE);
-    Gpt2OnnxGraph.build(ckpt, g);
+    String family = ckpt.model.family().modelType();
+    GraphBuilder g = new GraphBuilder("seqmatch_" + family, fp16, external, DATA_FILE);
+    if (ckpt.model.family() == Family.GPT2) {
+      Gpt2OnnxGraph.build(ckpt, g);
+    } else {
+      LlamaOnnxGraph.build(ckpt, g);
+    }
     return ModelProto.newBuilder().setIrVersion(IR_VERSION).setProducerName("seqmatch")
         .setProducerVersion(version()).setDomain("ai.seqmatch").setModelVersion(1)
-        .setDocString("GPT-2 with KV-cache I/O exported by SeqMatch from " + ckpt.dir.getFileName())
+        .setDocString(family + " with KV-cache I/O exported by SeqMatch from " + ckpt.dir.getFileName())
         .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(Gpt2OnnxGraph.OPSET))
         .addMetadataProps(StringStringEntryProto.newBuilder().setKey("seqmatch.bkspc_token_id")
-            .setValue(Long.toString(ckpt.bkspcTokenId)))
+            .setValue(Long.toString(ckpt.model.bkspcTokenId())))
         .setGraph(g.build()).build();
   }
 
-  /** Bytes of all weights in the chosen dtype (float16 halves the matrices, not LayerNorms and biases). */
-  static long weightBytes(SourceCheckpoint c) {
-    long C = c.nEmbd;
-    long matrices = c.vocabSize * C + c.nPositions * C + c.nLayer * 12 * C * C;
-    long small = c.nLayer * 13 * C + 2 * C;
+  /** Bytes of all weights as float32 (the inline limit is checked before any float16 halving). */
+  static long weightBytes(SourceCheckpoint ckpt) {
+    ModelConfig m = ckpt.model;
+    if (m.family() != Family.GPT2) {
+      return 4 * LlamaOnnxGraph.parameters(m);
+    }
+    long C = m.nEmbd();
+    long matrices = m.vocabSize() * C + m.nPositions() * C + m.nLayer() * 12 * C * C;
+    long small = m.nLayer() * 13 * C + 2 * C;
     return 4 * (matrices + small);
   }
 
-  /** Copies config.json and the tokenizer file it names (or a tokenizer.json beside it); returns the spec. */
+  /** Files of a Hugging Face directory kept with the export: bos/eos names, chat template, generation defaults. */
+  private static final String[] SIDE_FILES = {"tokenizer_config.json", "special_tokens_map.json",
+      "generation_config.json"};
+
+  /**
+   * Copies config.json, the tokenizer file it names (or a tokenizer.json beside it) and the side files
+   * present; returns the spec.
+   */
   private JsonNode copyTokenizer(SourceCheckpoint ckpt) throws IOException {
     copy(ckpt.dir.resolve("config.json"), out.resolve("config.json"));
+    for (String side : SIDE_FILES) {
+      if (Files.isRegularFile(ckpt.dir.resolve(side))) {
+        copy(ckpt.dir.resolve(side), out.resolve(side));
+      }
+    }
     JsonNode spec = ckpt.config.path("seqmatch").path("tokenizer");
     String file = spec.isObject() && "hf".equals(spec.path("type").asText()) ? spec.path("file").asText("")
         : spec.isMissingNode() ? "tokenizer.json" : "";

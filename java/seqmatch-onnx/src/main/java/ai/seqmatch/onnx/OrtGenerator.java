@@ -129,7 +129,7 @@ public final class OrtGenerator implements AutoCloseable {
       // min first: a huge max_new_tokens must not overflow (the context ends the row anyway)
       int capacity = (int) Math.min(info.nPositions(), p.length + Math.min(o.maxNewTokens(), info.nPositions()));
       rows.add(new DecodeRow(b, seeds != null ? seeds[b] : o.seed() + b, p, capacity, (int) info.nLayer(),
-          (int) info.nHead(), (int) info.headDim()));
+          (int) info.nKvHeads(), (int) info.headDim()));
     }
     return rows;
   }

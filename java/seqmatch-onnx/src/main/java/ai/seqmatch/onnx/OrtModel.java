@@ -26,6 +26,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /** B batch, T new positions, P past positions, H heads, D head_dim, V vocab. */
 public final class OrtModel implements AutoCloseable {
+  /** The graph output of the final hidden state, [B, T, n_embd] (Gpt2OnnxGraph). */
+  public static final String HIDDEN_OUTPUT = "last_hidden_state";
   private static final System.Logger LOG = System.getLogger(OrtModel.class.getName());
 
   private final OrtEnvironment env;
@@ -101,12 +103,12 @@ public final class OrtModel implements AutoCloseable {
     return forward(ids, pos, mask, B, T, 0, null, null).logits();
   }
 
-  /** Logits and the presents (per layer [B*H*(P+T)*D]) of one cached forward. */
+  /** Logits and the presents (per layer [B*Hkv*(P+T)*D], Hkv = n_kv_heads) of one cached forward. */
   public record Step(float[] logits, float[][] presentKey, float[][] presentValue) {}
 
   /**
    * Forward after P cached positions. mask: [B*T*(P+T)] (null: all past visible, causal among the new);
-   * pastKey/pastValue: per layer [B*H*P*D] (null when P = 0).
+   * pastKey/pastValue: per layer [B*Hkv*P*D] (null when P = 0).
    */
   public Step forward(long[] ids, long[] pos, boolean[] mask, int B, int T, int P, float[][] pastKey,
       float[][] pastValue) {
@@ -156,22 +158,15 @@ public final class OrtModel implements AutoCloseable {
   /** Runs the graph on a prepared Scratch (inputs filled); outputs land in its pinned buffers. */
   void run(OrtSession s, Scratch sc, int B, int T, int P) {
     int L = (int) info.nLayer();
-    long H = info.nHead();
+    long H = info.nKvHeads(); // the cache's heads (GQA: fewer than the query heads)
     long D = info.headDim();
     List<OnnxTensor> tensors = new ArrayList<>();
     try {
-      Map<String, OnnxTensor> inputs = new HashMap<>();
+      Map<String, OnnxTensor> inputs = inputs(sc, B, T, P, tensors);
       Map<String, OnnxTensor> outputs = new HashMap<>();
-      inputs.put("input_ids", track(tensors, OnnxTensor.createTensor(env, sc.ids, new long[] {B, T})));
-      inputs.put("position_ids", track(tensors, OnnxTensor.createTensor(env, sc.pos, new long[] {B, T})));
-      inputs.put("attention_mask", track(tensors,
-          OnnxTensor.createTensor(env, sc.mask, new long[] {B, T, P + T}, OnnxJavaType.BOOL)));
       outputs.put("logits", track(tensors, OnnxTensor.createTensor(env, sc.logits, new long[] {B, T, info.vocabSize()})));
-      long[] past = {B, H, P, D};
       long[] present = {B, H, P + T, D};
       for (int l = 0; l < L; l++) {
-        inputs.put("past_key_" + l, track(tensors, OnnxTensor.createTensor(env, sc.pastKey[l], past)));
-        inputs.put("past_value_" + l, track(tensors, OnnxTensor.createTensor(env, sc.pastValue[l], past)));
         outputs.put("present_key_" + l, track(tensors, OnnxTensor.createTensor(env, sc.presentKey[l], present)));
         outputs.put("present_value_" + l, track(tensors, OnnxTensor.createTensor(env, sc.presentValue[l], present)));
       }
@@ -185,6 +180,86 @@ public final class OrtModel implements AutoCloseable {
         t.close();
       }
     }
+  }
+
+  /** The graph inputs of a prepared Scratch, each tracked for closing. */
+  private Map<String, OnnxTensor> inputs(Scratch sc, int B, int T, int P, List<OnnxTensor> tensors)
+      throws OrtException {
+    Map<String, OnnxTensor> inputs = new HashMap<>();
+    inputs.put("input_ids", track(tensors, OnnxTensor.createTensor(env, sc.ids, new long[] {B, T})));
+    inputs.put("position_ids", track(tensors, OnnxTensor.createTensor(env, sc.pos, new long[] {B, T})));
+    inputs.put("attention_mask", track(tensors,
+        OnnxTensor.createTensor(env, sc.mask, new long[] {B, T, P + T}, OnnxJavaType.BOOL)));
+    long[] past = {B, info.nHead(), P, info.headDim()};
+    for (int l = 0; l < info.nLayer(); l++) {
+      inputs.put("past_key_" + l, track(tensors, OnnxTensor.createTensor(env, sc.pastKey[l], past)));
+      inputs.put("past_value_" + l, track(tensors, OnnxTensor.createTensor(env, sc.pastValue[l], past)));
+    }
+    return inputs;
+  }
+
+  /** Whether the export has {@link #HIDDEN_OUTPUT} (exports made before it was added do not). */
+  public boolean hasHiddenStates() {
+    return withSession(s -> s.getOutputNames().contains(HIDDEN_OUTPUT));
+  }
+
+  /**
+   * The final hidden state (after the final layer norm) at each row's last token, for text features (MAUVE).
+   * Rows (1..n_positions token ids each) are right-padded into one batch under a causal mask, so the padding,
+   * which comes after every row's last token, changes nothing. Returns [rows][n_embd].
+   */
+  public float[][] lastHiddenStates(List<long[]> rows) {
+    int B = rows.size();
+    int T = rows.stream().mapToInt(r -> r.length).max().orElse(0);
+    for (long[] r : rows) {
+      if (r.length == 0) {
+        throw new InvalidInputException("onnx hidden states: a row has no tokens");
+      }
+    }
+    long[] ids = new long[B * T];
+    for (int b = 0; b < B; b++) {
+      System.arraycopy(rows.get(b), 0, ids, b * T, rows.get(b).length); // padding: id 0, never attended
+    }
+    checkShape(ids, null, null, B, T, 0, null, null);
+    int C = (int) info.nEmbd();
+    return withSession(s -> {
+      if (!s.getOutputNames().contains(HIDDEN_OUTPUT)) {
+        throw new CheckpointException("onnx model has no " + HIDDEN_OUTPUT + " output. Hint: re-export it with "
+            + "'seqmatch export' (exports made before hidden-state outputs lack it)");
+      }
+      Scratch sc = borrow();
+      List<OnnxTensor> tensors = new ArrayList<>();
+      try {
+        sc.prepare(this, B, T, 0);
+        for (int i = 0; i < B * T; i++) {
+          sc.ids.put(i, ids[i]);
+          sc.pos.put(i, i % T);
+        }
+        for (int t = 0; t < T; t++) {
+          for (int j = 0; j < T; j++) {
+            for (int b = 0; b < B; b++) {
+              sc.mask.put((b * T + t) * T + j, (byte) (j <= t ? 1 : 0));
+            }
+          }
+        }
+        try (OrtSession.Result r = s.run(inputs(sc, B, T, 0, tensors), java.util.Set.of(HIDDEN_OUTPUT))) {
+          FloatBuffer h = ((OnnxTensor) r.get(HIDDEN_OUTPUT).orElseThrow()).getFloatBuffer(); // (B, T, C)
+          float[][] out = new float[B][C];
+          for (int b = 0; b < B; b++) {
+            h.get((b * T + rows.get(b).length - 1) * C, out[b]);
+          }
+          return out;
+        }
+      } catch (OrtException e) {
+        throw new SeqMatchException("onnx hidden states: ONNX Runtime failed (" + firstLine(e.getMessage())
+            + ") for B=" + B + ", T=" + T, e);
+      } finally {
+        for (OnnxTensor t : tensors) {
+          t.close();
+        }
+        release(sc);
+      }
+    });
   }
 
   private static OnnxTensor track(List<OnnxTensor> tensors, OnnxTensor t) {
@@ -251,7 +326,7 @@ public final class OrtModel implements AutoCloseable {
             + (info.vocabSize() - 1) + ")");
       }
     }
-    long per = (long) B * info.nHead() * P * info.headDim();
+    long per = (long) B * info.nKvHeads() * P * info.headDim();
     if (P > 0) {
       boolean ok = pastKey != null && pastValue != null && pastKey.length == info.nLayer()
           && pastValue.length == info.nLayer();
@@ -259,7 +334,7 @@ public final class OrtModel implements AutoCloseable {
         ok = pastKey[l].length == per && pastValue[l].length == per;
       }
       if (!ok) {
-        throw new InvalidInputException("onnx forward: past must be n_layer=" + info.nLayer() + " arrays of B*H*P*D="
+        throw new InvalidInputException("onnx forward: past must be n_layer=" + info.nLayer() + " arrays of B*Hkv*P*D="
             + per + " floats for keys and for values");
       }
     }
@@ -296,7 +371,7 @@ public final class OrtModel implements AutoCloseable {
 
     /** Sizes every buffer for (B, T, P): position 0, limit = element count. */
     void prepare(OrtModel m, int B, int T, int P) {
-      long hd = m.info.nHead() * m.info.headDim();
+      long hd = m.info.nKvHeads() * m.info.headDim();
       ids = Buffers.longs(ids, (long) B * T);
       pos = Buffers.longs(pos, (long) B * T);
       mask = Buffers.bytes(mask, (long) B * T * (P + T));

@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.Device;
 import ai.seqmatch.io.SafeTensors;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.model.ModelConfig;
 import ai.seqmatch.sample.FinishReason;
 import ai.seqmatch.sample.GenerationListener;
@@ -52,7 +52,7 @@ class OrtGeneratorTest {
   }
 
   private static void compare(Path ckpt, Path onnx, List<long[]> prompts, SamplingOptions o, String what) {
-    try (Gpt2Model m = Gpt2Model.load(ckpt, Device.cpu()); Generator nat = new Generator(m);
+    try (CausalLM m = CausalLM.load(ckpt, Device.cpu()); Generator nat = new Generator(m);
         OrtModel om = OrtModel.load(onnx); OrtGenerator ort = new OrtGenerator(om)) {
       List<GenerationResult> want = nat.generate(prompts, o);
       List<GenerationResult> got = ort.generate(prompts, o);
@@ -69,7 +69,7 @@ class OrtGeneratorTest {
     ModelConfig small = TestModels.CONFIG.toBuilder().optNEmbd(16).optNHead(2).optNLayer(1).build();
     for (long seed = 0; seed < 200; seed++) {
       int backspaces;
-      try (Gpt2Model m = Gpt2Model.create(small, seed, Device.cpu()); Generator gen = new Generator(m)) {
+      try (CausalLM m = CausalLM.create(small, seed, Device.cpu()); Generator gen = new Generator(m)) {
         backspaces = gen.generate(RAGGED, greedy).stream().mapToInt(GenerationResult::backspaces).sum();
       }
       if (backspaces == 0) {

@@ -1,5 +1,5 @@
 /*
- * ONNX export parity: ORT logits == native Gpt2Model.forward logits (float32, 1e-4) on random ids, on a
+ * ONNX export parity: ORT logits == native CausalLM.forward logits (float32, 1e-4) on random ids, on a
  * packed backspace mask (DESIGN.md §3), across a KV-cache continuation, and against the Hugging Face
  * fixture; fp16 and external-data exports load and stay close.
  */
@@ -11,12 +11,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.Device;
 import ai.seqmatch.io.SafeTensors;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,13 +27,13 @@ class OrtParityTest {
   private static final float ATOL = 1e-4f;
 
   @TempDir static Path dir;
-  private static Gpt2Model nativeModel;
+  private static CausalLM nativeModel;
   private static OrtModel ort;
 
   @BeforeAll
   static void export() {
     Path[] paths = TestModels.saveAndExport(TestModels.CONFIG, 3, dir);
-    nativeModel = Gpt2Model.load(paths[0], Device.cpu());
+    nativeModel = CausalLM.load(paths[0], Device.cpu());
     ort = OrtModel.load(paths[1]);
   }
 
@@ -62,27 +60,9 @@ class OrtParityTest {
     long bk = TestModels.BKSPC;
     long[] actions = {0, 5, 6, 7, bk, bk, 8, 9, 10, bk, 11};
     int T = actions.length;
-    long[] ids = new long[T];
-    long[] pos = new long[T];
-    boolean[] mask = new boolean[T * T];
-    Deque<Integer> stack = new ArrayDeque<>();
-    for (int t = 0; t < T; t++) {
-      if (actions[t] == bk) {
-        stack.pop();
-        int prev = stack.pop();
-        ids[t] = ids[prev];
-        pos[t] = pos[prev];
-      } else {
-        ids[t] = actions[t];
-        pos[t] = stack.size();
-      }
-      stack.push(t);
-      for (int j : stack) {
-        mask[t * T + j] = true;
-      }
-    }
-    float[] want = nativeModel.forward(ids, pos, mask, 1, T);
-    float[] got = ort.forward(ids, pos, mask, 1, T);
+    TestModels.Packed p = TestModels.pack(actions, bk);
+    float[] want = nativeModel.forward(p.ids(), p.pos(), p.mask(), 1, T);
+    float[] got = ort.forward(p.ids(), p.pos(), p.mask(), 1, T);
     assertTrue(TestModels.maxDiff("packed logits", want, got, ATOL) <= ATOL);
   }
 

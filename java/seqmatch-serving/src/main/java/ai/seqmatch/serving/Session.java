@@ -49,7 +49,7 @@ public final class Session {
     this.streaming = streaming;
     this.bufferLimit = bufferLimit;
     this.deferTokens = request.commitOnly() && modelHasBackspace && request.params().allowBackspace();
-    this.text = new TextStream(tokenizer);
+    this.text = new TextStream(tokenizer, request.prompt());
   }
 
   /** A stream: every edit as it happens (or, commit-only, each token once it can no longer be deleted). */
@@ -155,7 +155,7 @@ public final class Session {
     GenerationEvent.Usage usage = new GenerationEvent.Usage(row.promptLength(), generated.length, row.backspaces(),
         numActions, request.params().seed(), (firstActionNanos - arrivalNanos) / 1000, (now - arrivalNanos) / 1000);
     if (streaming && deferTokens) { // commit-only: only now can no token be deleted any more
-      TextStream replay = new TextStream(tokenizer);
+      TextStream replay = new TextStream(tokenizer, request.prompt());
       for (long id : generated) {
         TextStream.Edit edit = replay.push(id);
         emit(new GenerationEvent.Token(id, edit.deleteChars(), edit.text()));

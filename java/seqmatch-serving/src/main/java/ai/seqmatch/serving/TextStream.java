@@ -1,6 +1,7 @@
 /*
- * The text side of one stream: a StreamingDecoder over the generated tokens (prompt excluded, specials
- * and ids outside the tokenizer's vocabulary contribute no text), with every edit re-expressed in Unicode
+ * The text side of one stream: a StreamingDecoder over the generated tokens (prompt excluded, but its
+ * last tokens given as context, so a SentencePiece continuation keeps its leading space; specials and ids
+ * outside the tokenizer's vocabulary contribute no text), with every edit re-expressed in Unicode
  * code points, the unit of the proto (UTF-16 counts would differ from Python's or Rust's). Without a
  * tokenizer every edit is empty. Not thread-safe: one per stream, used by the scheduler thread.
  */
@@ -22,9 +23,9 @@ public final class TextStream {
   private final StringBuilder text = new StringBuilder();
   private final Deque<Boolean> pushed = new ArrayDeque<>(); // per token: did it go to the decoder?
 
-  TextStream(Tokenizer tokenizer) {
+  TextStream(Tokenizer tokenizer, long[] prompt) {
     this.tokenizer = tokenizer;
-    this.decoder = tokenizer == null ? null : tokenizer.streamingDecoder(true);
+    this.decoder = tokenizer == null ? null : tokenizer.streamingDecoder(true, prompt);
   }
 
   /** The text so far (all edits applied). */

@@ -13,7 +13,7 @@ import ai.seqmatch.Device;
 import ai.seqmatch.io.DType;
 import ai.seqmatch.io.SafeTensors;
 import ai.seqmatch.io.TensorInfo;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.model.ModelConfig;
 import ai.seqmatch.onnx.OnnxExporter;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -45,6 +45,33 @@ public final class TestModels {
   private static Path nanOnnx;
 
   private TestModels() {}
+
+  /** seqmatch-core's test resources: fixtures/ (HF checkpoints) and tokenizers/ (Llama/Qwen-style). */
+  public static final Path CORE_RESOURCES = Path.of("../seqmatch-core/src/test/resources");
+
+  /**
+   * The llama-tiny-a fixture with the Llama-style test tokenizer (tokenizer.json + tokenizer_config.json,
+   * chat template included) and, when {@code bkspc} >= 0, that id declared <bkspc>; exported to
+   * {@code dir}/NAME-onnx, which is returned.
+   */
+  public static Path llamaExport(Path dir, String name, long bkspc) throws IOException {
+    Path fixture = CORE_RESOURCES.resolve("fixtures/llama-tiny-a");
+    Path ckpt = dir.resolve(name);
+    Files.createDirectories(ckpt);
+    Files.copy(fixture.resolve("model.safetensors"), ckpt.resolve("model.safetensors"));
+    for (String f : new String[] {"tokenizer.json", "tokenizer_config.json"}) {
+      Files.copy(CORE_RESOURCES.resolve("tokenizers/llama-spbpe").resolve(f), ckpt.resolve(f));
+    }
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode config = (ObjectNode) json.readTree(fixture.resolve("config.json").toFile());
+    if (bkspc >= 0) {
+      config.putObject("seqmatch").put("bkspc_token_id", bkspc);
+    }
+    Files.writeString(ckpt.resolve("config.json"), json.writeValueAsString(config));
+    Path onnx = dir.resolve(name + "-onnx");
+    OnnxExporter.builder(ckpt, onnx).build().export();
+    return onnx;
+  }
 
   /** The crafted checkpoint directory (created on first use under target/). */
   public static synchronized Path checkpoint() {
@@ -95,7 +122,7 @@ public final class TestModels {
   private static Path build(double alpha, boolean nan) {
     try {
       Path dir = Files.createTempDirectory(workDir(), "ckpt-");
-      try (Gpt2Model m = Gpt2Model.create(CONFIG, 11, Device.cpu())) {
+      try (CausalLM m = CausalLM.create(CONFIG, 11, Device.cpu())) {
         m.save(dir);
       }
       craft(dir.resolve("model.safetensors"), alpha, nan);

@@ -6,7 +6,8 @@
  * marking them, the new token at slot Pmax. A <bkspc> rolls back by dropping two entries (the deleted
  * token's and the new last token's) and re-feeding the new last token, whose logits are then those of the
  * shortened state — the native decoder's protocol. New rows prefill alone (B = 1) when they join.
- * Legend: B rows, H heads, D head_dim, P past slots, L layers, V actions. Tested by StepEngineTest.
+ * Legend: B rows, H cache heads (n_kv_heads), D head_dim, P past slots, L layers, V actions. Tested by
+ * StepEngineTest.
  */
 package ai.seqmatch.serving.engine;
 
@@ -36,7 +37,7 @@ public final class OrtStepEngine extends BatchStepEngine {
     this.ownsModel = ownsModel;
     OnnxModelInfo i = model.info();
     this.L = (int) i.nLayer();
-    this.H = (int) i.nHead();
+    this.H = (int) i.nKvHeads(); // cache heads: n_kv_heads (GQA), n_head for GPT-2
     this.D = (int) i.headDim();
     this.V = (int) i.vocabSize();
   }

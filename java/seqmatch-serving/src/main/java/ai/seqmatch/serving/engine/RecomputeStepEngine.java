@@ -1,5 +1,5 @@
 /*
- * StepEngine over the native Gpt2Model without a KV cache: every step re-runs the full forward on each
+ * StepEngine over the native CausalLM without a KV cache: every step re-runs the full forward on each
  * stepped row's current state (ragged rows right-padded, explicit causal mask per row), taking each
  * row's last real position. O(T²) per token: the correctness reference for OrtStepEngine and the
  * development fallback behind `seqmatch serve --checkpoint`. Legend: B rows, T padded length, V actions.
@@ -7,7 +7,7 @@
 package ai.seqmatch.serving.engine;
 
 import ai.seqmatch.Device;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.model.ModelConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,16 +18,16 @@ public final class RecomputeStepEngine extends BatchStepEngine {
   /** Cap on B·T·V logits per forward call (64 MiB of floats); larger batches run in chunks. */
   private static final long MAX_LOGITS = 16L << 20;
 
-  private final Gpt2Model model;
+  private final CausalLM model;
   private final boolean ownsModel;
   private final int V;
 
   /** An engine over {@code model}, which stays the caller's to close (after this engine). */
-  public RecomputeStepEngine(Gpt2Model model) {
+  public RecomputeStepEngine(CausalLM model) {
     this(model, false);
   }
 
-  private RecomputeStepEngine(Gpt2Model model, boolean ownsModel) {
+  private RecomputeStepEngine(CausalLM model, boolean ownsModel) {
     super(infoOf(model.config()));
     this.model = model;
     this.ownsModel = ownsModel;
@@ -41,7 +41,7 @@ public final class RecomputeStepEngine extends BatchStepEngine {
 
   /** Loads a base checkpoint plus a LoRA adapter directory (null: none), merged, on the CPU. */
   public static RecomputeStepEngine load(Path checkpoint, Path adapter) {
-    Gpt2Model m = Gpt2Model.load(checkpoint, adapter, Device.cpu());
+    CausalLM m = CausalLM.load(checkpoint, adapter, Device.cpu());
     try {
       return new RecomputeStepEngine(m, true);
     } catch (RuntimeException e) {

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.seqmatch.Device;
 import ai.seqmatch.ModelOutputException;
 import ai.seqmatch.serving.TestModels;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.onnx.OrtGenerator;
 import ai.seqmatch.onnx.OrtModel;
 import ai.seqmatch.sample.FinishReason;
@@ -45,12 +45,12 @@ class NoRetypeTest {
   static final int MAX_NEW = 6;
   static final int MAX_ACTIONS = 2000; // far above what the rule needs: reaching it means a loop
 
-  private static Gpt2Model model;
+  private static CausalLM model;
   private static OrtModel ort;
 
   @BeforeAll
   static void load() {
-    model = Gpt2Model.load(TestModels.loopingCheckpoint(), Device.cpu());
+    model = CausalLM.load(TestModels.loopingCheckpoint(), Device.cpu());
     ort = OrtModel.load(TestModels.loopingOnnx());
   }
 
@@ -122,7 +122,7 @@ class NoRetypeTest {
 
   @Test
   void aNanModelFailsItsRowsWithAClearError() {
-    try (Gpt2Model nan = Gpt2Model.load(TestModels.nanCheckpoint(), Device.cpu());
+    try (CausalLM nan = CausalLM.load(TestModels.nanCheckpoint(), Device.cpu());
         OrtModel nanOrt = OrtModel.load(TestModels.nanOnnx());
         Generator gen = new Generator(nan);
         OrtGenerator og = new OrtGenerator(nanOrt)) {

@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.seqmatch.Device;
 import ai.seqmatch.serving.TestModels;
-import ai.seqmatch.model.Gpt2Model;
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.onnx.OrtModel;
 import ai.seqmatch.sample.GenerationResult;
 import ai.seqmatch.sample.Generator;
@@ -30,12 +30,12 @@ class StepEngineTest {
   static final List<long[]> PROMPTS = List.of(new long[] {72}, new long[] {72, 101, 108, 108, 111},
       new long[] {1, 2, 3}, new long[] {200, 201, 202, 203, 204, 205, 206}, new long[] {32, 33});
 
-  private static Gpt2Model model;
+  private static CausalLM model;
   private static OrtModel ort;
 
   @BeforeAll
   static void load() {
-    model = Gpt2Model.load(TestModels.checkpoint(), Device.cpu());
+    model = CausalLM.load(TestModels.checkpoint(), Device.cpu());
     ort = OrtModel.load(TestModels.onnx());
   }
 
@@ -66,7 +66,7 @@ class StepEngineTest {
   }
 
   /** Row b joins at step 3·b; row 1 pauses for steps 5..9; every row must match its solo native run. */
-  private void check(Function<Gpt2Model, StepEngine> make, boolean greedy) {
+  private void check(Function<CausalLM, StepEngine> make, boolean greedy) {
     int totalBackspaces = 0;
     try (StepEngine engine = make.apply(model); Generator gen = new Generator(model)) {
       Map<Row, Integer> rows = new HashMap<>();

@@ -1,9 +1,9 @@
 /*
- * A GPT-2 family model held by the native core (seqmatch::api::Model), DJL-style owner of its KV
- * caches. Inputs are checked here (Inputs) before native code runs; native errors become
+ * A decoder-only causal language model (GPT-2 or Llama family: config().family()) held by the native
+ * core (seqmatch::api::Model), DJL-style owner of its KV caches. Inputs are checked here (Inputs) before native code runs; native errors become
  * SeqMatchExceptions (NativeErrors). A read/write lock lets forwards run concurrently while close(),
  * addTokens() and setSpecialTokens() wait for them, so no call ever sees a freed handle.
- * Tested by Gpt2ModelTest, HfParityTest, BadInputTest, LeakTest.
+ * Tested by CausalLMTest, HfParityTest, BadInputTest, LeakTest.
  */
 package ai.seqmatch.model;
 
@@ -14,7 +14,6 @@ import ai.seqmatch.InvalidInputException;
 import ai.seqmatch.NativeErrors;
 import ai.seqmatch.nativ.SeqmatchNative;
 import ai.seqmatch.nativ.SeqmatchNative.Model;
-import ai.seqmatch.nativ.SeqmatchNative.ModelSpec;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
@@ -28,14 +27,14 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
-/** A GPT-2 language model; B = batch rows, T = time steps, V = vocab_size. */
-public final class Gpt2Model implements AutoCloseable {
+/** A causal language model of any supported family; B = batch rows, T = time steps, V = vocab_size. */
+public final class CausalLM implements AutoCloseable {
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private final Set<KvCache> caches = ConcurrentHashMap.newKeySet();
   private Model handle; // guarded by lock; null once closed
   private volatile ModelConfig config; // refreshed under the write lock when the native spec changes
 
-  private Gpt2Model(Model handle) {
+  private CausalLM(Model handle) {
     try {
       this.config = readConfig(handle);
     } catch (RuntimeException e) {
@@ -45,23 +44,20 @@ public final class Gpt2Model implements AutoCloseable {
     this.handle = handle;
   }
 
-  /** A freshly initialised model (GPT-2 init, seeded by {@code seed}) on {@code device}. */
-  public static Gpt2Model create(ModelConfig config, long seed, Device device) {
-    try (ModelSpec spec = Specs.toNative(config)) {
-      String where = usable(device);
-      return new Gpt2Model(NativeErrors.call(() -> SeqmatchNative.model_create(spec, seed, where)));
-    }
+  /** A freshly initialised model (its family's init, seeded by {@code seed}) on {@code device}. */
+  public static CausalLM create(ModelConfig config, long seed, Device device) {
+    return new CausalLM(Specs.create(config, seed, usable(device)));
   }
 
-  /** Loads a checkpoint directory (config.json + model.safetensors), ours or Hugging Face GPT-2's. */
-  public static Gpt2Model load(Path dir, Device device) {
+  /** Loads a checkpoint directory (config.json + model.safetensors or shards), ours or Hugging Face's. */
+  public static CausalLM load(Path dir, Device device) {
     if (!Files.isDirectory(dir)) {
       throw new CheckpointException("checkpoint " + dir + ": not a directory. Hint: pass a directory holding "
           + "config.json and model.safetensors");
     }
     String path = dir.toAbsolutePath().toString();
     String where = usable(device);
-    return new Gpt2Model(NativeErrors.call(() -> SeqmatchNative.model_load(path, where)));
+    return new CausalLM(NativeErrors.call(() -> SeqmatchNative.model_load(path, where)));
   }
 
   /**
@@ -69,7 +65,7 @@ public final class Gpt2Model implements AutoCloseable {
    * adapter_model.safetensors, ours or PEFT's), merged into the weights; the adapter's new token rows
    * grow the base's vocabulary and its special tokens (the {@code <bkspc>} id) come with it.
    */
-  public static Gpt2Model load(Path dir, Path adapter, Device device) {
+  public static CausalLM load(Path dir, Path adapter, Device device) {
     if (adapter == null) {
       return load(dir, device);
     }
@@ -83,7 +79,7 @@ public final class Gpt2Model implements AutoCloseable {
     String path = dir.toAbsolutePath().toString();
     String adapterPath = adapter.toAbsolutePath().toString();
     String where = usable(device);
-    return new Gpt2Model(NativeErrors.call(() -> SeqmatchNative.model_load_with_adapter(path, adapterPath, where)));
+    return new CausalLM(NativeErrors.call(() -> SeqmatchNative.model_load_with_adapter(path, adapterPath, where)));
   }
 
   /**
@@ -298,9 +294,7 @@ public final class Gpt2Model implements AutoCloseable {
   }
 
   private static ModelConfig readConfig(Model h) {
-    try (ModelSpec spec = NativeErrors.call(() -> SeqmatchNative.model_spec(h))) {
-      return Specs.fromNative(spec);
-    }
+    return Specs.read(h);
   }
 
   private static long[] checkForward(ModelConfig c, long[] ids, long[] pos, boolean[] mask, int B, int T) {
