@@ -6,7 +6,8 @@
 //  - resume with LoRA (dropout on) is bit-exact;
 //  - a PEFT-layout adapter written by hand (random A, B) loads and matches the hand forward;
 //  - bad adapter directories give one-line errors naming the file and the field.
-// Every test is a function of a model family (Family below): Llama is one more line there.
+// Every test runs over every model family (Family below): GPT-2 (Conv1D layout, tied head), Llama
+// (GQA, untied head) and Qwen2 (q/k/v biases, tied head), from tiny_models.h.
 // Run: ctest -R test_lora
 #include <gtest/gtest.h>
 
@@ -72,12 +73,32 @@ std::vector<std::string> gpt2_keys() {
   return keys;
 }
 
+// PEFT keys of a Llama-style model (HF names "model.layers.N...."), its token rows on `row_modules`.
+std::vector<std::string> llama_keys(const std::vector<std::string>& row_modules) {
+  std::vector<std::string> keys;
+  for (int l = 0; l < 2; ++l) {
+    for (const std::string m : {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                                "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"}) {
+      for (const std::string ab : {"lora_A", "lora_B"})
+        keys.push_back("base_model.model.model.layers." + std::to_string(l) + "." + m + "." + ab + ".weight");
+    }
+  }
+  for (const auto& m : row_modules) keys.push_back("base_model.model." + m + ".token_adapter.trainable_tokens_delta");
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+const std::vector<std::string> kLlamaTargets = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
+
 std::vector<Family> families() {
   return {
       {"gpt2", [](const fs::path& d) { write_base("gpt2", d); }, {"c_attn", "c_proj", "c_fc"},
        "transformer.h.0.attn.c_attn", gpt2_keys(), {{"wte", {kBaseVocab}}}},
-      // Llama, once model/llama.h lands: {"llama", write_llama_base, {"q_proj", "k_proj", "v_proj",
-      // "o_proj", "gate_proj", "up_proj", "down_proj"}, "model.layers.0.self_attn.q_proj", llama_keys()},
+      // Llama: GQA, untied head (both vocabulary matrices get the <bkspc> row); Qwen2: q/k/v biases, tied head.
+      {"llama", [](const fs::path& d) { write_base("llama", d); }, kLlamaTargets, "model.layers.0.self_attn.q_proj",
+       llama_keys({"model.embed_tokens", "lm_head"}), {{"embed_tokens", {kBaseVocab}}, {"lm_head", {kBaseVocab}}}},
+      {"qwen2", [](const fs::path& d) { write_base("qwen2", d); }, kLlamaTargets, "model.layers.0.self_attn.q_proj",
+       llama_keys({"model.embed_tokens"}), {{"embed_tokens", {kBaseVocab}}}},
   };
 }
 
@@ -207,7 +228,10 @@ TEST(Lora, TrainingLeavesTheBaseByteIdentical) {
       EXPECT_GT((w[bk] - before[bk]).abs().max().item<double>(), 0) << objective << ": the <bkspc> row must train";
       double b_norm = 0;
       for (auto& [name, p] : sm::projections(*t.model())) {
-        ASSERT_TRUE(p->has_lora()) << name;
+        if (!p->has_lora()) {  // the output head (Llama's untied lm_head) is no target
+          EXPECT_EQ(name, "lm_head");
+          continue;
+        }
         b_norm += p->lora().B.norm().item<double>();
       }
       EXPECT_GT(b_norm, 0) << objective << ": the adapters must train";
@@ -232,6 +256,7 @@ TEST(Lora, OptimizerStateIsAdaptersAndNewRowsOnly) {
     t.step();
     std::vector<torch::Tensor> expected;
     for (auto& [name, p] : sm::projections(*t.model())) {
+      if (!p->has_lora()) continue;
       expected.push_back(p->lora().A);
       expected.push_back(p->lora().B);
     }
@@ -334,7 +359,8 @@ TEST(Lora, TrainedAdapterFilesArePeftsAndMergeMatches) {
     // The trainer's own model (branches unmerged) == load_with_adapter merged == hand merge.
     const auto trained = logits_of(t.model());
     std::map<std::string, std::pair<torch::Tensor, torch::Tensor>> ab;
-    for (auto& [name, p] : sm::projections(*t.model())) ab[name] = {p->lora().A.detach(), p->lora().B.detach()};
+    for (auto& [name, p] : sm::projections(*t.model()))
+      if (p->has_lora()) ab[name] = {p->lora().A.detach(), p->lora().B.detach()};
     auto hand = hand_merged(dir / "base", ab, 8.0 / 4.0, kBaseVocab + 1);
     {
       torch::NoGradGuard no_grad;
@@ -371,6 +397,7 @@ TEST(Lora, ResumeIsBitExact) {
     auto a = sm::projections(*full.model()), b = sm::projections(*second.model());
     ASSERT_EQ(a.size(), b.size());
     for (size_t i = 0; i < a.size(); ++i) {
+      if (!a[i].second->has_lora()) continue;
       EXPECT_TRUE(torch::equal(a[i].second->lora().A, b[i].second->lora().A)) << a[i].first;
       EXPECT_TRUE(torch::equal(a[i].second->lora().B, b[i].second->lora().B)) << a[i].first;
     }
@@ -398,7 +425,7 @@ TEST(Lora, BadConfigsAndAdapterDirsAreOneLineErrorsNamingFileAndField) {
     expect_error(error_of([&] { st::parse_train_config(j, "cfg.json"); }), {"cfg.json", "lora.rank"});
     auto c2 = c;
     c2.lora["target_modules"] = {"nonexistent_proj"};
-    expect_error(error_of([&] { st::Trainer t(c2); }), {"target_modules", "nonexistent_proj", "c_attn"});
+    expect_error(error_of([&] { st::Trainer t(c2); }), {"target_modules", "nonexistent_proj", f.targets[0]});
 
     // Adapter directories.
     const auto base = (dir / "base").string();
@@ -431,8 +458,8 @@ TEST(Lora, BadConfigsAndAdapterDirsAreOneLineErrorsNamingFileAndField) {
     edit(d, "r", 3);  // the tensors are rank 2
     expect_error(load(d), {"r-mismatch/adapter_model.safetensors", "lora_A.weight", "shape [2, 32]", "expected [3, 32]"});
     d = fresh("unknown-target");
-    edit(d, "target_modules", {"q_proj"});
-    expect_error(load(d), {"unknown-target/adapter_config.json", "target_modules", "'q_proj'"});
+    edit(d, "target_modules", {"nonexistent_proj"});
+    expect_error(load(d), {"unknown-target/adapter_config.json", "target_modules", "'nonexistent_proj'"});
     d = fresh("not-lora");
     edit(d, "peft_type", "PREFIX_TUNING");
     expect_error(load(d), {"not-lora/adapter_config.json", "peft_type"});
