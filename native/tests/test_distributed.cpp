@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "test_util.h"
+#include "tiny_models.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 
 #include "data/dataset.h"
 #include "model/checkpoint.h"
+#include "model/peft_io.h"
 #include "train/process_group.h"
 #include "train/train_config.h"
 
@@ -205,6 +207,37 @@ TEST(Distributed, TwoProcessesMatchOneForMleAndSequenceMatch) {
           << "rollouts must have filled the replay buffer";
     }
   }
+}
+
+// LoRA under data parallel: the adapters and the <bkspc> row (whose gradient comes through the frozen
+// vocabulary matrix, model/token_rows.h) are all-reduced, so two processes train the adapter one does.
+TEST(Distributed, TwoProcessesMatchOneWithLora) {
+  auto dir = temp_dir("dp-lora");
+  const auto cfg_path = write_config(dir, "sequence_match", 6);
+  {
+    // No <bkspc>: the run adds and trains that row.
+    auto base = seqmatch::model::parse_config(seqmatch::testing::tiny_config("gpt2", kBk, 32), "base");
+    base.tokens.eos = kEos;
+    seqmatch::model::save_checkpoint(seqmatch::testing::tiny_model("gpt2", kBk, 32, 5), base, (dir / "base").string());
+  }
+  auto j = nlohmann::json::parse(slurp(cfg_path));
+  j["model"] = {{"init", (dir / "base").string()}};
+  j["lora"] = {{"r", 2}, {"alpha", 4}, {"target_modules", {"c_attn", "c_fc"}}};
+  std::ofstream(cfg_path) << j.dump(2);
+  ASSERT_EQ(run({"--config", cfg_path, "--set", "out_dir=" + (dir / "one").string(), "--quiet"}, dir, "one"), 0);
+  ASSERT_EQ(run({"--config", cfg_path, "--set", "out_dir=" + (dir / "two").string(), "--nproc", "2", "--quiet"}, dir,
+                "two"), 0);
+  const auto a = seqmatch::model::read_adapter((dir / "one" / "final").string());
+  const auto b = seqmatch::model::read_adapter((dir / "two" / "final").string());
+  ASSERT_EQ(a.tensors.size(), 9u) << "2 layers × 2 targets × (A, B) + the <bkspc> row";
+  double worst = 0, moved = 0;
+  for (const auto& [key, t] : a.tensors) {
+    ASSERT_TRUE(b.tensors.count(key)) << key;
+    worst = std::max(worst, (t - b.tensors.at(key)).abs().max().item<double>());
+    if (key.find("lora_B") != std::string::npos) moved = std::max(moved, t.abs().max().item<double>());
+  }
+  EXPECT_LE(worst, 1e-4);
+  EXPECT_GT(moved, 0) << "the adapters must have trained";
 }
 
 // The same for a Llama (GQA, untied head) initialised from a Hugging Face directory as is:

@@ -5,6 +5,7 @@
 // Run: ctest -R test_train
 #include <gtest/gtest.h>
 
+#include "counting_data.h"
 #include "test_util.h"
 
 #include <cmath>
@@ -30,25 +31,13 @@ namespace {
 
 constexpr int64_t kEos = 16, kBk = 17, kVocab = 18;
 
-// Learnable data: a start digit d, then d+1, d+2, ... (mod 16), then <eos>.
+// Learnable data (counting_data.h) ending in this file's <eos>.
 std::vector<sd::Example> counting_examples(int n, uint64_t seed) {
-  std::vector<sd::Example> out;
-  for (int i = 0; i < n; ++i) {
-    sd::Example e;
-    int64_t d = int64_t((seed * 7 + uint64_t(i) * 5) % 16);
-    const int len = 6 + (i % 5);
-    for (int k = 0; k < len; ++k) e.tokens.push_back((d + k) % 16);
-    e.tokens.push_back(kEos);
-    e.prompt_length = 1;
-    out.push_back(e);
-  }
-  return out;
+  return seqmatch::testing::counting_examples(n, seed, kEos);
 }
 
 st::TrainConfig tiny_config(const fs::path& dir, const std::string& objective) {
-  sd::write_smtok((dir / "train.smtok").string(), counting_examples(64, 1));
-  sd::write_smtok((dir / "val.smtok").string(), counting_examples(16, 2));
-  st::TrainConfig c;
+  auto c = seqmatch::testing::counting_run(dir, objective, kEos);
   c.vocab_size = kVocab;
   c.n_positions = 32;
   c.n_embd = 32;
@@ -56,24 +45,6 @@ st::TrainConfig tiny_config(const fs::path& dir, const std::string& objective) {
   c.n_head = 2;
   c.eos_token_id = kEos;
   c.bkspc_token_id = kBk;
-  c.train_data = (dir / "train.smtok").string();
-  c.validation_data = (dir / "val.smtok").string();
-  c.objective = objective;
-  c.warmup_bc_steps = 3;
-  c.sample_every = 2;
-  c.rollouts = 4;
-  c.model_rows = 2;
-  c.rollout_max_new_tokens = 10;
-  c.noise_eta = 0.1;
-  c.batch_size = 6;
-  c.lr = 3e-3;
-  c.min_lr = 3e-4;
-  c.warmup_steps = 2;
-  c.max_steps = 10;
-  c.eval_every = 0;
-  c.checkpoint_every = 0;
-  c.out_dir = (dir / "run").string();
-  c.seed = 5;
   return c;
 }
 

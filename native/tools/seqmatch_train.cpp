@@ -165,9 +165,10 @@ int main(int argc, char** argv) {
     }
     auto fin = run.finish();
     if (!quiet) {
-      std::printf("done | val_loss %.4f | checkpoint %s | final model %s\n",
+      std::printf("done | val_loss %.4f | checkpoint %s | final %s %s\n",
                   fin["eval"]["val_loss"].is_number() ? fin["eval"]["val_loss"].get<double>() : NAN,
-                  fin["checkpoint"].get<std::string>().c_str(), fin["final"].get<std::string>().c_str());
+                  fin["checkpoint"].get<std::string>().c_str(), run.trainer().lora() ? "adapter" : "model",
+                  fin["final"].get<std::string>().c_str());
     }
   } catch (const c10::Error& e) {
     std::cerr << "seqmatch-train: " << e.what_without_backtrace() << "\n";

@@ -57,6 +57,12 @@ Model* model_load(const std::string& dir, const std::string& device);
 // Writes config.json + model.safetensors atomically (with HF names, so transformers loads it, and
 // the tokenizer/generation files of a loaded HF directory): a crash leaves the old directory intact.
 void model_save(Model* model, const std::string& dir);
+// A base checkpoint plus a PEFT LoRA adapter directory (adapter_config.json +
+// adapter_model.safetensors, ours or PEFT's), merged into the weights: the model computes
+// base + (alpha/r)·B·A at the base's cost (native/src/model/merge.h).
+Model* model_load_with_adapter(const std::string& dir, const std::string& adapter_dir, const std::string& device);
+// Writes base + adapter merged as a plain checkpoint directory at out_dir, atomically.
+void model_merge_adapter(const std::string& base_dir, const std::string& adapter_dir, const std::string& out_dir);
 void model_free(Model* model);
 
 ModelSpec model_spec(Model* model);

@@ -50,6 +50,9 @@ auto guarded(F&& f) -> decltype(f()) {
   }
 }
 
+// "cpu", "cuda", "cuda:1" → a device, with CUDA's availability checked (model_api.cpp).
+torch::Device parse_device(const std::string& device);
+
 inline Model* check_model(Model* m) {
   SM_CHECK(m != nullptr && m->lm, "model: null or closed handle");
   return m;

@@ -19,14 +19,14 @@
 namespace seqmatch {
 namespace api {
 
-namespace {
-
 torch::Device parse_device(const std::string& device) {
   torch::Device d(device.empty() ? std::string("cpu") : device);  // throws on a bad string
   SM_CHECK(!d.is_cuda() || torch::cuda::is_available(), "device ", device,
            ": CUDA is not available in this build or on this machine. Hint: use --device cpu");
   return d;
 }
+
+namespace {
 
 ModelSpec to_spec(const model::ModelConfig& c) {
   ModelSpec s;

@@ -58,7 +58,7 @@ torch::Tensor allowed_chunk(const torch::Tensor& h, const torch::Tensor& w, cons
 struct ChunkedHead : public torch::autograd::Function<ChunkedHead> {
   static variable_list forward(AutogradContext* ctx, torch::Tensor h, torch::Tensor w, torch::Tensor e,
                                torch::Tensor target, torch::Tensor bk_ok, int64_t bkspc_id,
-                               int64_t chunk) {
+                               int64_t chunk, torch::Tensor grad_rows) {
     const int64_t N = h.size(0);
     const bool has_e = e.dim() == 2;
     torch::Tensor buf, q, v, qe;
@@ -89,7 +89,7 @@ struct ChunkedHead : public torch::autograd::Function<ChunkedHead> {
       v = torch::empty({0}, h.options().dtype(sd));
       if (has_e) qe = torch::empty({0, e.size(1)}, h.options().dtype(sd));
     }
-    ctx->save_for_backward({h, w, e, target, bk_ok, v, has_e ? qe : e});
+    ctx->save_for_backward({h, w, e, target, bk_ok, v, has_e ? qe : e, grad_rows});
     ctx->saved_data["bkspc_id"] = bkspc_id;
     ctx->saved_data["chunk"] = chunk;
     ctx->saved_data["logits_dtype"] = int64_t(logits_dtype);
@@ -100,7 +100,7 @@ struct ChunkedHead : public torch::autograd::Function<ChunkedHead> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     auto saved = ctx->get_saved_variables();
     auto h = saved[0], w = saved[1], e = saved[2], target = saved[3], bk_ok = saved[4];
-    auto v = saved[5], qe = saved[6];
+    auto v = saved[5], qe = saved[6], rows = saved[7];  // rows: empty = all of W
     const int64_t bkspc_id = ctx->saved_data["bkspc_id"].toInt();
     const int64_t chunk = ctx->saved_data["chunk"].toInt();
     const auto ld = static_cast<at::ScalarType>(ctx->saved_data["logits_dtype"].toInt());
@@ -138,13 +138,15 @@ struct ChunkedHead : public torch::autograd::Function<ChunkedHead> {
         if (out.scalar_type() == ld) at::mm_out(out, g_ld, w_ld);
         else out.copy_(torch::mm(g_ld, w_ld));
       }
-      if (need_w) {
+      if (need_w && rows.numel() > 0) {
+        grad_w.index_add_(0, rows, torch::mm(g_ld.index_select(1, rows).t(), h_c).to(grad_w.scalar_type()));
+      } else if (need_w) {
         if (grad_w.scalar_type() == ld) grad_w.addmm_(g_ld.t(), h_c);
         else grad_w.add_(torch::mm(g_ld.t(), h_c));
       }
     }
     return {grad_h, grad_w, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(),
-            torch::Tensor()};
+            torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -212,8 +214,10 @@ HeadOutput lm_head_output(const torch::Tensor& hidden, const torch::Tensor& weig
   auto idx = query.rows.reshape({-1}).nonzero().squeeze(1);  // (N) needed rows
   auto pick = [&](const torch::Tensor& t) { return t.reshape({B * T}).index_select(0, idx); };
   auto e = query.e_hat.defined() ? query.e_hat : torch::empty({0}, weight.options());
+  auto grad_rows = query.grad_rows.defined() ? query.grad_rows.to(weight.device(), torch::kLong)
+                                             : torch::empty({0}, weight.options().dtype(torch::kLong));
   auto outs = ChunkedHead::apply(hidden.reshape({B * T, C}).index_select(0, idx), weight, e,
-                                 pick(query.target), pick(query.bk_allowed), query.bkspc_id, chunk_rows);
+                                 pick(query.target), pick(query.bk_allowed), query.bkspc_id, chunk_rows, grad_rows);
   // Back to (B, T): rows nobody reads are 0.
   auto spread = [&](const torch::Tensor& x) {
     auto shape = x.sizes().vec();

@@ -34,6 +34,9 @@ struct HeadQuery {
   torch::Tensor rows;        // (B, T) bool: rows whose outputs a loss reads
   int64_t bkspc_id = -1;     // -1: no <bkspc> in the vocabulary
   torch::Tensor e_hat;       // (V, C) frozen, row-normalised embeddings, or undefined (no qe)
+  // (k) int64 or undefined: the only rows of W whose gradient is wanted (LoRA trains only the
+  // <bkspc> row, model/token_rows.h); ∂W is then k·C per chunk instead of V·C, other rows stay 0.
+  torch::Tensor grad_rows;
 };
 
 // The policy over vocab ∪ {<bkspc>} on every loss row and the row after it (V' = γ·V_{t+1}).

@@ -119,8 +119,7 @@ nlohmann::json Run::finish() {
   char name[32];
   std::snprintf(name, sizeof(name), "step-%07lld", static_cast<long long>(s));
   out["checkpoint"] = checkpoint(name);
-  auto model = trainer_.model();
-  if (writer_) model::save_checkpoint(model, trainer_.model_config(), (fs::path(out_dir_) / "final").string());
+  if (writer_) trainer_.save_final((fs::path(out_dir_) / "final").string());
   out["final"] = (fs::path(out_dir_) / "final").string();
   return out;
 }

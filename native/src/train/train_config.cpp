@@ -7,6 +7,7 @@
 
 #include "model/config.h"
 #include "model/family.h"
+#include "model/lora.h"
 #include "score/constraint.h"
 #include "util/check.h"
 
@@ -139,6 +140,12 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& origi
   r.get("", "amp", c.amp);
   r.get("distributed", "timeout_s", c.dist_timeout_s);
   r.get("distributed", "bucket_mb", c.dist_bucket_mb);
+  nlohmann::json lora_key;  // the block is read whole by model::parse_lora_block, which names unknown keys
+  for (const char* k : {"r", "alpha", "dropout", "target_modules"}) r.get_json("lora", k, lora_key);
+  if (j.contains("lora") && j["lora"].is_object()) {
+    model::parse_lora_block(j["lora"], "config " + origin);
+    c.lora = j["lora"];
+  }
   r.reject_unknown();
 
   auto bad = [&](bool ok, const char* field, const std::string& why) {
@@ -317,6 +324,7 @@ nlohmann::json TrainConfig::to_json() const {
   j["device"] = device;
   j["amp"] = amp;
   j["distributed"] = {{"timeout_s", dist_timeout_s}, {"bucket_mb", dist_bucket_mb}};
+  if (!lora.is_null()) j["lora"] = lora;
   return j;
 }
 

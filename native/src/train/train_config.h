@@ -62,6 +62,8 @@ struct TrainConfig {
   // data parallel (train/process_group.h; the ranks come from the environment, not the config)
   int64_t dist_timeout_s = 300;         // distributed.timeout_s: a collective's limit before the job fails
   double dist_bucket_mb = 25;           // distributed.bucket_mb: gradient all-reduce bucket size
+  // LoRA (model/lora.h): the "lora" block as given, validated; null = full fine-tuning.
+  nlohmann::json lora = nullptr;
 
   nlohmann::json to_json() const;
 };

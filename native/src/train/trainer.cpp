@@ -152,7 +152,13 @@ Trainer::Trainer(TrainConfig config) : config_(std::move(config)), replay_(confi
     // last bucket (gradient_sync.h), so it does not hold back the overlap of the others.
     std::vector<torch::Tensor> params;
     if (v_absorb_.defined()) params.push_back(v_absorb_);
-    for (const auto& p : model_->parameters()) params.push_back(p);
+    if (lora_) {
+      // The vocabulary matrices carry the token rows' gradient (model/token_rows.h).
+      for (const auto& m : token_rows_.matrices()) params.push_back(m);
+      for (const auto& p : model::lora_parameters(*model_)) params.push_back(p);
+    } else {
+      for (const auto& p : model_->parameters()) params.push_back(p);
+    }
     grad_sync_ = std::make_unique<GradientSync>(*group_, params, int64_t(config_.dist_bucket_mb * 1024 * 1024));
   }
 }
@@ -178,6 +184,18 @@ void Trainer::init_model() {
   if (!config_.tokenizer.is_null()) model_config_.seqmatch["tokenizer"] = config_.tokenizer;
   model_->to(device_);
   model::set_weight_dtype(model_, model::parse_dtype(config_.dtype, "config model.dtype"));
+  if (!config_.lora.is_null()) {
+    // Attached after the move, so A and B are created on the device (model/lora.h); the base is
+    // frozen, only the branches and the <bkspc> rows train.
+    lora_ = model::parse_lora_block(config_.lora, "config");
+    if (config_.init == "scratch") {
+      std::fprintf(stderr, "warning: lora with model.init scratch: the base stays random and frozen, only the "
+                           "adapters train. LoRA is meant for fine-tuning: set model.init to a pretrained checkpoint\n");
+    }
+    torch::manual_seed(config_.seed ^ 0x10EAull);  // A's init: the same for the same seed
+    model::attach_lora(*model_, *lora_, "config: lora");
+    if (model_config_.tokens.bkspc >= 0) token_rows_ = model::TrainableTokenRows(*model_, {model_config_.tokens.bkspc});
+  }
   model_->train();
   if (config_.objective == "emo") {
     if (config_.init == "scratch") {
@@ -195,7 +213,13 @@ void Trainer::init_model() {
 
 void Trainer::init_optimizer() {
   std::vector<torch::Tensor> decay, no_decay;  // biases and LayerNorm gains are not decayed
-  for (auto& p : model_->named_parameters()) (p.value().dim() >= 2 ? decay : no_decay).push_back(p.value());
+  if (lora_) {
+    trainable_ = model::lora_parameters(*model_);
+    for (const auto& v : token_rows_.parameters()) trainable_.push_back(v);
+  } else {
+    trainable_ = model_->parameters();
+  }
+  for (auto& p : trainable_) (p.dim() >= 2 ? decay : no_decay).push_back(p);
   auto opts = torch::optim::AdamWOptions(config_.lr)
                   .betas({config_.beta1, config_.beta2})
                   .eps(config_.eps)
@@ -289,6 +313,8 @@ StepMetrics Trainer::step() {
                      .noise_as_expert(config_.noise_as_expert);
   optimizer_->zero_grad();
   const double accum = double(config_.grad_accum);
+  // LoRA dropout draws from libtorch's generator: keyed by the step, so a resumed run draws the same.
+  if (lora_ && lora_->dropout > 0) torch::manual_seed(config_.seed * 1000003ull + uint64_t(step_));
   for (int64_t micro = 0; micro < config_.grad_accum; ++micro) {
     if (gdc_) {  // distribution matching: samples from q, not data (train/gdc_objective.h)
       auto t0 = Clock::now();
@@ -324,8 +350,9 @@ StepMetrics Trainer::step() {
       auto h = model_->hidden(p.ids, p.pos, p.causal ? torch::Tensor() : p.mask);  // (B, T, C)
       // The LM head runs inside the losses, in chunks of rows: no (B, T, V) logits (loss/head.h).
       const bool emo = config_.objective == "emo";
-      auto head = loss::lm_head_output(h, model_->head_weight_like(h),
-                                       loss::policy_query(p, bk, emo ? e_hat_ : torch::Tensor()));
+      auto query = loss::policy_query(p, bk, emo ? e_hat_ : torch::Tensor());
+      if (lora_ && !token_rows_.empty()) query.grad_rows = torch::tensor(token_rows_.ids(), torch::kLong);
+      auto head = loss::lm_head_output(h, model_->head_weight_like(h), query);
       if (emo) {
         auto t = loss::emo_loss(head, p, e_hat_, &totals);
         loss = t.loss;
@@ -385,7 +412,8 @@ StepMetrics Trainer::step() {
   auto t0 = Clock::now();
   // One global-norm clip over everything the optimizer updates, V_abs included: a large terminal
   // gradient must be scaled down with the model's, not step on its own.
-  auto clipped = model_->parameters();
+  token_rows_.pull_gradients();  // LoRA: the <bkspc> rows' gradient, without the (V, C) rest
+  auto clipped = trainable_;
   if (v_absorb_.defined()) clipped.push_back(v_absorb_);
   m.grad_norm = torch::nn::utils::clip_grad_norm_(
       clipped, config_.grad_clip > 0 ? config_.grad_clip : std::numeric_limits<double>::infinity());
@@ -393,6 +421,7 @@ StepMetrics Trainer::step() {
   for (auto& group : optimizer_->param_groups())
     static_cast<torch::optim::AdamWOptions&>(group.options()).lr(m.lr);
   optimizer_->step();
+  token_rows_.push_values();
   m.t_optim = seconds_since(t0, device_);
   if (v_absorb_.defined()) m.v_absorb = v_absorb_.item<double>();
   ++step_;

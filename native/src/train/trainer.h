@@ -28,12 +28,18 @@
 // rank i mod world_size with the seed of row i, then every rank receives all of them in row order,
 // so every replay buffer is the single process's. The run therefore does not depend on the world
 // size, up to float rounding. Test: ctest -R test_distributed
+// LoRA ("lora" in the config, model/lora.h): the base is frozen and in no optimizer group; the
+// optimizer, the gradient clip and the gradient sync see only the adapters' A and B, the <bkspc>
+// rows (model/token_rows.h) and V_abs. Checkpoints then hold the adapter in PEFT's format
+// (model/peft_io.h) instead of the model files, and final/ is that adapter directory; the base is
+// config model.init, read again on resume. Test: ctest -R test_lora
 #pragma once
 
 #include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "data/dataset.h"
@@ -41,6 +47,8 @@
 #include "loss/normalisers.h"
 #include "model/config.h"
 #include "model/decoder_lm.h"
+#include "model/lora.h"
+#include "model/token_rows.h"
 #include "train/gdc_objective.h"
 #include "train/gradient_sync.h"
 #include "train/process_group.h"
@@ -72,6 +80,11 @@ class Trainer {
   double evaluate();
   // Checkpoint: model (config.json + model.safetensors) + optimizer + replay buffer + state.
   void save(const std::string& dir);
+  // What a run leaves as <out_dir>/final, atomically: the model directory, or with LoRA the PEFT
+  // adapter directory (`seqmatch merge` turns it into a model directory).
+  void save_final(const std::string& dir);
+  bool lora() const { return lora_.has_value(); }
+  const torch::optim::AdamW& optimizer() const { return *optimizer_; }
   void resume(const std::string& dir);
 
   int64_t steps_done() const { return step_; }
@@ -105,6 +118,14 @@ class Trainer {
   model::DecoderLM model_;
   model::ModelConfig model_config_;
   std::unique_ptr<torch::optim::AdamW> optimizer_;
+  std::optional<model::LoraConfig> lora_;  // set: LoRA training
+  model::TrainableTokenRows token_rows_;   // LoRA: the <bkspc> rows that train
+  // What the optimizer updates and the clip sees (V_abs apart): all parameters, or under LoRA the
+  // adapters and the token rows.
+  std::vector<torch::Tensor> trainable_;
+  // Under LoRA, the files written beside the adapter (peft_io.h seqmatch_adapter.json).
+  nlohmann::json adapter_sidecar() const;
+  void write_adapter(const std::string& dir);
   std::vector<data::Example> train_, validation_;
   std::unique_ptr<data::Loader> loader_;
   data::NoiseOptions noise_;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "model/checkpoint.h"
+#include "model/peft_io.h"
 #include "train/resume_check.h"
 #include "train/trainer.h"
 #include "util/atomic_dir.h"
@@ -43,7 +44,7 @@ void save_optimizer(const torch::optim::Optimizer& optimizer, const std::string&
 
 void Trainer::save(const std::string& dir) {
   util::write_dir_atomically(dir, [&](const std::string& tmp) {
-    model::write_model_files(model_, model_config_, tmp);
+    if (lora_) write_adapter(tmp); else model::write_model_files(model_, model_config_, tmp);
     save_optimizer(*optimizer_, tmp + "/optimizer.pt");
     replay_.save(tmp + "/replay.bin");
     nlohmann::json state = {{"format_version", 1},
@@ -69,6 +70,26 @@ void Trainer::save(const std::string& dir) {
   });
 }
 
+nlohmann::json Trainer::adapter_sidecar() const {
+  const auto& t = model_config_.tokens;
+  nlohmann::json j = {{"bos_token_id", t.bos}, {"eos_token_id", t.eos}, {"pad_token_id", t.pad},
+                      {"bkspc_token_id", t.bkspc}, {"vocab_size", model_->vocab_size()}};
+  if (model_config_.seqmatch.contains("tokenizer")) j["tokenizer"] = model_config_.seqmatch["tokenizer"];
+  return j;
+}
+
+void Trainer::write_adapter(const std::string& dir) {
+  model::write_adapter_files(*model_, *lora_, token_rows_, config_.init, adapter_sidecar(), dir);
+}
+
+void Trainer::save_final(const std::string& dir) {
+  if (!lora_) {
+    model::save_checkpoint(model_, model_config_, dir);
+    return;
+  }
+  util::write_dir_atomically(dir, [&](const std::string& tmp) { write_adapter(tmp); });
+}
+
 void Trainer::resume(const std::string& dir) {
   const auto state = read_trainer_state(dir);
   // The batch split, the rollout split and the order of float sums follow the world size: the
@@ -77,11 +98,14 @@ void Trainer::resume(const std::string& dir) {
   SM_CHECK(saved_world == world_size(), "resume: checkpoint ", dir, " was written by a run of ", saved_world,
            " process(es), this run has ", world_size(), ": resume is exact only at the same world size. Hint: "
            "start it with --nproc ", saved_world, " (or WORLD_SIZE=", saved_world, " under torchrun)");
-  auto ckpt = model::load_checkpoint(dir, torch::kCPU);
-  auto mine = model_->named_parameters();
-  auto theirs = ckpt.model->named_parameters();
-  SM_CHECK(mine.size() == theirs.size(), "checkpoint ", dir, ": model does not match the config");
-  {
+  if (lora_) {
+    // The base is model.init, unchanged; the adapter and the <bkspc> rows come from the checkpoint.
+    model::apply_adapter(*model_, model::read_adapter(dir), &token_rows_);
+  } else {
+    auto ckpt = model::load_checkpoint(dir, torch::kCPU);
+    auto mine = model_->named_parameters();
+    auto theirs = ckpt.model->named_parameters();
+    SM_CHECK(mine.size() == theirs.size(), "checkpoint ", dir, ": model does not match the config");
     torch::NoGradGuard no_grad;
     for (auto& p : mine) {
       SM_CHECK(theirs.contains(p.key()) && theirs[p.key()].sizes() == p.value().sizes(), "checkpoint ",

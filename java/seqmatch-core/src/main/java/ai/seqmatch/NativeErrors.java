@@ -17,7 +17,8 @@ public final class NativeErrors {
   static final String CHECKPOINT_PREFIX = "checkpoint";
 
   static final String[] INVALID_INPUT_PREFIXES = {
-    "invalid", "input", "sampling:", "generate:", "config", "data", "noise", "resume", "override", "out_dir", "gdc:"};
+    "invalid", "input", "sampling:", "generate:", "config", "data", "noise", "resume", "override", "out_dir", "gdc:",
+    "adapter", "lora:"};
 
   /** Native sampler errors about the model's logits (sampling.cpp check_logits): not the caller's input. */
   static final java.util.regex.Pattern MODEL_OUTPUT =

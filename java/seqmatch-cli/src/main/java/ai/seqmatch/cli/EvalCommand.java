@@ -87,6 +87,11 @@ final class EvalCommand implements Callable<Integer> {
       description = "Checkpoint directory (repeatable: one table column each).")
   List<Path> checkpoints = new ArrayList<>();
 
+  @Option(names = "--adapter", paramLabel = "DIR",
+      description = "LoRA adapter directory (PEFT format) on the --checkpoint base (repeatable: the i-th applies to "
+          + "the i-th --checkpoint; then one per --checkpoint).")
+  List<Path> adapters = new ArrayList<>();
+
   @Option(names = "--generations", paramLabel = "FILE",
       description = "Score these generations (JSONL, made elsewhere) of the --prompts instead of generating.")
   Path generations;
@@ -221,8 +226,10 @@ final class EvalCommand implements Callable<Integer> {
   private Map<String, EvalReport> evaluate(Task t, SamplingOptions options, Units u, List<TaskExample> rows,
       MauveReference ref) {
     Map<String, EvalReport> reports = new LinkedHashMap<>();
-    for (Path ckpt : checkpoints) {
-      try (Opened o = openEngine(ckpt)) {
+    for (int i = 0; i < checkpoints.size(); i++) {
+      Path ckpt = checkpoints.get(i);
+      Path adapter = adapters.isEmpty() ? null : adapters.get(i);
+      try (Opened o = openEngine(ckpt, adapter)) {
         EvalReport r = t != null
             ? TaskEvaluator.builder(o.engine(), o.tokenizer(), t).optOptions(options).optBatchSize(batchSize)
                 .optExamples(examples).build().evaluate(rows)
@@ -237,7 +244,7 @@ final class EvalCommand implements Callable<Integer> {
           ModelPerplexity.Result ppl = ModelPerplexity.evaluate(o.model(), referenceDocs(o.tokenizer()), maxPplTokens);
           r = r.withMetric("perplexity", ppl.perplexity()).withMetric("ppl_tokens", ppl.tokens());
         }
-        reports.put(ckpt.toString(), r);
+        reports.put(adapter == null ? ckpt.toString() : ckpt + "+" + adapter, r);
       }
     }
     return reports;
@@ -272,7 +279,10 @@ final class EvalCommand implements Callable<Integer> {
     if (!ENGINES.contains(engine)) {
       problems.add("unknown --engine (got \"" + engine + "\", expected one of " + String.join(", ", ENGINES) + ")");
     }
-    if (new HashSet<>(checkpoints).size() != checkpoints.size()) {
+    if (!adapters.isEmpty() && adapters.size() != checkpoints.size()) {
+      problems.add("--adapter given " + adapters.size() + " time(s) for " + checkpoints.size()
+          + " --checkpoint(s): give one per --checkpoint, in the same order");
+    } else if (adapters.isEmpty() && new HashSet<>(checkpoints).size() != checkpoints.size()) {
       problems.add("--checkpoint given twice with the same directory");
     }
     if (batchSize < 1 || examples < 0 || selfBleuCap < 2 || maxPplTokens < 1) {
@@ -360,10 +370,10 @@ final class EvalCommand implements Callable<Integer> {
   }
 
   /** The engine for one checkpoint: add an engine as one more case here (and in ENGINES). */
-  private Opened openEngine(Path ckpt) {
+  private Opened openEngine(Path ckpt, Path adapter) {
     switch (engine) {
       case "native": {
-        CausalLM model = CausalLM.load(ckpt, Device.of(device));
+        CausalLM model = CausalLM.load(ckpt, adapter, Device.of(device));
         try {
           Tokenizer tok = Tokenizers.load(ckpt).orElseThrow(() -> new InvalidInputException("checkpoint " + ckpt
               + " has no tokenizer (no tokenizer.json, no \"seqmatch\".\"tokenizer\" in config.json). Hint: eval "

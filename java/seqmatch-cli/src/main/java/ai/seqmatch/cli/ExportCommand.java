@@ -5,6 +5,7 @@
  */
 package ai.seqmatch.cli;
 
+import ai.seqmatch.model.CausalLM;
 import ai.seqmatch.onnx.OnnxExporter;
 import ai.seqmatch.onnx.OnnxModelInfo;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,8 +14,10 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -33,6 +36,11 @@ final class ExportCommand implements Callable<Integer> {
 
   @Option(names = "--checkpoint", required = true, paramLabel = "DIR", description = "Checkpoint directory.")
   Path checkpoint;
+
+  @Option(names = "--adapter", paramLabel = "DIR",
+      description = "LoRA adapter directory (PEFT format) on the --checkpoint base: merged into a temporary "
+          + "checkpoint (as seqmatch merge), which is what gets exported.")
+  Path adapter;
 
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory (created).")
   Path out;
@@ -53,9 +61,20 @@ final class ExportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     long t0 = System.nanoTime();
-    OnnxModelInfo info = OnnxExporter.builder(checkpoint, out).optFp16(fp16)
-        .optExternalData(OnnxExporter.ExternalData.valueOf(external.name().toUpperCase(Locale.ROOT)))
-        .optValidate(!noValidate).build().export();
+    OnnxModelInfo info;
+    if (adapter == null) {
+      info = exportFrom(checkpoint);
+    } else {
+      // The exporter reads a plain checkpoint: merge into a private temporary one, removed afterwards.
+      Path tmp = Files.createTempDirectory("seqmatch-export-merge");
+      try {
+        Path merged = tmp.resolve("merged");
+        CausalLM.mergeAdapter(checkpoint, adapter, merged);
+        info = exportFrom(merged);
+      } finally {
+        deleteTree(tmp);
+      }
+    }
     double seconds = (System.nanoTime() - t0) / 1e9;
     long bytes = Files.size(out.resolve(info.modelFile()))
         + (info.externalData() == null ? 0 : Files.size(out.resolve(info.externalData())));
@@ -63,6 +82,7 @@ final class ExportCommand implements Callable<Integer> {
     if (json) {
       ObjectNode j = new ObjectMapper().createObjectNode();
       j.put("checkpoint", checkpoint.toString());
+      j.put("adapter", adapter == null ? null : adapter.toString());
       j.put("out", out.toString());
       j.put("model_file", out.resolve(info.modelFile()).toString());
       j.put("external_data", info.externalData());
@@ -90,5 +110,19 @@ final class ExportCommand implements Callable<Integer> {
     }
     w.flush();
     return 0;
+  }
+
+  private OnnxModelInfo exportFrom(Path dir) {
+    return OnnxExporter.builder(dir, out).optFp16(fp16)
+        .optExternalData(OnnxExporter.ExternalData.valueOf(external.name().toUpperCase(Locale.ROOT)))
+        .optValidate(!noValidate).build().export();
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
   }
 }

@@ -61,6 +61,10 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--checkpoint", paramLabel = "DIR", description = "Checkpoint directory (--engine native).")
   Path checkpoint;
 
+  @Option(names = "--adapter", paramLabel = "DIR",
+      description = "LoRA adapter directory (PEFT format) applied to --checkpoint, the base (--engine native).")
+  Path adapter;
+
   @Option(names = "--engine", defaultValue = "native", paramLabel = "ENGINE",
       description = "native (libtorch, --checkpoint) or onnx (ONNX Runtime, --model) (default: ${DEFAULT-VALUE}).")
   String engine;
@@ -206,6 +210,8 @@ final class GenerateCommand implements Callable<Integer> {
           problems.add("--engine onnx needs --model DIR (an export of 'seqmatch export')");
         } else if (checkpoint != null) {
           problems.add("--checkpoint is for --engine native; give the ONNX export as --model");
+        } else if (adapter != null) {
+          problems.add("--adapter is for --engine native; an ONNX export holds the merged model (seqmatch export --adapter)");
         }
         if (!ep.equals("cpu") && !ep.equals("cuda")) {
           problems.add("--ep must be cpu or cuda (got \"" + ep + "\")");
@@ -224,7 +230,7 @@ final class GenerateCommand implements Callable<Integer> {
         model.close();
       });
     }
-    CausalLM model = CausalLM.load(checkpoint, Device.of(device));
+    CausalLM model = CausalLM.load(checkpoint, adapter, Device.of(device));
     Generator generator = new Generator(model);
     return new Engine(checkpoint, model.config().bosTokenId(), generator::generate, () -> {
       generator.close();

@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
     description = "Train and serve SequenceMatch language models.",
     subcommands = {VersionCommand.class, InspectCommand.class, QuickstartCommand.class, GenerateCommand.class,
         PrepareCommand.class, TrainCommand.class, TasksCommand.class, EvalCommand.class,
-        ExportCommand.class, ServeCommand.class, ClientCommand.class, BenchCommand.class, MauveCommand.class,
+        ExportCommand.class, MergeCommand.class, ServeCommand.class, ClientCommand.class, BenchCommand.class, MauveCommand.class,
         ai.seqmatch.experiment.ExperimentCommand.class})
 public final class SeqMatchCli implements Callable<Integer> {
   @Spec CommandSpec spec;

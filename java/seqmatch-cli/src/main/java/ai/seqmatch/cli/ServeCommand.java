@@ -57,6 +57,11 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--checkpoint", paramLabel = "DIR", description = "Native checkpoint directory (slow; development).")
   Path checkpoint;
 
+  @Option(names = "--adapter", paramLabel = "DIR",
+      description = "LoRA adapter directory (PEFT format) on the --checkpoint base. For --model, export the merged "
+          + "model instead: seqmatch export --adapter.")
+  Path adapter;
+
   @Option(names = "--host", defaultValue = "127.0.0.1", description = "Bind address (default: ${DEFAULT-VALUE}).")
   String host;
 
@@ -140,6 +145,9 @@ final class ServeCommand implements Callable<Integer> {
     if ((model == null) == (checkpoint == null)) {
       problems.add("give --model DIR or --checkpoint DIR (got " + (model == null ? "neither" : "both") + ")");
     }
+    if (adapter != null && checkpoint == null) {
+      problems.add("--adapter applies to --checkpoint (an ONNX --model is already merged: seqmatch export --adapter)");
+    }
     if (port < 0 || port > 65535) {
       problems.add("--port must be in 0..65535 (got " + port + ")");
     }
@@ -195,7 +203,7 @@ final class ServeCommand implements Callable<Integer> {
     String modelName = servedModelName != null ? servedModelName
         : dir.toAbsolutePath().normalize().getFileName() == null ? "seqmatch"
         : dir.toAbsolutePath().normalize().getFileName().toString();
-    try (StepEngine engine = model != null ? OrtStepEngine.load(model, threads) : RecomputeStepEngine.load(checkpoint);
+    try (StepEngine engine = model != null ? OrtStepEngine.load(model, threads) : RecomputeStepEngine.load(checkpoint, adapter);
         Tokenizer tokenizer = Tokenizers.load(dir).orElse(null)) {
       AtomicReference<Throwable> failure = new AtomicReference<>();
       ServingCore core;

@@ -42,7 +42,9 @@ import picocli.CommandLine.Spec;
         "The config's data section names .smtok files (seqmatch prepare), or raw inputs (\"text\": [...], "
             + "\"jsonl\": [...], \"tokenizer\", \"seq_len\") that are prepared into <out_dir>/data first.",
         "Writes <out_dir>/metrics.jsonl, checkpoints/step-N (resumable), final/ (a model directory for "
-            + "seqmatch generate) and loss.png. Same config, same curve as the native seqmatch-train binary."})
+            + "seqmatch generate) and loss.png. Same config, same curve as the native seqmatch-train binary.",
+        "With a \"lora\" block, the base (model.init) stays frozen and final/ is a PEFT LoRA adapter: use it with "
+            + "--adapter on the base, or seqmatch merge."})
 final class TrainCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

@@ -60,6 +60,39 @@ public final class CausalLM implements AutoCloseable {
     return new CausalLM(NativeErrors.call(() -> SeqmatchNative.model_load(path, where)));
   }
 
+  /**
+   * Loads a base checkpoint plus a LoRA adapter directory (PEFT's adapter_config.json +
+   * adapter_model.safetensors, ours or PEFT's), merged into the weights; the adapter's new token rows
+   * grow the base's vocabulary and its special tokens (the {@code <bkspc>} id) come with it.
+   */
+  public static CausalLM load(Path dir, Path adapter, Device device) {
+    if (adapter == null) {
+      return load(dir, device);
+    }
+    if (!Files.isDirectory(dir)) {
+      throw new CheckpointException("checkpoint " + dir + ": not a directory. Hint: pass the base model directory");
+    }
+    if (!Files.isDirectory(adapter)) {
+      throw new CheckpointException("adapter " + adapter + ": not a directory. Hint: pass the directory holding "
+          + "adapter_config.json and adapter_model.safetensors");
+    }
+    String path = dir.toAbsolutePath().toString();
+    String adapterPath = adapter.toAbsolutePath().toString();
+    String where = usable(device);
+    return new CausalLM(NativeErrors.call(() -> SeqmatchNative.model_load_with_adapter(path, adapterPath, where)));
+  }
+
+  /**
+   * Writes base + LoRA adapter merged (W + (alpha/r)·B·A) as a plain checkpoint directory at {@code out},
+   * atomically, with the base's tokenizer files.
+   */
+  public static void mergeAdapter(Path base, Path adapter, Path out) {
+    String b = base.toAbsolutePath().toString();
+    String a = adapter.toAbsolutePath().toString();
+    String o = out.toAbsolutePath().toString();
+    NativeErrors.run(() -> SeqmatchNative.model_merge_adapter(b, a, o));
+  }
+
   /** Writes config.json + model.safetensors into {@code dir} atomically. */
   public void save(Path dir) {
     String path = dir.toAbsolutePath().toString();

@@ -36,7 +36,12 @@ public final class RecomputeStepEngine extends BatchStepEngine {
 
   /** Loads a checkpoint directory on the CPU; the engine owns (and closes) the model. */
   public static RecomputeStepEngine load(Path checkpoint) {
-    CausalLM m = CausalLM.load(checkpoint, Device.cpu());
+    return load(checkpoint, null);
+  }
+
+  /** Loads a base checkpoint plus a LoRA adapter directory (null: none), merged, on the CPU. */
+  public static RecomputeStepEngine load(Path checkpoint, Path adapter) {
+    CausalLM m = CausalLM.load(checkpoint, adapter, Device.cpu());
     try {
       return new RecomputeStepEngine(m, true);
     } catch (RuntimeException e) {
