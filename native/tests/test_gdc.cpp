@@ -17,6 +17,7 @@
 #include "sample/sampler.h"
 #include "score/constraint.h"
 #include "score/text_scorer.h"
+#include "model/lora.h"
 #include "train/gdc_objective.h"
 #include "train/trainer.h"
 
@@ -65,7 +66,8 @@ double b_contains_one(const std::vector<int64_t>& x) {
   return std::find(x.begin(), x.end(), 1) != x.end() ? 1.0 : 0.0;
 }
 
-std::vector<torch::Tensor> grads(sm::GPT2 m) {
+template <typename Model>  // a GPT2 holder or a DecoderLM pointer
+std::vector<torch::Tensor> grads(const Model& m) {
   std::vector<torch::Tensor> g;
   for (auto& p : m->parameters()) g.push_back(p.grad().defined() ? p.grad().clone() : torch::zeros_like(p));
   return g;
@@ -164,7 +166,7 @@ TEST(Gdc, SampledEstimateConvergesToBruteForce) {
   std::vector<double> log_q_sampler;
   {
     torch::NoGradGuard g;
-    for (const auto& t : seqmatch::sample::generate(q, {-1, kEos, -1, kBk}, prompts, o)) {
+    for (const auto& t : seqmatch::sample::generate(q.ptr(), {-1, kEos, -1, kBk}, prompts, o)) {
       xs.emplace_back(t.tokens.begin() + t.prompt_length, t.tokens.end());
       double lp = 0;
       for (float l : t.logprobs) lp += l;
@@ -358,3 +360,27 @@ TEST(Gdc, CheckpointKeepsLambdaAndPartitionEstimate) {
   EXPECT_NEAR(ma["gdc_log_z"].get<double>(), mb["gdc_log_z"].get<double>(), 1e-9);
   std::filesystem::remove_all(dir);
 }
+
+// q ← π under LoRA: the adapters are not parameters, so a copy by parameter name alone would give
+// the frozen base. The copy must compute what π computes (adapters merged), checked on logits.
+TEST(Gdc, ProposalCopyCarriesLoraAdapters) {
+  auto pi = tiny_model(5, torch::kFloat).ptr();
+  auto lora = sm::parse_lora_block({{"r", 2}, {"alpha", 4}, {"target_modules", {"c_attn", "c_fc"}}}, "test");
+  sm::attach_lora(*pi, lora, "test");
+  {
+    torch::NoGradGuard g;
+    for (auto& p : sm::lora_parameters(*pi)) p.normal_(0.0, 0.5);  // B != 0: the adapters change π
+  }
+  sm::ModelConfig config;
+  config.gpt2 = sm::GPT2Options().vocab_size(4).n_positions(8).n_embd(8).n_layer(1).n_head(2);
+  auto base = st::frozen_copy(tiny_model(5, torch::kFloat).ptr(), config, torch::kCPU);
+  auto q = st::frozen_copy(pi, config, torch::kCPU);
+  pi->eval();
+  auto ids = torch::tensor({{2, 0, 1, 1, 0}}, torch::kLong);
+  auto pos = torch::arange(5, torch::kLong).unsqueeze(0);
+  torch::NoGradGuard g;
+  auto want = pi->forward(ids, pos);
+  EXPECT_LT((q->forward(ids, pos) - want).abs().max().item<double>(), 1e-5);
+  EXPECT_GT((base->forward(ids, pos) - want).abs().max().item<double>(), 1e-3);  // the adapters matter
+}
+

@@ -500,6 +500,14 @@ TEST(Lora, TargetsMatchAsPeftMatches) {
     auto m = sm::lora_targets(*c.model, one, "test");
     ASSERT_EQ(m.size(), 2u);
     EXPECT_EQ(m[0].first, "h.0.mlp.c_proj");
+    // The training config takes PEFT's string forms too: "all-linear" and one regular expression.
+    auto parsed = sm::parse_lora_block({{"r", 4}, {"target_modules", "all-linear"}}, "c.json");
+    EXPECT_EQ(sm::lora_targets(*c.model, parsed, "test").size(), 8u);
+    parsed = sm::parse_lora_block({{"r", 4}, {"target_modules", R"(h\.0\..*c_attn)"}}, "c.json");
+    EXPECT_EQ(sm::lora_targets(*c.model, parsed, "test").size(), 1u);
+    auto msg = error_of([&] { sm::parse_lora_block({{"r", 4}, {"target_modules", "h.(0"}}, "c.json"); });
+    EXPECT_NE(msg.find("c.json: field 'lora.target_modules' is not a valid regular expression"), std::string::npos)
+        << msg;
   }
 }
 

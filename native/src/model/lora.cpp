@@ -55,6 +55,19 @@ LoraConfig parse_lora_block(const nlohmann::json& j, const std::string& where) {
       SM_CHECK(v.is_number() && v.get<double>() >= 0 && v.get<double>() < 1, where,
                ": field 'lora.dropout' must be in [0, 1) (got ", v.dump(), ")");
       c.dropout = v.get<double>();
+    } else if (k == "target_modules" && v.is_string() && !v.get<std::string>().empty()) {
+      // PEFT's string forms: "all-linear", or one regular expression matched against whole names.
+      if (v.get<std::string>() == "all-linear") {
+        c.target_modules.push_back("all-linear");
+      } else {
+        c.target_regex = v.get<std::string>();
+        try {
+          std::regex check(c.target_regex);
+        } catch (const std::regex_error& e) {
+          SM_CHECK(false, where, ": field 'lora.target_modules' is not a valid regular expression (",
+                   v.dump(), "): ", e.what());
+        }
+      }
     } else if (k == "target_modules") {
       SM_CHECK(v.is_array() && !v.empty(), where,
                ": field 'lora.target_modules' must be a non-empty list of module names (got ", v.dump(),
@@ -69,7 +82,7 @@ LoraConfig parse_lora_block(const nlohmann::json& j, const std::string& where) {
       SM_CHECK(false, where, ": unknown field 'lora.", k, "' (known: r, alpha, dropout, target_modules)");
     }
   }
-  SM_CHECK(!c.target_modules.empty(), where, ": field 'lora.target_modules' is required");
+  SM_CHECK(!c.target_modules.empty() || !c.target_regex.empty(), where, ": field 'lora.target_modules' is required");
   return c;
 }
 

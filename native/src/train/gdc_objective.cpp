@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "model/family.h"
+#include "model/lora.h"
 #include "sample/sampler.h"
 #include "util/check.h"
 
@@ -34,6 +35,16 @@ void copy_weights(const model::DecoderLM& from, const model::DecoderLM& to) {
   for (auto& p : to->named_parameters()) p.value().copy_(src[p.key()]);
   auto src_buffers = from->named_buffers();
   for (auto& b : to->named_buffers()) b.value().copy_(src_buffers[b.key()]);
+  // LoRA branches are not parameters (model/lora.h): fold π's adapters into the copy's weights,
+  // so q is the model π is, not its frozen base.
+  auto targets = model::projections(*to);
+  std::map<std::string, model::Projection> by_name(targets.begin(), targets.end());
+  for (auto& [name, p] : model::projections(*from)) {
+    if (!p->has_lora()) continue;
+    auto& dst = by_name.at(name);
+    dst->lora() = model::LoraBranch{p->lora().A.detach().clone(), p->lora().B.detach().clone(), p->lora().scale, 0.0};
+    dst->merge_lora();
+  }
 }
 
 GdcObjective::GdcObjective(const TrainConfig& config, model::DecoderLM policy, const model::ModelConfig& model_config,
