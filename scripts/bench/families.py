@@ -10,7 +10,8 @@ steps after the first (t_total in metrics.jsonl) with its range over rounds and 
   llama   hidden 768, 12 layers, 12 heads / 4 kv heads (GQA), SwiGLU 2048, RoPE, RMSNorm, tied head
 Both hold ~124M parameters (the embedding is 38.6M of it); the Llama MLP (3 x 768 x 2048) has the
 size of GPT-2's (2 x 768 x 3072), GQA makes its attention ~1/3 smaller. LoRA: r 8, alpha 16 on every
-projection (PEFT's all-linear), the base frozen.
+projection (PEFT's all-linear), the base frozen;
+the last config keeps that frozen base in bf16 (computed in float32 on CPU: libtorch 1.13 has no fast bf16 CPU matmul).
 
 Usage (repository root, after the native build):  /usr/bin/python3 scripts/bench/families.py [--steps 6] [--rounds 2]
 Data: ../shared/data/tinyshakespeare.txt is tokenised once with ./seqmatch prepare into --work.
@@ -36,8 +37,8 @@ MODELS = {
 LORA = {"r": 8, "alpha": 16, "dropout": 0.0, "target_modules": "all-linear"}
 
 
-def config(family, lora, steps, data, out):
-    c = {"model": {"init": "scratch", **MODELS[family]},
+def config(family, lora, steps, data, out, dtype="float32"):
+    c = {"model": {"init": "scratch", **MODELS[family], "dtype": dtype},
          "data": {"train": os.path.join(data, "train.smtok"), "validation": os.path.join(data, "validation.smtok")},
          "objective": {"type": "mle"},
          "optim": {"lr": 1e-3, "min_lr": 1e-4, "warmup_steps": 2},
@@ -78,15 +79,18 @@ def main():
                         os.path.join(ROOT, "../shared/data/tinyshakespeare.txt"), "--tokenizer",
                         os.path.join(ROOT, "../shared/data/gpt2/tokenizer.json"), "--seq-len", "128", "--out", data],
                        check=True)
-    names = [("gpt2", False), ("llama", False), ("gpt2", True), ("llama", True)]
-    results = {f"{f} {'LoRA' if l else 'full'}": ([], []) for f, l in names}
+    # (family, LoRA, weight dtype): a bf16 base is frozen under LoRA and computes in float32 on CPU
+    names = [("gpt2", False, "float32"), ("llama", False, "float32"), ("gpt2", True, "float32"),
+             ("llama", True, "float32"), ("llama", True, "bfloat16")]
+    label = lambda f, l, d: f"{f} {'LoRA' if l else 'full'}" + (" bf16 base" if d == "bfloat16" else "")
+    results = {label(*n): ([], []) for n in names}
     for r in range(a.rounds):
         order = names if r % 2 == 0 else list(reversed(names))
-        for family, lora in order:
-            key = f"{family} {'LoRA' if lora else 'full'}"
+        for family, lora, dtype in order:
+            key = label(family, lora, dtype)
             t0 = time.time()
             step, rss = run(key.replace(" ", "-"), config(family, lora, a.steps, data,
-                                                          os.path.join(a.work, key.replace(" ", "-"))), a.work)
+                                                          os.path.join(a.work, key.replace(" ", "-")), dtype), a.work)
             results[key][0].append(step)
             results[key][1].append(rss)
             print(f"round {r + 1}/{a.rounds} {key}: {step:.2f} s/step, peak RSS {rss:,.0f} MiB "

@@ -204,14 +204,14 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& origi
         "nothing would fill the replay buffer. Hint: set replay.model_rows = 0 to train without replay");
   }
   model::parse_dtype(c.dtype, "config " + origin + ": field 'model.dtype'");
-  if (c.model_type == "gpt2" && !c.hf_fields.empty()) {
-    bad(false, ("model." + c.hf_fields.begin().key()).c_str(),
-        "is a Llama/Qwen2 field but model.model_type is gpt2. Hint: set model.model_type to llama or qwen2");
-  }
   if (c.init != "scratch" && !c.hf_fields.empty()) {  // silently ignoring it would train another model
     bad(false, ("model." + c.hf_fields.begin().key()).c_str(),
         "is an architecture field, but model.init loads '" + c.init +
             "', whose config.json decides the architecture. Hint: remove the field, or set model.init to scratch");
+  }
+  if (c.model_type == "gpt2" && !c.hf_fields.empty()) {
+    bad(false, ("model." + c.hf_fields.begin().key()).c_str(),
+        "is a Llama/Qwen2 field but model.model_type is gpt2. Hint: set model.model_type to llama or qwen2");
   }
   if (c.init == "scratch") {  // a checkpoint's sizes are checked against its weights when loaded
     if (c.model_type == "gpt2") {
