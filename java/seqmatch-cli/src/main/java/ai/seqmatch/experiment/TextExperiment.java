@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
         + "distinct-1/2/3, self-BLEU-4, Zipf (over words) and token-only perplexity, each the mean over "
         + "training seeds with a 95% t interval.",
         "The learning rate is chosen per method on the validation prompts' MAUVE (seed 0) when --lr lists "
-            + "several. GDC++ is not in this build's trainer; --methods rejects it.",
+            + "several. GDC++ (which needs constraints this experiment does not define) is refused by --methods.",
         "Writes <results>/RESULTS.md, results.json, table1_mauve.png; data/ and runs/<run>/ go under --out. "
             + "Finished runs are reused: rerun the same command to continue."})
 final class TextExperiment implements Callable<Integer> {

@@ -15,7 +15,10 @@ enum TextMethod {
   BC("bc", Method.BC.label()),
   SEQUENCE_MATCH("sm", Method.SEQUENCE_MATCH.label()),
   EMO("emo", "EMO (MLE + EMO fine-tuning)"),
-  /** Not trainable here yet: GDC++ needs constraint scorers and objective "gdc++" in the trainer. */
+  /**
+   * Refused here: GDC++ fine-tunes toward a target defined by constraints (objective "gdc++", docs/TRAINING.md
+   * "Distribution matching"), and imitating a corpus, what this table compares, defines none.
+   */
   GDC("gdc++", "GDC++");
 
   private final String wireName;
@@ -34,7 +37,7 @@ enum TextMethod {
     return label;
   }
 
-  /** Parses --methods; unknown names and GDC++ (not in this build) are InvalidInputExceptions. */
+  /** Parses --methods; unknown names and GDC++ (no constraints here) are InvalidInputExceptions. */
   static List<TextMethod> parse(List<String> names) {
     List<TextMethod> out = new ArrayList<>();
     for (String n : names) {
@@ -48,8 +51,9 @@ enum TextMethod {
         throw new InvalidInputException("--methods: unknown method \"" + n + "\" (expected mle, bc, sm, emo)");
       }
       if (m == GDC) {
-        throw new InvalidInputException("--methods: gdc++ is not in this build's trainer (objective.type "
-            + "\"gdc++\", issue 13); leave it out");
+        throw new InvalidInputException("--methods: gdc++ fine-tunes toward constraints, and this experiment "
+            + "(imitating the corpus) defines none; leave it out. Hint: train it with a gdc config "
+            + "(examples/configs/gdc-word.json, docs/TRAINING.md \"Distribution matching\")");
       }
       if (!out.contains(m)) {
         out.add(m);

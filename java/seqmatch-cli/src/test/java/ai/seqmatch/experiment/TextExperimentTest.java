@@ -127,7 +127,7 @@ class TextExperimentTest {
   void badOptionsAreOneLineErrors() throws Exception {
     Path c = corpus();
     CliRun.of("experiment", "text", "--corpus", c.toString(), "--methods", "mle,gdc++")
-        .assertUsageError(CMD, "gdc++ is not in this build's trainer");
+        .assertUsageError(CMD, "gdc++ fine-tunes toward constraints, and this experiment");
     CliRun.of("experiment", "text", "--corpus", c.toString(), "--methods", "mle,rl")
         .assertUsageError(CMD, "unknown method \"rl\"");
     CliRun.of("experiment", "text", "--corpus", tmp.resolve("none.txt").toString())
