@@ -190,7 +190,7 @@ public final class OrtModel implements AutoCloseable {
     inputs.put("position_ids", track(tensors, OnnxTensor.createTensor(env, sc.pos, new long[] {B, T})));
     inputs.put("attention_mask", track(tensors,
         OnnxTensor.createTensor(env, sc.mask, new long[] {B, T, P + T}, OnnxJavaType.BOOL)));
-    long[] past = {B, info.nHead(), P, info.headDim()};
+    long[] past = {B, info.nKvHeads(), P, info.headDim()};
     for (int l = 0; l < info.nLayer(); l++) {
       inputs.put("past_key_" + l, track(tensors, OnnxTensor.createTensor(env, sc.pastKey[l], past)));
       inputs.put("past_value_" + l, track(tensors, OnnxTensor.createTensor(env, sc.pastValue[l], past)));
