@@ -112,6 +112,7 @@ int main(int argc, char** argv) {
       out.emplace_back(prefix + "ids", b.ids);
       out.emplace_back(prefix + "pos", b.pos);
       out.emplace_back(prefix + "mask", b.mask.to(torch::kUInt8));
+      out.emplace_back(prefix + "state", b.state);
       out.emplace_back(prefix + "target", b.target);
       out.emplace_back(prefix + "loss_row", b.loss_row.to(torch::kUInt8));
       out.emplace_back(prefix + "expert", b.expert.to(torch::kUInt8));

@@ -159,7 +159,7 @@ TEST(Loss, SequenceMatchMatchesFloat64ReferenceForEveryDivergence) {
     for (double gamma : {0.998, 0.9}) {
       auto o = sl::SequenceMatchOptions().divergence(div).gamma(gamma).alpha(0.7);
       auto got = sl::sequence_match_loss(logits, p, kBk, o);
-      auto want = reference(logits, traces, div, gamma, 0.7);
+      auto want = reference(p.per_action(logits), traces, div, gamma, 0.7);
       EXPECT_NEAR(got.sm.item<double>(), want.sm, 1e-9) << sl::divergence_name(div) << " γ=" << gamma;
       EXPECT_NEAR(got.bc.item<double>(), want.bc, 1e-9);
       EXPECT_NEAR(got.mean_r.item<double>(), want.mean_r, 1e-9);
@@ -217,7 +217,7 @@ TEST(Loss, LearnedAbsorbingValueMatchesReferenceAndFiniteDifferences) {
   const double v_abs = 1.7;
   auto v = torch::full({}, v_abs, torch::kDouble).requires_grad_(true);
   auto got = sl::sequence_match_loss(logits, p, kBk, o, v);
-  auto want = reference(logits, traces, sl::Divergence::kChi2Mixture, 0.9, 0.7, v_abs);
+  auto want = reference(p.per_action(logits), traces, sl::Divergence::kChi2Mixture, 0.9, 0.7, v_abs);
   EXPECT_NEAR(got.sm.item<double>(), want.sm, 1e-9);
   EXPECT_NEAR(got.mean_r.item<double>(), want.mean_r, 1e-9);
   // V_abs = 0 is the DESIGN.md default: an explicit zero equals no tensor.
@@ -226,13 +226,14 @@ TEST(Loss, LearnedAbsorbingValueMatchesReferenceAndFiniteDifferences) {
   // dL/dV_abs by central differences on the float64 reference.
   auto g = torch::autograd::grad({got.sm}, {v})[0].item<double>();
   const double eps = 1e-6;
-  const double fd = (reference(logits, traces, sl::Divergence::kChi2Mixture, 0.9, 0.7, v_abs + eps).sm -
-                     reference(logits, traces, sl::Divergence::kChi2Mixture, 0.9, 0.7, v_abs - eps).sm) / (2 * eps);
+  const double fd = (reference(p.per_action(logits), traces, sl::Divergence::kChi2Mixture, 0.9, 0.7, v_abs + eps).sm -
+                     reference(p.per_action(logits), traces, sl::Divergence::kChi2Mixture, 0.9, 0.7, v_abs - eps).sm) / (2 * eps);
   EXPECT_NEAR(g, fd, 1e-6);
   EXPECT_GT(std::abs(g), 1e-3);  // terminal rows exist, so V_abs matters
   // terminal_q is the mean Q(s, <eos>) over terminal rows.
   double q = 0, n = 0;
-  auto L = logits.accessor<double, 3>();
+  const auto per_action = p.per_action(logits);
+  auto L = per_action.accessor<double, 3>();
   for (size_t b = 0; b < traces.size(); ++b)
     if (traces[b].actions.back() == kEos)
       q += L[b][int64_t(traces[b].actions.size()) - 2][kEos], n += 1;
@@ -315,7 +316,7 @@ TEST(Loss, EmoMatchesReferenceAndFiniteDifferences) {
   auto x0 = torch::randn({p.ids.size(0), p.ids.size(1), kV}, torch::kDouble) * 2;
   auto E = torch::randn({kV, 3}, torch::kDouble);
   auto e_hat = E / E.norm(2, 1, true);
-  auto ref = emo_reference(x0, traces, E);
+  auto ref = emo_reference(p.per_action(x0), traces, E);
   const double n = double(ref.mle.size());
   double mle = 0, demd = 0;
   for (size_t t = 0; t < ref.mle.size(); ++t) mle += ref.mle[t] / n, demd += ref.demd[t] / n;
@@ -328,7 +329,7 @@ TEST(Loss, EmoMatchesReferenceAndFiniteDifferences) {
   std::vector<double> k;
   for (size_t t = 0; t < ref.mle.size(); ++t) k.push_back(ref.mle[t] / ref.demd[t]);
   auto f = [&](const torch::Tensor& x) {
-    auto r = emo_reference(x, traces, E);
+    auto r = emo_reference(p.per_action(x), traces, E);
     double total = 0;
     for (size_t t = 0; t < r.mle.size(); ++t) total += 0.5 * (r.mle[t] + k[t] * r.demd[t]) / n;
     return total;
@@ -350,7 +351,7 @@ TEST(Loss, EmoMatchesReferenceAndFiniteDifferences) {
   // A batch-level ratio (mean MLE / mean DEMD for every token) is a different gradient here, so
   // the check above can tell the two apart.
   auto g_batch = [&](const torch::Tensor& xx) {
-    auto r = emo_reference(xx, traces, E);
+    auto r = emo_reference(p.per_action(xx), traces, E);
     double m = 0, d = 0;
     for (size_t t = 0; t < r.mle.size(); ++t) m += r.mle[t] / n, d += r.demd[t] / n;
     return 0.5 * (m + (mle / demd) * d);
@@ -383,7 +384,7 @@ TEST(Loss, EmoDemdStaysFp32UnderAutocast) {
   auto x64 = torch::randn({p.ids.size(0), p.ids.size(1), kV}, torch::kDouble) * 0.1;
   auto E = torch::ones({kV, 16}, torch::kDouble) + 0.2 * torch::randn({kV, 16}, torch::kDouble);
   auto e_hat = (E / E.norm(2, 1, true)).to(torch::kFloat);
-  auto ref = emo_reference(x64, traces, E);
+  auto ref = emo_reference(p.per_action(x64), traces, E);
   double demd = 0;
   for (double d : ref.demd) demd += d / double(ref.demd.size());
   sl::EmoTerms got;

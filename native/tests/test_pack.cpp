@@ -50,31 +50,42 @@ std::vector<std::vector<int64_t>> states(const sd::ActionTrace& tr) {
 }  // namespace
 
 TEST(Pack, DesignTableExample) {
-  // BOS The cat sat <bk> <bk> dog ran, with ids BOS=0 The=1 cat=2 sat=3 dog=4 ran=5.
+  // BOS The cat sat <bk> <bk> dog ran, with ids BOS=0 The=1 cat=2 sat=3 dog=4 ran=5: six distinct
+  // states, eight actions; the states after the two <bkspc>s are rows 2 and 1 again.
   sd::ActionTrace tr;
   tr.actions = {0, 1, 2, 3, kBk, kBk, 4, 5};
   tr.prompt_length = 1;
   auto p = sd::pack({tr}, kBk, kEos, kVocab);
-  EXPECT_EQ(std::vector<int64_t>(p.ids[0].data_ptr<int64_t>(), p.ids[0].data_ptr<int64_t>() + 8),
+  ASSERT_EQ(p.ids.size(1), 6);
+  ASSERT_EQ(p.target.size(1), 8);
+  EXPECT_EQ(sd::state_count(tr, kBk), 6);
+  EXPECT_EQ(std::vector<int64_t>(p.ids[0].data_ptr<int64_t>(), p.ids[0].data_ptr<int64_t>() + 6),
+            (std::vector<int64_t>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(std::vector<int64_t>(p.pos[0].data_ptr<int64_t>(), p.pos[0].data_ptr<int64_t>() + 6),
+            (std::vector<int64_t>{0, 1, 2, 3, 2, 3}));
+  EXPECT_EQ(std::vector<int64_t>(p.state[0].data_ptr<int64_t>(), p.state[0].data_ptr<int64_t>() + 8),
             (std::vector<int64_t>{0, 1, 2, 3, 2, 1, 4, 5}));
-  EXPECT_EQ(std::vector<int64_t>(p.pos[0].data_ptr<int64_t>(), p.pos[0].data_ptr<int64_t>() + 8),
-            (std::vector<int64_t>{0, 1, 2, 3, 2, 1, 2, 3}));
-  auto attends = [&](int64_t t) {
+  auto attends = [&](int64_t r) {
     std::vector<int64_t> j;
-    for (int64_t k = 0; k < 8; ++k)
-      if (p.mask[0][t][k].item<bool>()) j.push_back(k);
+    for (int64_t k = 0; k < 6; ++k)
+      if (p.mask[0][r][k].item<bool>()) j.push_back(k);
     return j;
   };
   EXPECT_EQ(attends(3), (std::vector<int64_t>{0, 1, 2, 3}));
-  EXPECT_EQ(attends(4), (std::vector<int64_t>{0, 1, 4}));
-  EXPECT_EQ(attends(5), (std::vector<int64_t>{0, 5}));
-  EXPECT_EQ(attends(6), (std::vector<int64_t>{0, 5, 6}));
-  EXPECT_EQ(attends(7), (std::vector<int64_t>{0, 5, 6, 7}));
+  EXPECT_EQ(attends(4), (std::vector<int64_t>{0, 1, 4}));     // dog: BOS The dog
+  EXPECT_EQ(attends(5), (std::vector<int64_t>{0, 1, 4, 5}));  // ran: BOS The dog ran
   EXPECT_EQ(p.actions, 7);
   EXPECT_EQ(p.backspaces, 2);
   EXPECT_EQ(p.target[0][3].item<int64_t>(), kBk);
+  EXPECT_EQ(p.target[0][5].item<int64_t>(), 4);  // in state "BOS The" (row 1) the next action is dog
   EXPECT_FALSE(p.bk_allowed[0][0].item<bool>());  // BOS only: nothing to delete
   EXPECT_TRUE(p.bk_allowed[0][3].item<bool>());
+  // per_action lays a per-state tensor out per action.
+  auto x = torch::arange(6, torch::kFloat).view({1, 6, 1}).expand({1, 6, 2}).contiguous();
+  auto y = p.per_action(x);
+  ASSERT_EQ(y.sizes(), (std::vector<int64_t>{1, 8, 2}));
+  EXPECT_EQ(y[0][5][1].item<float>(), 1.0f);
+  EXPECT_EQ(y[0][6][0].item<float>(), 4.0f);
 }
 
 TEST(Pack, PackedLogitsEqualCleanForwardOnEveryState) {
@@ -86,7 +97,8 @@ TEST(Pack, PackedLogitsEqualCleanForwardOnEveryState) {
     std::vector<sd::ActionTrace> traces;
     for (int i = 0; i < 6; ++i) traces.push_back(random_trace(rng, 1 + i % 3, 8 + 5 * i));
     auto p = sd::pack(traces, kBk, kEos, kVocab);
-    auto logits = m->forward(p.ids, p.pos, p.mask);  // (B, T, V)
+    EXPECT_LT(p.ids.size(1), p.target.size(1)) << "states revisited after <bkspc> get no row of their own";
+    auto logits = p.per_action(m->forward(p.ids, p.pos, p.mask));  // (B, T, V) per action
     int64_t checked = 0, backspace_states = 0;
     double worst = 0;
     for (size_t b = 0; b < traces.size(); ++b) {
@@ -163,28 +175,31 @@ TEST(Pack, RowsOfSeveralTrajectoriesEqualCleanForwardOfEach) {
     ASSERT_GE(most, 3u) << "the plan should put several trajectories in a row";
     auto p = sd::pack_rows(rows, kBk, kEos, kVocab);
     EXPECT_FALSE(p.causal);
-    auto logits = m->forward(p.ids, p.pos, p.mask);  // (B, T, V)
+    auto logits = p.per_action(m->forward(p.ids, p.pos, p.mask));  // (B, T, V) per action
     double worst = 0;
     int64_t checked = 0;
     for (size_t b = 0; b < plan.size(); ++b) {
-      int64_t o = 0;  // the trajectory's first position in row b
+      int64_t o = 0, so = 0;  // the trajectory's first action row and first state row in row b
       for (size_t i : plan[b]) {
         const auto st = states(traces[i]);
-        const int64_t n = int64_t(st.size());
+        const int64_t n = int64_t(st.size()), ns = sd::state_count(traces[i], kBk);
         for (int64_t t = 0; t < n; ++t) {
           auto ids = torch::tensor(st[size_t(t)], torch::kLong).unsqueeze(0);
           auto pos = torch::arange(int64_t(st[size_t(t)].size()), torch::kLong).unsqueeze(0);
           auto want = m->forward(ids, pos).select(1, ids.size(1) - 1).squeeze(0);
           worst = std::max(worst, (logits[int64_t(b)][o + t] - want).abs().max().item<double>());
-          EXPECT_EQ(p.pos[int64_t(b)][o + t].item<int64_t>(), int64_t(st[size_t(t)].size()) - 1);
-          // Block-diagonal: nothing outside [o, o + n) is visible.
-          auto row = p.mask[int64_t(b)][o + t];
-          EXPECT_EQ(row.narrow(0, o, n).sum().item<int64_t>(), row.sum().item<int64_t>());
+          const int64_t r = p.state[int64_t(b)][o + t].item<int64_t>();
+          EXPECT_EQ(p.pos[int64_t(b)][r].item<int64_t>(), int64_t(st[size_t(t)].size()) - 1);
+          // Block-diagonal: nothing outside the trajectory's state rows [so, so + ns) is visible.
+          EXPECT_TRUE(r >= so && r < so + ns);
+          auto row = p.mask[int64_t(b)][r];
+          EXPECT_EQ(row.narrow(0, so, ns).sum().item<int64_t>(), row.sum().item<int64_t>());
           ++checked;
         }
         // The last action of a trajectory has no successor here: it is never a loss row.
         EXPECT_FALSE(p.loss_row[int64_t(b)][o + n - 1].item<bool>());
         o += n;
+        so += ns;
       }
     }
     EXPECT_LE(worst, 1e-5) << "max |packed - clean| over " << checked << " states";
@@ -228,4 +243,20 @@ TEST(Pack, CausalOnlyForOnePlainTrajectoryPerRowAndRowsMustNotMixDataAndReplay) 
     m = e.what_without_backtrace();
   }
   EXPECT_NE(m.find("pack: row 1 has no trajectories"), std::string::npos) << m;
+}
+
+// batch_rows sizes rows by state rows, not actions: a replay trajectory with a <bkspc> takes one
+// row fewer than its actions, so here it shares a row it could not share by action count.
+TEST(Pack, BatchRowsPlansByStateRows) {
+  sd::ActionTrace a, b, c;
+  a.actions = {1, 2, 3, 4};       // data: 4 states, the capacity
+  b.actions = {1, 2, kBk, 3};     // replay: 4 actions, 3 states
+  c.actions = {5};                // replay: 1 state
+  b.from_model = c.from_model = true;
+  const auto rows = sd::batch_rows({a}, {b, c}, kBk);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].size(), 2u);
+  auto p = sd::pack_rows(rows, kBk, kEos, kVocab);
+  EXPECT_EQ(p.ids.size(1), 4);     // S: no row wider than the data trajectory
+  EXPECT_EQ(p.target.size(1), 5);  // T: b's 4 actions + c's 1
 }

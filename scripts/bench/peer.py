@@ -152,7 +152,8 @@ def train(a):
             target = b["target"].masked_fill(~(b["loss_row"] & b["expert"]), -100)
             loss = F.cross_entropy(logits.view(-1, V), target.view(-1), ignore_index=-100)
         else:
-            logits = model(b["ids"], b["pos"], b["mask"])
+            logits = model(b["ids"], b["pos"], b["mask"])  # per state row (B, S, V)
+            logits = logits.gather(1, b["state"][..., None].expand(-1, -1, V))  # per action row (B, T, V)
             sm_loss, bc = sequence_match_loss(logits, b, bk)
             loss = sm_loss if a.bench == "sm" else bc
         loss.backward()

@@ -10,11 +10,26 @@ namespace data {
 
 PackedBatch PackedBatch::to(const torch::Device& d) const {
   PackedBatch o = *this;
-  for (auto* t : {&o.ids, &o.pos, &o.mask, &o.target, &o.loss_row, &o.expert, &o.terminal,
+  for (auto* t : {&o.ids, &o.pos, &o.mask, &o.state, &o.target, &o.loss_row, &o.expert, &o.terminal,
                   &o.bk_allowed, &o.step, &o.from_model}) {
     *t = t->to(d, /*non_blocking=*/true);
   }
   return o;
+}
+
+torch::Tensor PackedBatch::per_action(const torch::Tensor& x) const {
+  SM_CHECK(x.dim() >= 2 && x.size(0) == state.size(0) && x.size(1) == ids.size(1), "pack: per_action expects (",
+           state.size(0), ", ", ids.size(1), ", ...) per state row, got ", x.sizes());
+  if (causal && x.size(1) == state.size(1)) return x;  // state rows are action rows
+  auto shape = x.sizes().vec();
+  shape[1] = state.size(1);
+  auto index = state;
+  for (int64_t d = 2; d < x.dim(); ++d) index = index.unsqueeze(-1);
+  return x.gather(1, index.expand(shape));
+}
+
+int64_t state_count(const ActionTrace& trace, int64_t bkspc_id) {
+  return int64_t(trace.actions.size()) - std::count(trace.actions.begin(), trace.actions.end(), bkspc_id);
 }
 
 PackedBatch pack(const std::vector<ActionTrace>& traces, int64_t bkspc_id, int64_t eos_id,
@@ -32,19 +47,22 @@ PackedBatch pack_rows(const std::vector<std::vector<ActionTrace>>& rows, int64_t
   SM_CHECK(vocab_size > 0 && bkspc_id < vocab_size && eos_id < vocab_size, "pack: vocab_size ",
            vocab_size, " must be > 0 and hold <bkspc> (", bkspc_id, ") and <eos> (", eos_id, ")");
   const int64_t B = int64_t(rows.size());
-  int64_t T = pad_to;
+  int64_t T = pad_to, S = pad_to;
   for (size_t b = 0; b < rows.size(); ++b) {
     SM_CHECK(!rows[b].empty(), "pack: row ", b, " has no trajectories");
-    int64_t n = 0;
-    for (const auto& tr : rows[b]) n += int64_t(tr.actions.size());
+    int64_t n = 0, k = 0;
+    for (const auto& tr : rows[b]) n += int64_t(tr.actions.size()), k += state_count(tr, bkspc_id);
     T = std::max(T, n);
+    S = std::max(S, k);
   }
   SM_CHECK(T > 0, "pack: all trajectories are empty");
+  S = std::max<int64_t>(S, 1);  // a padding state row for padding actions to read
 
   PackedBatch p;
-  p.ids = torch::zeros({B, T}, torch::kLong);
-  p.pos = torch::zeros({B, T}, torch::kLong);
-  p.mask = torch::zeros({B, T, T}, torch::kBool);
+  p.ids = torch::zeros({B, S}, torch::kLong);
+  p.pos = torch::zeros({B, S}, torch::kLong);
+  p.mask = torch::zeros({B, S, S}, torch::kBool);
+  p.state = torch::zeros({B, T}, torch::kLong);
   p.target = torch::zeros({B, T}, torch::kLong);
   p.loss_row = torch::zeros({B, T}, torch::kBool);
   p.expert = torch::zeros({B, T}, torch::kBool);
@@ -55,6 +73,7 @@ PackedBatch pack_rows(const std::vector<std::vector<ActionTrace>>& rows, int64_t
   auto ids = p.ids.accessor<int64_t, 2>();
   auto pos = p.pos.accessor<int64_t, 2>();
   auto mask = p.mask.accessor<bool, 3>();
+  auto state = p.state.accessor<int64_t, 2>();
   auto target = p.target.accessor<int64_t, 2>();
   auto loss_row = p.loss_row.accessor<bool, 2>();
   auto expert = p.expert.accessor<bool, 2>();
@@ -67,7 +86,7 @@ PackedBatch pack_rows(const std::vector<std::vector<ActionTrace>>& rows, int64_t
   for (int64_t b = 0; b < B; ++b) {
     p.from_model[b] = rows[b].front().from_model;
     p.causal = p.causal && rows[b].size() == 1;
-    int64_t o = 0;  // the segment's first position in row b
+    int64_t o = 0, so = 0;  // the segment's first action row and first state row in row b
     for (const auto& tr : rows[b]) {
       const int64_t n = int64_t(tr.actions.size());
       SM_CHECK(tr.prompt_length >= 1 && tr.prompt_length <= n, "pack: trajectory ", g,
@@ -76,8 +95,9 @@ PackedBatch pack_rows(const std::vector<std::vector<ActionTrace>>& rows, int64_t
                " has ", tr.noise.size(), " noise flags for ", n, " actions");
       SM_CHECK(tr.from_model == rows[b].front().from_model, "pack: row ", b, " mixes data and replay "
                "trajectories (trajectory ", g, "): a row's trajectories must all be one or the other");
-      std::vector<int64_t> stack;  // positions in row b forming the current state
+      std::vector<int64_t> stack;  // state rows of row b forming the current state
       int64_t eos_at = -1;         // index of the generated <eos>, if any
+      int64_t r = so;              // the next new state row
       for (int64_t t = 0; t < n; ++t) {
         const int64_t a = tr.actions[t], at = o + t;
         SM_CHECK(a >= 0 && a < vocab_size, "pack: trajectory ", g, " action ", t, " has id ", a,
@@ -90,17 +110,15 @@ PackedBatch pack_rows(const std::vector<std::vector<ActionTrace>>& rows, int64_t
           SM_CHECK(int64_t(stack.size()) > tr.prompt_length, "pack: trajectory ", g, " action ", t,
                    " is <bkspc> with nothing generated to delete (the prompt is never deleted)");
           p.causal = false;
-          stack.pop_back();
-          const int64_t prev = stack.back();
-          stack.pop_back();
-          ids[b][at] = ids[b][prev];
-          pos[b][at] = pos[b][prev];
+          stack.pop_back();  // back to the state the deleted token was appended to: its row
         } else {
-          ids[b][at] = a;
-          pos[b][at] = int64_t(stack.size());
+          ids[b][r] = a;
+          pos[b][r] = int64_t(stack.size());
+          stack.push_back(r);
+          for (int64_t j : stack) mask[b][r][j] = true;
+          ++r;
         }
-        stack.push_back(at);
-        for (int64_t j : stack) mask[b][at][j] = true;
+        state[b][at] = stack.back();
         bk_allowed[b][at] = int64_t(stack.size()) > tr.prompt_length;
         step[b][at] = float(std::max<int64_t>(0, t - (tr.prompt_length - 1)));
         if (t >= tr.prompt_length - 1 && t + 1 < n) {
@@ -114,9 +132,11 @@ PackedBatch pack_rows(const std::vector<std::vector<ActionTrace>>& rows, int64_t
         }
       }
       o += n;
+      so = r;
       ++g;
     }
-    for (int64_t t = o; t < T; ++t) mask[b][t][t] = true;  // padding sees itself only
+    for (int64_t j = so; j < S; ++j) mask[b][j][j] = true;  // padding sees itself only
+    for (int64_t t = o; t < T; ++t) state[b][t] = std::min(so, S - 1);  // a padding (or any) state row
   }
   return p;
 }
@@ -142,13 +162,13 @@ std::vector<std::vector<size_t>> plan_rows(const std::vector<int64_t>& lengths, 
 }
 
 std::vector<std::vector<ActionTrace>> batch_rows(std::vector<ActionTrace> data,
-                                                 std::vector<ActionTrace> replay) {
+                                                 std::vector<ActionTrace> replay, int64_t bkspc_id) {
   int64_t capacity = 0;
-  for (const auto& t : data) capacity = std::max(capacity, int64_t(t.actions.size()));
+  for (const auto& t : data) capacity = std::max(capacity, state_count(t, bkspc_id));
   std::vector<std::vector<ActionTrace>> rows;
   for (auto* traces : {&data, &replay}) {
     std::vector<int64_t> lengths;
-    for (const auto& t : *traces) lengths.push_back(int64_t(t.actions.size()));
+    for (const auto& t : *traces) lengths.push_back(state_count(t, bkspc_id));
     for (const auto& plan : plan_rows(lengths, capacity)) {
       rows.emplace_back();
       for (size_t i : plan) rows.back().push_back(std::move((*traces)[i]));

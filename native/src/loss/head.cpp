@@ -52,29 +52,38 @@ torch::Tensor allowed_chunk(const torch::Tensor& h, const torch::Tensor& w, cons
   return x;
 }
 
-// Inputs: h (N, C) the needed rows' hidden states, w (V, C) the head, e (V, C) or an empty
-// tensor for none (a custom Function takes no undefined inputs), target (N), bk_ok (N).
-// Outputs: Q (N), V (N) and, with e, qe (N, C).
+// Inputs: h (M, C) the needed states' hidden states, w (V, C) the head, e (V, C) or an empty
+// tensor for none (a custom Function takes no undefined inputs), bk_ok (M); the N actions read
+// from them: owner (N) their state in [0, M), ascending, and target (N); bounds (CPU, one per
+// chunk of states plus one) the first action of each chunk.
+// Outputs: Q (N) per action; V (M) and, with e, qe (M, C) per state.
 struct ChunkedHead : public torch::autograd::Function<ChunkedHead> {
+  // The flat index of (owner − first, target) in a chunk's (n, V) logits, for the actions [lo, hi).
+  static torch::Tensor flat_index(const torch::Tensor& owner, const torch::Tensor& target, int64_t first,
+                                  int64_t lo, int64_t hi, int64_t vocab) {
+    return (owner.narrow(0, lo, hi - lo) - first) * vocab + target.narrow(0, lo, hi - lo);
+  }
+
   static variable_list forward(AutogradContext* ctx, torch::Tensor h, torch::Tensor w, torch::Tensor e,
-                               torch::Tensor target, torch::Tensor bk_ok, int64_t bkspc_id,
-                               int64_t chunk, torch::Tensor grad_rows) {
-    const int64_t N = h.size(0);
+                               torch::Tensor owner, torch::Tensor target, torch::Tensor bk_ok,
+                               torch::Tensor bounds, int64_t bkspc_id, int64_t chunk, torch::Tensor grad_rows) {
+    const int64_t M = h.size(0), N = owner.size(0), V = w.size(0);
     const bool has_e = e.dim() == 2;
+    const auto* bound = bounds.data_ptr<int64_t>();
     torch::Tensor buf, q, v, qe;
     at::ScalarType logits_dtype = h.scalar_type();
-    for (int64_t s = 0; s < N; s += chunk) {
-      const int64_t n = std::min(chunk, N - s);
+    for (int64_t s = 0, c = 0; s < M; s += chunk, ++c) {
+      const int64_t n = std::min(chunk, M - s), lo = bound[c], hi = bound[c + 1];
       // The product runs under the caller's autocast (the logits dtype a forward() would give);
       // everything after it in the statistics dtype.
       auto x = allowed_chunk(h.narrow(0, s, n), w, bk_ok.narrow(0, s, n), bkspc_id, buf, &logits_dtype);
       util::AutocastOff fp32;
       if (!q.defined()) {
         q = torch::empty({N}, x.options());
-        v = torch::empty({N}, x.options());
-        if (has_e) qe = torch::empty({N, e.size(1)}, x.options());
+        v = torch::empty({M}, x.options());
+        if (has_e) qe = torch::empty({M, e.size(1)}, x.options());
       }
-      q.narrow(0, s, n).copy_(x.gather(1, target.narrow(0, s, n).unsqueeze(1)).squeeze(1));
+      if (hi > lo) q.narrow(0, lo, hi - lo).copy_(x.view(-1).index_select(0, flat_index(owner, target, s, lo, hi, V)));
       auto v_c = logsumexp_to_exp_(x);  // x is now exp(ℓ − max)
       v.narrow(0, s, n).copy_(v_c);
       if (has_e) {
@@ -89,7 +98,7 @@ struct ChunkedHead : public torch::autograd::Function<ChunkedHead> {
       v = torch::empty({0}, h.options().dtype(sd));
       if (has_e) qe = torch::empty({0, e.size(1)}, h.options().dtype(sd));
     }
-    ctx->save_for_backward({h, w, e, target, bk_ok, v, has_e ? qe : e, grad_rows});
+    ctx->save_for_backward({h, w, e, owner, target, bk_ok, bounds, v, has_e ? qe : e, grad_rows});
     ctx->saved_data["bkspc_id"] = bkspc_id;
     ctx->saved_data["chunk"] = chunk;
     ctx->saved_data["logits_dtype"] = int64_t(logits_dtype);
@@ -99,12 +108,12 @@ struct ChunkedHead : public torch::autograd::Function<ChunkedHead> {
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     auto saved = ctx->get_saved_variables();
-    auto h = saved[0], w = saved[1], e = saved[2], target = saved[3], bk_ok = saved[4];
-    auto v = saved[5], qe = saved[6], rows = saved[7];  // rows: empty = all of W
+    auto h = saved[0], w = saved[1], e = saved[2], owner = saved[3], target = saved[4], bk_ok = saved[5];
+    auto bounds = saved[6], v = saved[7], qe = saved[8], rows = saved[9];  // rows: empty = all of W
     const int64_t bkspc_id = ctx->saved_data["bkspc_id"].toInt();
     const int64_t chunk = ctx->saved_data["chunk"].toInt();
     const auto ld = static_cast<at::ScalarType>(ctx->saved_data["logits_dtype"].toInt());
-    auto g_q = grads[0], g_v = grads[1];  // (N), materialised (zeros when unused)
+    auto g_q = grads[0], g_v = grads[1];  // (N), (M): materialised (zeros when unused)
     const bool has_e = e.dim() == 2;
     torch::Tensor g_qe = has_e ? grads[2] : torch::Tensor();
     const bool need_h = ctx->needs_input_grad(0), need_w = ctx->needs_input_grad(1);
@@ -112,9 +121,10 @@ struct ChunkedHead : public torch::autograd::Function<ChunkedHead> {
     torch::Tensor grad_h = need_h ? torch::empty_like(h) : torch::Tensor();
     torch::Tensor grad_w = need_w ? torch::zeros_like(w) : torch::Tensor();
     torch::Tensor buf, buf2;
-    const int64_t N = h.size(0);
-    for (int64_t s = 0; s < N; s += chunk) {
-      const int64_t n = std::min(chunk, N - s);
+    const int64_t M = h.size(0), V = w.size(0);
+    const auto* bound = bounds.data_ptr<int64_t>();
+    for (int64_t s = 0, c = 0; s < M; s += chunk, ++c) {
+      const int64_t n = std::min(chunk, M - s), lo = bound[c], hi = bound[c + 1];
       auto h_c = h_ld.narrow(0, s, n);
       auto x = allowed_chunk(h_c, w_ld, bk_ok.narrow(0, s, n), bkspc_id, buf);  // (n, V) ℓ again
       x.sub_(v.narrow(0, s, n).unsqueeze(1)).exp_();                            // π
@@ -130,7 +140,9 @@ struct ChunkedHead : public torch::autograd::Function<ChunkedHead> {
       } else {
         g = x.mul_(g_v.narrow(0, s, n).unsqueeze(1));
       }
-      g.scatter_add_(1, target.narrow(0, s, n).unsqueeze(1), g_q.narrow(0, s, n).unsqueeze(1).to(g.scalar_type()));
+      // Every action taken in these states adds its g_Q at its own logit (a state may have several).
+      if (hi > lo)
+        g.view(-1).index_add_(0, flat_index(owner, target, s, lo, hi, V), g_q.narrow(0, lo, hi - lo).to(g.scalar_type()));
       if (bkspc_id >= 0) g.select(1, bkspc_id).masked_fill_(bk_ok.narrow(0, s, n).logical_not(), 0.0);
       auto g_ld = g.to(ld);  // the gradient enters the head in the dtype ℓ was computed in
       if (need_h) {
@@ -146,7 +158,7 @@ struct ChunkedHead : public torch::autograd::Function<ChunkedHead> {
       }
     }
     return {grad_h, grad_w, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(),
-            torch::Tensor(), torch::Tensor()};
+            torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -163,15 +175,30 @@ torch::Tensor allowed_logits(const torch::Tensor& logits, const HeadQuery& query
 }
 
 void check_query(const torch::Tensor& x, const HeadQuery& query) {
-  SM_CHECK(x.dim() == 3, "loss: expected (B, T, ·) input, got ", x.dim(), " dimensions");
-  SM_CHECK(query.target.sizes() == x.sizes().slice(0, 2), "loss: target is ", query.target.sizes(),
-           " but the input's rows are ", x.sizes().slice(0, 2));
+  SM_CHECK(x.dim() == 3, "loss: expected (B, S, ·) input, got ", x.dim(), " dimensions");
+  if (query.state.defined()) {
+    SM_CHECK(query.state.sizes() == query.target.sizes() && x.size(0) == query.target.size(0),
+             "loss: state ", query.state.sizes(), " and target ", query.target.sizes(),
+             " do not match the input's rows ", x.sizes().slice(0, 2));
+  } else {
+    SM_CHECK(query.target.sizes() == x.sizes().slice(0, 2), "loss: target is ", query.target.sizes(),
+             " but the input's rows are ", x.sizes().slice(0, 2));
+  }
+}
+
+// x (B, S, ...) per state row -> (B, T, ...) per action row (data::PackedBatch::per_action).
+torch::Tensor per_action(const torch::Tensor& x, const HeadQuery& query) {
+  if (!query.state.defined()) return x;
+  auto shape = x.sizes().vec();
+  shape[1] = query.state.size(1);
+  return x.gather(1, query.state.unsqueeze(2).expand(shape));
 }
 
 }  // namespace
 
 HeadQuery policy_query(const data::PackedBatch& p, int64_t bkspc_id, const torch::Tensor& e_hat) {
   HeadQuery o;
+  if (!p.causal) o.state = p.state;
   o.target = p.target;
   o.bk_allowed = p.bk_allowed;
   const int64_t T = p.loss_row.size(1);
@@ -185,6 +212,7 @@ HeadQuery policy_query(const data::PackedBatch& p, int64_t bkspc_id, const torch
 
 HeadQuery token_query(const data::PackedBatch& p, int64_t bkspc_id) {
   HeadQuery o;
+  if (!p.causal) o.state = p.state;
   o.target = p.target;
   o.bk_allowed = torch::zeros_like(p.bk_allowed);
   o.rows = p.loss_row & p.expert & p.from_model.logical_not().unsqueeze(1);
@@ -196,7 +224,7 @@ HeadQuery token_query(const data::PackedBatch& p, int64_t bkspc_id) {
 HeadOutput head_output(const torch::Tensor& logits, const HeadQuery& query) {
   check_query(logits, query);
   util::AutocastOff fp32;  // the logits' dtype as given; float32 at least
-  auto x = allowed_logits(logits, query);  // (B, T, V)
+  auto x = allowed_logits(per_action(logits, query), query);  // (B, T, V)
   HeadOutput o;
   o.q = x.gather(2, query.target.unsqueeze(2)).squeeze(2);  // (B, T)
   o.v = torch::logsumexp(x, -1);                            // (B, T)
@@ -209,15 +237,33 @@ HeadOutput lm_head_output(const torch::Tensor& hidden, const torch::Tensor& weig
   check_query(hidden, query);
   SM_CHECK(weight.dim() == 2 && weight.size(1) == hidden.size(2), "loss: head weight ", weight.sizes(),
            " does not match hidden states ", hidden.sizes());
-  const int64_t B = hidden.size(0), T = hidden.size(1), C = hidden.size(2);
+  const int64_t B = query.target.size(0), T = query.target.size(1), S = hidden.size(1), C = hidden.size(2);
   if (chunk_rows <= 0) chunk_rows = std::max<int64_t>(1, kChunkBytes / (4 * weight.size(0)));
-  auto idx = query.rows.reshape({-1}).nonzero().squeeze(1);  // (N) needed rows
+  auto idx = query.rows.reshape({-1}).nonzero().squeeze(1);  // (N) needed action rows
   auto pick = [&](const torch::Tensor& t) { return t.reshape({B * T}).index_select(0, idx); };
+  // The states they are taken in, each once (ascending), and each action's owner among them.
+  auto row_of = torch::arange(B, idx.options()).unsqueeze(1) * S;  // (B, 1) first state row of b
+  auto flat_state = query.state.defined() ? pick(query.state + row_of)
+                                          : pick(torch::arange(T, idx.options()).unsqueeze(0) + row_of);
+  torch::Tensor states, owner;
+  std::tie(states, owner, std::ignore) = at::_unique2(flat_state, /*sorted=*/true, /*return_inverse=*/true);
+  torch::Tensor order;  // actions grouped by their state, so each chunk of states reads a range
+  std::tie(owner, order) = owner.sort(c10::optional<bool>(true), /*dim=*/0);  // stable
+  const int64_t M = states.size(0);
+  auto starts = torch::arange(0, M + chunk_rows, chunk_rows, owner.options()).clamp_max(M);
+  auto bounds = torch::searchsorted(owner, starts).to(torch::kCPU, torch::kLong).contiguous();
+  auto bk_state = torch::zeros({M}, query.bk_allowed.options()).index_put_({owner}, pick(query.bk_allowed).index_select(0, order));
   auto e = query.e_hat.defined() ? query.e_hat : torch::empty({0}, weight.options());
   auto grad_rows = query.grad_rows.defined() ? query.grad_rows.to(weight.device(), torch::kLong)
                                              : torch::empty({0}, weight.options().dtype(torch::kLong));
-  auto outs = ChunkedHead::apply(hidden.reshape({B * T, C}).index_select(0, idx), weight, e,
-                                 pick(query.target), pick(query.bk_allowed), query.bkspc_id, chunk_rows, grad_rows);
+  auto per_state = ChunkedHead::apply(hidden.reshape({B * S, C}).index_select(0, states), weight, e, owner,
+                                      pick(query.target).index_select(0, order), bk_state, bounds,
+                                      query.bkspc_id, chunk_rows, grad_rows);
+  // Per needed action again, in idx order: Q came out grouped by state, V and qe per state.
+  auto unorder = torch::empty_like(order).index_put_({order}, torch::arange(order.size(0), order.options()));
+  auto by_action = owner.index_select(0, unorder);  // (N) each action's state among `states`
+  std::vector<torch::Tensor> outs = {per_state[0].index_select(0, unorder), per_state[1].index_select(0, by_action)};
+  if (query.e_hat.defined()) outs.push_back(per_state[2].index_select(0, by_action));
   // Back to (B, T): rows nobody reads are 0.
   auto spread = [&](const torch::Tensor& x) {
     auto shape = x.sizes().vec();

@@ -13,11 +13,13 @@
 //   ∂L/∂ℓ_t = g_V·π_t + g_Q·onehot(a_{t+1}) + π_t ⊙ (ê·g_qe − qe_t·g_qe)
 // computed chunk by chunk and pushed through the head (∂h = ∂ℓ·W, ∂W += ∂ℓᵀ·h).
 // Only the rows a loss reads are computed (`rows`: loss rows and their successors), so padding
-// costs nothing in the head.
-// head_output() is the same from full logits (B, T, V): the plain-autograd reference that tests
+// costs nothing in the head, and each distinct state once: the action rows taken in the same
+// state (a state revisited after <bkspc>, data/pack.h) share its logits, V and qe, and only Q
+// (one logit per action) is read per action row.
+// head_output() is the same from full logits (B, S, V): the plain-autograd reference that tests
 // compare the chunked path with, and the entry point for callers that already hold logits.
 // Test: ctest -R test_loss (chunked == full logits in float64, values and gradients)
-// Legend: B trajectories, T packed rows, V vocabulary, C embedding width.
+// Legend: B packed rows, S state rows, T action rows (data/pack.h), V vocabulary, C embedding width.
 #pragma once
 
 #include <torch/torch.h>
@@ -29,9 +31,10 @@ namespace loss {
 
 // Which action set the softmax is over, and which rows are needed.
 struct HeadQuery {
+  torch::Tensor state;       // (B, T) int64: the state row of action row t; undefined: S = T, row t
   torch::Tensor target;      // (B, T) int64: a_{t+1}
   torch::Tensor bk_allowed;  // (B, T) bool: <bkspc> is a legal action at s_t
-  torch::Tensor rows;        // (B, T) bool: rows whose outputs a loss reads
+  torch::Tensor rows;        // (B, T) bool: action rows whose outputs a loss reads
   int64_t bkspc_id = -1;     // -1: no <bkspc> in the vocabulary
   torch::Tensor e_hat;       // (V, C) frozen, row-normalised embeddings, or undefined (no qe)
   // (k) int64 or undefined: the only rows of W whose gradient is wanted (LoRA trains only the
@@ -44,16 +47,18 @@ HeadQuery policy_query(const data::PackedBatch& p, int64_t bkspc_id, const torch
 // The vocabulary alone (<bkspc> never allowed) on expert data rows: the token-only NLL (mle.h).
 HeadQuery token_query(const data::PackedBatch& p, int64_t bkspc_id);
 
+// Per action row, whatever the input's state rows.
 struct HeadOutput {
   torch::Tensor q;   // (B, T) Q_t; unspecified on rows not in the query
   torch::Tensor v;   // (B, T) V_t; unspecified on rows not in the query
   torch::Tensor qe;  // (B, T, C) fp32 when the query has e_hat, else undefined
 };
 
-// From full logits (B, T, V): float32 at least (float64 stays float64).
+// From full logits (B, S, V) per state row (a forward of the packed ids): float32 at least
+// (float64 stays float64).
 HeadOutput head_output(const torch::Tensor& logits, const HeadQuery& query);
 
-// From hidden states (B, T, C) and the LM head weight (V, C), in chunks of `chunk_rows` rows
+// From hidden states (B, S, C) and the LM head weight (V, C), in chunks of `chunk_rows` state rows
 // (0: as many as fit kChunkBytes of float32 logits). Under autocast ℓ is computed in the
 // autocast dtype, as the model's own head would be, and everything after it in float32.
 constexpr int64_t kChunkBytes = 16 << 20;

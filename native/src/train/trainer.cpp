@@ -260,7 +260,7 @@ std::vector<std::vector<data::ActionTrace>> Trainer::next_batch(int64_t micro) {
   std::vector<data::ActionTrace> mine;
   for (size_t j = 0; j < replayed.size(); ++j)
     if (owns_row(config_.batch_size + int64_t(j))) mine.push_back(std::move(replayed[j]));
-  return data::batch_rows(std::move(data_traces), std::move(mine));
+  return data::batch_rows(std::move(data_traces), std::move(mine), model_config_.tokens.bkspc);
 }
 
 void Trainer::rollout(StepMetrics& m) {
@@ -347,7 +347,7 @@ StepMetrics Trainer::step() {
     {
       util::AutocastGuard autocast(amp_);
       // Plain sequences need no packing mask: the causal fast path is exact for them.
-      auto h = model_->hidden(p.ids, p.pos, p.causal ? torch::Tensor() : p.mask);  // (B, T, C)
+      auto h = model_->hidden(p.ids, p.pos, p.causal ? torch::Tensor() : p.mask);  // (B, S, C) per state row
       // The LM head runs inside the losses, in chunks of rows: no (B, T, V) logits (loss/head.h).
       const bool emo = config_.objective == "emo";
       auto query = loss::policy_query(p, bk, emo ? e_hat_ : torch::Tensor());
@@ -453,10 +453,10 @@ double Trainer::evaluate() {
     for (size_t i = start; i < std::min(n, start + size_t(config_.batch_size)); ++i)
       traces.push_back(data::augment(validation_[i], clean, -1, 0, 0));
     // Short documents share rows as in training; a batch of one chunk per row stays causal.
-    auto p = data::pack_rows(data::batch_rows(std::move(traces), {}), tok.bkspc, tok.eos,
+    auto p = data::pack_rows(data::batch_rows(std::move(traces), {}, tok.bkspc), tok.bkspc, tok.eos,
                              model_->vocab_size()).to(device_);
     util::AutocastGuard autocast(amp_);
-    auto h = model_->hidden(p.ids, p.pos, p.causal ? torch::Tensor() : p.mask);  // (B, T, C)
+    auto h = model_->hidden(p.ids, p.pos, p.causal ? torch::Tensor() : p.mask);  // (B, S, C) per state row
     auto t = loss::token_nll(loss::lm_head_output(h, model_->head_weight_like(h), loss::token_query(p, tok.bkspc)),
                              p, tok.bkspc);
     total.sum += t.sum;
