@@ -7,7 +7,8 @@
 //   build/cpu-release/native/bench_sm_cost DATA.txt [rounds=5 steps_per_round=10 sample_every=5 eta=0.05 model_rows]
 // DATA.txt: any text; its bytes are the tokens (ids 0..255; <eos> 256, <pad> 257, <bkspc> 258),
 // cut into rows of 128 (batch 8 × 128, model 4 layers × 128, 4 heads, context 256).
-// Then, to show where the rest goes, forward + loss + backward on fixed batches of one model
+// Then, to show where the rest goes, forward + loss + backward on fixed batches of one model, as
+// the trainer runs them (hidden states, chunked head, loss), each phase timed
 // (medians over interleaved repetitions): MLE's 8 clean rows on the causal fast path, the same
 // rows through the explicit-mask path, the SequenceMatch batch (8 noisy rows + 4 replay
 // trajectories of 65 actions, packed as the trainer packs them) under the BC loss, then under
@@ -27,6 +28,7 @@
 #include "data/dataset.h"
 #include "data/noise.h"
 #include "data/pack.h"
+#include "loss/head.h"
 #include "loss/mle.h"
 #include "loss/sequence_match.h"
 #include "model/family.h"
@@ -110,36 +112,50 @@ void fixed_batches(const std::vector<sd::Example>& rows, double eta, int reps) {
     const char* what;
     const sd::PackedBatch* p;
     bool mask, sm;
-    std::vector<double> s;
+    std::vector<double> s, model_s, loss_s, back_s;
   };
-  std::vector<Case> cases = {{"MLE rows, causal fast path, BC (= MLE) loss", &mle, false, false, {}},
-                             {"MLE rows, explicit mask, BC loss", &mle, true, false, {}},
-                             {"SM batch, explicit mask, BC loss", &smb, true, false, {}},
-                             {"SM batch, explicit mask, SM loss", &smb, true, true, {}}};
+  std::vector<Case> cases = {{"MLE rows, causal fast path, BC (= MLE) loss", &mle, false, false, {}, {}, {}, {}},
+                             {"MLE rows, explicit mask, BC loss", &mle, true, false, {}, {}, {}, {}},
+                             {"SM batch, explicit mask, BC loss", &smb, true, false, {}, {}, {}, {}},
+                             {"SM batch, explicit mask, SM loss", &smb, true, true, {}, {}, {}, {}}};
+  using Clock = std::chrono::steady_clock;
+  auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
   for (int r = 0; r <= reps; ++r) {
     for (auto& c : cases) {
       model->zero_grad();
-      const auto t0 = std::chrono::steady_clock::now();
-      auto logits = model->forward(c.p->ids, c.p->pos, c.mask ? c.p->mask : torch::Tensor());
+      // As the trainer runs a step: hidden states of the state rows, the chunked head, the loss.
+      const auto t0 = Clock::now();
+      auto h = model->hidden(c.p->ids, c.p->pos, c.mask ? c.p->mask : torch::Tensor());
+      const double t_model = since(t0);
+      const auto t1 = Clock::now();
+      auto head = sl::lm_head_output(h, model->head_weight_like(h), sl::policy_query(*c.p, kBk));
       torch::Tensor loss;
       if (c.sm) {
-        auto t = sl::sequence_match_loss(logits, *c.p, kBk, opts);
+        auto t = sl::sequence_match_loss(head, *c.p, opts);
         loss = 0.5 * t.bc + 0.5 * t.sm;
       } else {
-        loss = sl::bc_loss(logits, *c.p, kBk);
+        loss = sl::bc_loss(head, *c.p);
       }
+      const double t_loss = since(t1);
+      const auto t2 = Clock::now();
       loss.backward();
-      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if (r > 0) c.s.push_back(s);  // repetition 0 warms up the allocator
+      const double t_back = since(t2), s = since(t0);
+      if (r > 0) {  // repetition 0 warms up the allocator
+        c.s.push_back(s);
+        c.model_s.push_back(t_model);
+        c.loss_s.push_back(t_loss);
+        c.back_s.push_back(t_back);
+      }
     }
   }
-  std::printf("fixed batches, forward + loss + backward (%d repetitions, medians):\n", reps);
+  std::printf("fixed batches, model forward + head and loss + backward (%d repetitions, medians):\n", reps);
   const double base = median(cases[0].s);
   for (const auto& c : cases) {
     const double m = median(c.s);
-    std::printf("  %-46s %3lld × %3lld = %5lld positions  %8.1f ms  %.2fx\n", c.what,
-                (long long)c.p->ids.size(0), (long long)c.p->ids.size(1), (long long)c.p->ids.numel(),
-                1e3 * m, m / base);
+    std::printf("  %-46s %3lld × %3lld = %5lld positions  %7.1f ms  %.2fx  (model %.1f, head+loss %.1f, "
+                "backward %.1f ms)\n", c.what, (long long)c.p->ids.size(0), (long long)c.p->ids.size(1),
+                (long long)c.p->ids.numel(), 1e3 * m, m / base, 1e3 * median(c.model_s),
+                1e3 * median(c.loss_s), 1e3 * median(c.back_s));
   }
 }
 
