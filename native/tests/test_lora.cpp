@@ -526,11 +526,11 @@ TEST(Lora, HeadGradientOfTheTokenRowsMatchesTheFullGradient) {
   q.rows = torch::rand({B, T}) > 0.2;
   q.bkspc_id = bk;
   auto gq = torch::randn({B, T}, opts), gv = torch::randn({B, T}, opts);
-  auto grads = [&](bool restricted, bool chunked) {
+  auto grads = [&](bool restricted, bool chunked, int64_t keep_bytes = seqmatch::loss::kKeepBytes) {
     auto hh = h.clone().requires_grad_(true), ww = w.clone().requires_grad_(true);
     auto qq = q;
     if (restricted) qq.grad_rows = torch::tensor(std::vector<int64_t>{bk, 3});
-    auto o = chunked ? seqmatch::loss::lm_head_output(hh, ww, qq, 3)
+    auto o = chunked ? seqmatch::loss::lm_head_output(hh, ww, qq, 3, keep_bytes)
                      : seqmatch::loss::head_output(torch::matmul(hh, ww.t()), qq);
     ((o.q * gq + o.v * gv) * q.rows.to(torch::kDouble)).sum().backward();
     return std::make_pair(hh.grad(), ww.grad());
@@ -542,4 +542,8 @@ TEST(Lora, HeadGradientOfTheTokenRowsMatchesTheFullGradient) {
   EXPECT_GT(w_ref[bk].abs().max().item<double>(), 0);
   for (int64_t r = 0; r < V; ++r)
     if (r != bk && r != 3) EXPECT_EQ(w_rows[r].abs().max().item<double>(), 0) << r;
+  // The same with π recomputed in the backward instead of kept (loss/head.h).
+  auto [h_re, w_re] = grads(true, true, 0);
+  EXPECT_LE((h_re - h_ref).abs().max().item<double>(), 1e-12);
+  EXPECT_LE((w_re - w_rows).abs().max().item<double>(), 1e-12);
 }

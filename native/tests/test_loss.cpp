@@ -515,10 +515,12 @@ TEST(Loss, ChunkedHeadEqualsFullLogitsValuesAndGradients) {
   const auto o = sl::SequenceMatchOptions().gamma(0.9).alpha(0.7);
 
   // Every scalar the trainer reads, as a function of (h, W, V_abs); chunk < 0: full logits.
+  // keep_bytes: π kept for the backward (the default budget) or recomputed (0).
+  int64_t keep_bytes = sl::kKeepBytes;
   auto terms = [&](const torch::Tensor& h, const torch::Tensor& w, const torch::Tensor& v_abs,
                    int64_t chunk) {
     auto head = [&](const sl::HeadQuery& q) {
-      return chunk < 0 ? sl::head_output(torch::matmul(h, w.t()), q) : sl::lm_head_output(h, w, q, chunk);
+      return chunk < 0 ? sl::head_output(torch::matmul(h, w.t()), q) : sl::lm_head_output(h, w, q, chunk, keep_bytes);
     };
     auto policy = head(sl::policy_query(p, kBk));
     auto with_e = head(sl::policy_query(p, kBk, e_hat));
@@ -536,7 +538,10 @@ TEST(Loss, ChunkedHeadEqualsFullLogitsValuesAndGradients) {
   auto leaf = [](const torch::Tensor& x) { return x.clone().requires_grad_(true); };
   auto vh = leaf(h0), vw = leaf(w0), vv = leaf(torch::full({}, 0.4, torch::kDouble));
   auto want = terms(vh, vw, vv, -1);
-  for (int64_t chunk : {int64_t(3), int64_t(1), B * T}) {
+  for (int64_t chunk : {int64_t(3), int64_t(1), B * T, int64_t(-3), int64_t(-1)}) {
+    keep_bytes = chunk > 0 ? sl::kKeepBytes : 0;  // negative: the same chunks, π recomputed
+    chunk = std::abs(chunk);
+    SCOPED_TRACE(keep_bytes ? "pi kept" : "pi recomputed");
     auto ch = leaf(h0), cw = leaf(w0), cv = leaf(torch::full({}, 0.4, torch::kDouble));
     auto got = terms(ch, cw, cv, chunk);
     for (size_t i = 0; i < want.size(); ++i) {
@@ -561,7 +566,7 @@ TEST(Loss, ChunkedHeadEqualsFullLogitsValuesAndGradients) {
   torch::NoGradGuard no_grad;
   auto full = sl::token_nll(torch::matmul(h0, w0.t()), p, kBk);
   for (int64_t chunk : {int64_t(2), B * T}) {
-    auto got = sl::token_nll(sl::lm_head_output(h0, w0, sl::token_query(p, kBk), chunk), p, kBk);
+    auto got = sl::token_nll(sl::lm_head_output(h0, w0, sl::token_query(p, kBk), chunk, chunk == 2 ? 0 : sl::kKeepBytes), p, kBk);
     EXPECT_NEAR(got.sum, full.sum, 1e-10);
     EXPECT_EQ(got.tokens, full.tokens);
     EXPECT_GT(got.tokens, 0);

@@ -24,10 +24,12 @@ torch::ScalarType stat_dtype(torch::ScalarType logits) {
 
 // Row max m, then x ← exp(x − m) in place; returns V = m + log Σ exp(x − m), as torch::logsumexp
 // computes it, without its (rows, V) temporary. x: (n, V) allowed logits, masked entries −inf.
-torch::Tensor logsumexp_to_exp_(torch::Tensor& x) {
+torch::Tensor logsumexp_to_exp_(torch::Tensor& x, torch::Tensor* sums = nullptr) {
   auto m = std::get<0>(x.max(1, /*keepdim=*/true));  // (n, 1)
   x.sub_(m).exp_();
-  return x.sum(1).log_().add_(m.squeeze(1));  // (n)
+  auto z = x.sum(1);  // (n)
+  if (sums) *sums = z;
+  return z.log().add_(m.squeeze(1));  // (n)
 }
 
 // Allowed logits of one chunk of rows, in the statistics dtype: ℓ = h·Wᵀ with <bkspc> set to −inf
@@ -57,6 +59,11 @@ torch::Tensor allowed_chunk(const torch::Tensor& h, const torch::Tensor& w, cons
 // from them: owner (N) their state in [0, M), ascending, and target (N); bounds (CPU, one per
 // chunk of states plus one) the first action of each chunk.
 // Outputs: Q (N) per action; V (M) and, with e, qe (M, C) per state.
+// keep: the forward keeps π (M, V) (the one logits-sized tensor, written chunk by chunk in place of
+// the reused buffer) and the backward reads it instead of recomputing h·Wᵀ. Without EMO and with
+// all of W trained, the backward then never forms ∂L/∂ℓ = g_V·π + g_Q·onehot either:
+//   ∂h = g_V ⊙ (π·W) + g_Q·W[a]          ∂W = πᵀ·(g_V ⊙ h) + Σ g_Q·h at row a
+// two full-width products (as a fused cross-entropy's backward runs) instead of one per chunk.
 struct ChunkedHead : public torch::autograd::Function<ChunkedHead> {
   // The flat index of (owner − first, target) in a chunk's (n, V) logits, for the actions [lo, hi).
   static torch::Tensor flat_index(const torch::Tensor& owner, const torch::Tensor& target, int64_t first,
@@ -66,14 +73,20 @@ struct ChunkedHead : public torch::autograd::Function<ChunkedHead> {
 
   static variable_list forward(AutogradContext* ctx, torch::Tensor h, torch::Tensor w, torch::Tensor e,
                                torch::Tensor owner, torch::Tensor target, torch::Tensor bk_ok,
-                               torch::Tensor bounds, int64_t bkspc_id, int64_t chunk, torch::Tensor grad_rows) {
+                               torch::Tensor bounds, int64_t bkspc_id, int64_t chunk, torch::Tensor grad_rows,
+                               bool keep) {
     const int64_t M = h.size(0), N = owner.size(0), V = w.size(0);
     const bool has_e = e.dim() == 2;
     const auto* bound = bounds.data_ptr<int64_t>();
-    torch::Tensor buf, q, v, qe;
+    torch::Tensor buf, q, v, qe, probs;
+    // π is kept only where the product lands in our buffer (no autocast, one dtype): see lm_head_output.
+    keep = keep && M > 0 && !h.is_cuda() && h.scalar_type() == w.scalar_type() &&
+           stat_dtype(h.scalar_type()) == h.scalar_type();
+    if (keep) probs = torch::empty({M, V}, h.options());
     at::ScalarType logits_dtype = h.scalar_type();
     for (int64_t s = 0, c = 0; s < M; s += chunk, ++c) {
       const int64_t n = std::min(chunk, M - s), lo = bound[c], hi = bound[c + 1];
+      if (keep) buf = probs.narrow(0, s, n);  // this chunk's logits, then its π, stay in place
       // The product runs under the caller's autocast (the logits dtype a forward() would give);
       // everything after it in the statistics dtype.
       auto x = allowed_chunk(h.narrow(0, s, n), w, bk_ok.narrow(0, s, n), bkspc_id, buf, &logits_dtype);
@@ -84,10 +97,11 @@ struct ChunkedHead : public torch::autograd::Function<ChunkedHead> {
         if (has_e) qe = torch::empty({M, e.size(1)}, x.options());
       }
       if (hi > lo) q.narrow(0, lo, hi - lo).copy_(x.view(-1).index_select(0, flat_index(owner, target, s, lo, hi, V)));
-      auto v_c = logsumexp_to_exp_(x);  // x is now exp(ℓ − max)
+      torch::Tensor z;
+      auto v_c = logsumexp_to_exp_(x, &z);  // x is now exp(ℓ − max), z its row sums
       v.narrow(0, s, n).copy_(v_c);
+      if (has_e || keep) x.div_(z.unsqueeze(1));  // π
       if (has_e) {
-        x.div_(x.sum(1, /*keepdim=*/true));  // π
         auto qe_c = qe.narrow(0, s, n);
         at::mm_out(qe_c, x, e.to(x.scalar_type()));
       }
@@ -98,7 +112,8 @@ struct ChunkedHead : public torch::autograd::Function<ChunkedHead> {
       v = torch::empty({0}, h.options().dtype(sd));
       if (has_e) qe = torch::empty({0, e.size(1)}, h.options().dtype(sd));
     }
-    ctx->save_for_backward({h, w, e, owner, target, bk_ok, bounds, v, has_e ? qe : e, grad_rows});
+    ctx->save_for_backward({h, w, e, owner, target, bk_ok, bounds, v, has_e ? qe : e, grad_rows,
+                            keep ? probs : torch::empty({0}, h.options())});
     ctx->saved_data["bkspc_id"] = bkspc_id;
     ctx->saved_data["chunk"] = chunk;
     ctx->saved_data["logits_dtype"] = int64_t(logits_dtype);
@@ -110,6 +125,7 @@ struct ChunkedHead : public torch::autograd::Function<ChunkedHead> {
     auto saved = ctx->get_saved_variables();
     auto h = saved[0], w = saved[1], e = saved[2], owner = saved[3], target = saved[4], bk_ok = saved[5];
     auto bounds = saved[6], v = saved[7], qe = saved[8], rows = saved[9];  // rows: empty = all of W
+    auto probs = saved[10];  // π (M, V) when the forward kept it, else empty
     const int64_t bkspc_id = ctx->saved_data["bkspc_id"].toInt();
     const int64_t chunk = ctx->saved_data["chunk"].toInt();
     const auto ld = static_cast<at::ScalarType>(ctx->saved_data["logits_dtype"].toInt());
@@ -122,12 +138,35 @@ struct ChunkedHead : public torch::autograd::Function<ChunkedHead> {
     torch::Tensor grad_w = need_w ? torch::zeros_like(w) : torch::Tensor();
     torch::Tensor buf, buf2;
     const int64_t M = h.size(0), V = w.size(0);
+    const bool kept = probs.dim() == 2;
     const auto* bound = bounds.data_ptr<int64_t>();
+    if (kept && !has_e && rows.numel() == 0) {
+      // The factorised form (see above): π is read, never written, so a retained graph can run
+      // this backward again. <bkspc> where it is illegal has π = 0 and is never a target: ∂ℓ = 0.
+      auto gq = g_q.to(h.scalar_type()).unsqueeze(1);  // (N, 1)
+      auto gv = g_v.to(h.scalar_type()).unsqueeze(1);  // (M, 1)
+      if (need_h) {
+        grad_h = torch::mm(probs, w).mul_(gv);
+        grad_h.index_add_(0, owner, w.index_select(0, target).mul_(gq));
+      }
+      if (need_w) {
+        grad_w = torch::mm(probs.t(), h * gv);
+        grad_w.index_add_(0, target, h.index_select(0, owner).mul_(gq));
+      }
+      return {grad_h, grad_w, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(),
+              torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    }
     for (int64_t s = 0, c = 0; s < M; s += chunk, ++c) {
       const int64_t n = std::min(chunk, M - s), lo = bound[c], hi = bound[c + 1];
       auto h_c = h_ld.narrow(0, s, n);
-      auto x = allowed_chunk(h_c, w_ld, bk_ok.narrow(0, s, n), bkspc_id, buf);  // (n, V) ℓ again
-      x.sub_(v.narrow(0, s, n).unsqueeze(1)).exp_();                            // π
+      torch::Tensor x;  // (n, V) π
+      if (kept) {
+        if (!buf.defined() || buf.size(0) < n) buf = torch::empty({n, V}, probs.options());
+        x = buf.narrow(0, 0, n).copy_(probs.narrow(0, s, n));  // a copy: the kept π stays intact
+      } else {
+        x = allowed_chunk(h_c, w_ld, bk_ok.narrow(0, s, n), bkspc_id, buf);  // (n, V) ℓ again
+        x.sub_(v.narrow(0, s, n).unsqueeze(1)).exp_();                       // π
+      }
       torch::Tensor g;                                                          // ∂L/∂ℓ (n, V)
       if (has_e) {
         // ∂qe/∂ℓ_a = π_a (ê_a − qe): the g_qe part is π ⊙ (ê·g_qe − qe·g_qe).
@@ -158,7 +197,7 @@ struct ChunkedHead : public torch::autograd::Function<ChunkedHead> {
       }
     }
     return {grad_h, grad_w, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(),
-            torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+            torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -233,7 +272,7 @@ HeadOutput head_output(const torch::Tensor& logits, const HeadQuery& query) {
 }
 
 HeadOutput lm_head_output(const torch::Tensor& hidden, const torch::Tensor& weight,
-                          const HeadQuery& query, int64_t chunk_rows) {
+                          const HeadQuery& query, int64_t chunk_rows, int64_t keep_bytes) {
   check_query(hidden, query);
   SM_CHECK(weight.dim() == 2 && weight.size(1) == hidden.size(2), "loss: head weight ", weight.sizes(),
            " does not match hidden states ", hidden.sizes());
@@ -258,7 +297,8 @@ HeadOutput lm_head_output(const torch::Tensor& hidden, const torch::Tensor& weig
                                              : torch::empty({0}, weight.options().dtype(torch::kLong));
   auto per_state = ChunkedHead::apply(hidden.reshape({B * S, C}).index_select(0, states), weight, e, owner,
                                       pick(query.target).index_select(0, order), bk_state, bounds,
-                                      query.bkspc_id, chunk_rows, grad_rows);
+                                      query.bkspc_id, chunk_rows, grad_rows,
+                                      /*keep=*/M * weight.size(0) * 4 <= keep_bytes);
   // Per needed action again, in idx order: Q came out grouped by state, V and qe per state.
   auto unorder = torch::empty_like(order).index_put_({order}, torch::arange(order.size(0), order.options()));
   auto by_action = owner.index_select(0, unorder);  // (N) each action's state among `states`

@@ -6,12 +6,19 @@
 // they share one logsumexp and never need the logits themselves.
 //
 // lm_head_output() computes them from the final hidden states h (B, T, C) and the head weight
-// W (V, C) in chunks of rows: ℓ = h·Wᵀ exists for one chunk at a time, in one reused buffer, and
-// the backward pass recomputes each chunk's logits instead of keeping them (one extra h·Wᵀ matmul;
-// the alternative, keeping them, is a full-size (B, T, V) tensor per step: 206 MB at vocab 50,259,
-// batch 8×128, plus the page faults of touching it). The gradient of a row is the usual
-//   ∂L/∂ℓ_t = g_V·π_t + g_Q·onehot(a_{t+1}) + π_t ⊙ (ê·g_qe − qe_t·g_qe)
-// computed chunk by chunk and pushed through the head (∂h = ∂ℓ·W, ∂W += ∂ℓᵀ·h).
+// W (V, C) in chunks of rows, and never materialises more than one logits-sized tensor. Two
+// regimes, by size:
+// - π kept (the needed states' π = softmax of the allowed logits fits `keep_bytes`, 512 MiB by
+//   default: 206 MB at vocab 50,259 and batch 8×128): the forward writes the logits chunk by chunk
+//   into one (M, V) tensor and turns them into π in place; the backward reads π and runs two
+//   full-width products, ∂h = g_V ⊙ (π·W) + g_Q·W[a] and ∂W = πᵀ·(g_V ⊙ h) + Σ g_Q·h at row a, the
+//   work of a fused cross-entropy's backward with no ∂ℓ tensor. (EMO and LoRA's row-restricted
+//   ∂W form ∂ℓ per chunk from the kept π instead.)
+// - recomputed (larger batches or vocabularies, and under autocast): ℓ exists for one chunk at a
+//   time, in one reused buffer, and the backward recomputes each chunk's logits (one extra h·Wᵀ
+//   matmul) and pushes the usual per-row gradient
+//     ∂L/∂ℓ_t = g_V·π_t + g_Q·onehot(a_{t+1}) + π_t ⊙ (ê·g_qe − qe_t·g_qe)
+//   through the head chunk by chunk (∂h = ∂ℓ·W, ∂W += ∂ℓᵀ·h).
 // Only the rows a loss reads are computed (`rows`: loss rows and their successors), so padding
 // costs nothing in the head, and each distinct state once: the action rows taken in the same
 // state (a state revisited after <bkspc>, data/pack.h) share its logits, V and qe, and only Q
@@ -61,9 +68,11 @@ HeadOutput head_output(const torch::Tensor& logits, const HeadQuery& query);
 // From hidden states (B, S, C) and the LM head weight (V, C), in chunks of `chunk_rows` state rows
 // (0: as many as fit kChunkBytes of float32 logits). Under autocast ℓ is computed in the
 // autocast dtype, as the model's own head would be, and everything after it in float32.
+// keep_bytes: the largest π (M × V float32) the forward keeps for the backward (0: never).
 constexpr int64_t kChunkBytes = 16 << 20;
+constexpr int64_t kKeepBytes = int64_t(512) << 20;
 HeadOutput lm_head_output(const torch::Tensor& hidden, const torch::Tensor& weight,
-                          const HeadQuery& query, int64_t chunk_rows = 0);
+                          const HeadQuery& query, int64_t chunk_rows = 0, int64_t keep_bytes = kKeepBytes);
 
 }  // namespace loss
 }  // namespace seqmatch
