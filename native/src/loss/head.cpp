@@ -22,16 +22,6 @@ torch::ScalarType stat_dtype(torch::ScalarType logits) {
   return logits == torch::kDouble ? torch::kDouble : torch::kFloat;
 }
 
-// Row max m, then x ← exp(x − m) in place; returns V = m + log Σ exp(x − m), as torch::logsumexp
-// computes it, without its (rows, V) temporary. x: (n, V) allowed logits, masked entries −inf.
-torch::Tensor logsumexp_to_exp_(torch::Tensor& x, torch::Tensor* sums = nullptr) {
-  auto m = std::get<0>(x.max(1, /*keepdim=*/true));  // (n, 1)
-  x.sub_(m).exp_();
-  auto z = x.sum(1);  // (n)
-  if (sums) *sums = z;
-  return z.log().add_(m.squeeze(1));  // (n)
-}
-
 // Allowed logits of one chunk of rows, in the statistics dtype: ℓ = h·Wᵀ with <bkspc> set to −inf
 // where it is not legal. On CPU the product is written into `buf`, so every chunk (and the
 // backward's recomputation) reuses the same pages instead of faulting in fresh ones; on CUDA the
@@ -79,6 +69,9 @@ struct ChunkedHead : public torch::autograd::Function<ChunkedHead> {
     const bool has_e = e.dim() == 2;
     const auto* bound = bounds.data_ptr<int64_t>();
     torch::Tensor buf, q, v, qe, probs;
+    // Each state's first action: its logit ℓ[a] (read before the softmax) and log π(a) give V.
+    const auto first = torch::searchsorted(owner, torch::arange(M, owner.options()));  // (M)
+    const auto ref_col = target.index_select(0, first);                                 // (M)
     // π is kept only where the product lands in our buffer (no autocast, one dtype): see lm_head_output.
     keep = keep && M > 0 && !h.is_cuda() && h.scalar_type() == w.scalar_type() &&
            stat_dtype(h.scalar_type()) == h.scalar_type();
@@ -97,10 +90,13 @@ struct ChunkedHead : public torch::autograd::Function<ChunkedHead> {
         if (has_e) qe = torch::empty({M, e.size(1)}, x.options());
       }
       if (hi > lo) q.narrow(0, lo, hi - lo).copy_(x.view(-1).index_select(0, flat_index(owner, target, s, lo, hi, V)));
-      torch::Tensor z;
-      auto v_c = logsumexp_to_exp_(x, &z);  // x is now exp(ℓ − max), z its row sums
-      v.narrow(0, s, n).copy_(v_c);
-      if (has_e || keep) x.div_(z.unsqueeze(1));  // π
+      // V = ℓ[a] − log π(a) for the state's first action a, from ATen's fused row-wise log-softmax
+      // (in place: one pass over the chunk, not max, subtract, exp, sum, divide).
+      auto cols = ref_col.narrow(0, s, n).unsqueeze(1);
+      auto ref_logit = x.gather(1, cols).squeeze(1);
+      at::_log_softmax_out(x, x, 1, /*half_to_float=*/false);  // x = log π
+      v.narrow(0, s, n).copy_(ref_logit - x.gather(1, cols).squeeze(1));
+      if (has_e || keep) x.exp_();  // π
       if (has_e) {
         auto qe_c = qe.narrow(0, s, n);
         at::mm_out(qe_c, x, e.to(x.scalar_type()));
@@ -165,7 +161,7 @@ struct ChunkedHead : public torch::autograd::Function<ChunkedHead> {
         x = buf.narrow(0, 0, n).copy_(probs.narrow(0, s, n));  // a copy: the kept π stays intact
       } else {
         x = allowed_chunk(h_c, w_ld, bk_ok.narrow(0, s, n), bkspc_id, buf);  // (n, V) ℓ again
-        x.sub_(v.narrow(0, s, n).unsqueeze(1)).exp_();                       // π
+        at::_softmax_out(x, x, 1, /*half_to_float=*/false);                 // π, in place
       }
       torch::Tensor g;                                                          // ∂L/∂ℓ (n, V)
       if (has_e) {
