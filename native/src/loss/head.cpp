@@ -77,9 +77,11 @@ struct ChunkedHead : public torch::autograd::Function<ChunkedHead> {
            stat_dtype(h.scalar_type()) == h.scalar_type();
     if (keep) probs = torch::empty({M, V}, h.options());
     at::ScalarType logits_dtype = h.scalar_type();
-    for (int64_t s = 0, c = 0; s < M; s += chunk, ++c) {
-      const int64_t n = std::min(chunk, M - s), lo = bound[c], hi = bound[c + 1];
-      if (keep) buf = probs.narrow(0, s, n);  // this chunk's logits, then its π, stay in place
+    // Kept: one chunk, ℓ = h·Wᵀ as one product straight into π's tensor (BLAS runs best on it whole).
+    const int64_t step = keep ? M : chunk;
+    for (int64_t s = 0, c = 0; s < M; s += step, ++c) {
+      const int64_t n = std::min(step, M - s), lo = keep ? 0 : bound[c], hi = keep ? N : bound[c + 1];
+      if (keep) buf = probs;  // the logits, then π, in place
       // The product runs under the caller's autocast (the logits dtype a forward() would give);
       // everything after it in the statistics dtype.
       auto x = allowed_chunk(h.narrow(0, s, n), w, bk_ok.narrow(0, s, n), bkspc_id, buf, &logits_dtype);
