@@ -4,9 +4,10 @@
 // settings (train_config.h: 16 rollouts of 64 new tokens, buffer 256) but a rollout round every
 // `sample_every` steps and `model_rows` replay trajectories per batch (default: train_config.h's).
 // Per round: Σ t_total / Σ data tokens of each, and their ratio; printed as medians and [min, max] over the rounds (round 0 warms up, not counted).
-//   build/cpu-release/native/bench_sm_cost DATA.txt [rounds=5 steps_per_round=10 sample_every=5 eta=0.05 model_rows]
+//   build/cpu-release/native/bench_sm_cost DATA.txt [rounds=5 steps_per_round=10 sample_every=5 eta=0.05 model_rows batch=8]
 // DATA.txt: any text; its bytes are the tokens (ids 0..255; <eos> 256, <pad> 257, <bkspc> 258),
-// cut into rows of 128 (batch 8 × 128, model 4 layers × 128, 4 heads, context 256).
+// cut into rows of 128 (batch 8 × 128 unless `batch` says otherwise; model 4 layers × 128, 4 heads,
+// context 256).
 // Then, to show where the rest goes, forward + loss + backward on fixed batches of one model, as
 // the trainer runs them (hidden states, chunked head, loss), each phase timed
 // (medians over interleaved repetitions): MLE's 8 clean rows on the causal fast path, the same
@@ -163,7 +164,7 @@ void fixed_batches(const std::vector<sd::Example>& rows, double eta, int reps) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: bench_sm_cost DATA.txt [rounds=5 steps_per_round=10 sample_every=5 eta=0.05 model_rows]\n");
+    std::fprintf(stderr, "usage: bench_sm_cost DATA.txt [rounds=5 steps_per_round=10 sample_every=5 eta=0.05 model_rows batch=8]\n");
     return 2;
   }
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 5;
@@ -171,9 +172,10 @@ int main(int argc, char** argv) {
   const int64_t sample_every = argc > 4 ? std::atoll(argv[4]) : 5;
   const double eta = argc > 5 ? std::atof(argv[5]) : 0.05;
   const int64_t model_rows = argc > 6 ? std::atoll(argv[6]) : st::TrainConfig().model_rows;
-  if (rounds < 1 || steps < 1 || sample_every < 1 || eta < 0 || eta >= 1 || model_rows < 0) {
+  const int64_t batch = argc > 7 ? std::atoll(argv[7]) : 8;
+  if (rounds < 1 || steps < 1 || sample_every < 1 || eta < 0 || eta >= 1 || model_rows < 0 || batch < 1) {
     std::fprintf(stderr, "bench_sm_cost: rounds, steps_per_round, sample_every must be >= 1, eta in [0, 1) "
-                 "and model_rows >= 0\n");
+                 "model_rows >= 0 and batch >= 1\n");
     return 2;
   }
   std::ifstream in(argv[1], std::ios::binary);
@@ -209,6 +211,7 @@ int main(int argc, char** argv) {
     c.noise_eta = objective == "mle" ? 0.0 : eta;
     c.sample_every = sample_every;
     c.model_rows = model_rows;
+    c.batch_size = batch;
     c.max_steps = 1000000;  // the schedule plays no part in the timing
     c.eval_every = 0;
     c.checkpoint_every = 0;
@@ -235,9 +238,9 @@ int main(int argc, char** argv) {
   }
   fs::remove_all(dir);
 
-  std::printf("bench_sm_cost: %d rounds × %d steps each (medians [min, max]); batch 8 × %lld bytes, "
+  std::printf("bench_sm_cost: %d rounds × %d steps each (medians [min, max]); batch %lld × %lld bytes, "
               "SM: η %.3g, rollouts every %lld steps, %lld replay trajectories per batch\n", rounds, steps,
-              (long long)kRow, eta, (long long)sample_every, (long long)model_rows);
+              (long long)batch, (long long)kRow, eta, (long long)sample_every, (long long)model_rows);
   const double n = double(steps);
   for (int k = 0; k < 2; ++k) {
     const auto& rs = k == 0 ? mle_rounds : sm_rounds;
