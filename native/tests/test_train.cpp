@@ -251,7 +251,8 @@ TEST(Train, NegativeIntervalsAreErrorsNamingTheField) {
       {{"replay", "sample_every"}, "'replay.sample_every' must be >= 1"},
       {{"replay", "buffer_size"}, "'replay.buffer_size' must be >= 0"},
       {{"optim", "warmup_steps"}, "'optim.warmup_steps' must be >= 0"},
-      {{"objective", "warmup_bc_steps"}, "'objective.warmup_bc_steps' must be >= 0"}};
+      {{"objective", "warmup_bc_steps"}, "'objective.warmup_bc_steps' must be >= 0"},
+      {{"head_keep_mb"}, "'head_keep_mb' must be >= 0"}};
   for (const auto& [path, want] : cases) {
     nlohmann::json j = base;
     if (path.size() == 1) j[path[0]] = -5;
@@ -264,6 +265,26 @@ TEST(Train, NegativeIntervalsAreErrorsNamingTheField) {
   zero["eval_every"] = 0;
   zero["checkpoint_every"] = 0;
   EXPECT_EQ(error_of([&] { st::parse_train_config(zero, "c.json"); }), "");  // 0 = off, still valid
+}
+
+// head_keep_mb only chooses whether the head keeps π or recomputes it (loss/head.h): the same steps
+// train the same parameters, to float32 rounding.
+TEST(Train, HeadKeptOrRecomputedTrainsTheSame) {
+  auto dir = temp_dir("head-keep");
+  auto c = tiny_config(dir, "sequence_match");
+  c.max_steps = 6;
+  st::Trainer kept(c);
+  c.head_keep_mb = 0;
+  st::Trainer recomputed(c);
+  for (int i = 0; i < 6; ++i) {
+    const auto a = kept.step(), b = recomputed.step();
+    EXPECT_NEAR(a.loss, b.loss, 1e-4 * (1 + std::abs(a.loss))) << "step " << i;
+  }
+  EXPECT_GT(kept.replay().size(), 0) << "SequenceMatch with replay rows must have run";
+  auto a = kept.model()->named_parameters(), b = recomputed.model()->named_parameters();
+  double worst = 0;
+  for (const auto& p : a) worst = std::max(worst, (p.value() - b[p.key()]).abs().max().item<double>());
+  EXPECT_LE(worst, 1e-4);
 }
 
 TEST(Train, ResumeIsBitExact) {

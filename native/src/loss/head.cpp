@@ -296,7 +296,9 @@ HeadOutput lm_head_output(const torch::Tensor& hidden, const torch::Tensor& weig
   auto per_state = ChunkedHead::apply(hidden.reshape({B * S, C}).index_select(0, states), weight, e, owner,
                                       pick(query.target).index_select(0, order), bk_state, bounds,
                                       query.bkspc_id, chunk_rows, grad_rows,
-                                      /*keep=*/M * weight.size(0) * 4 <= keep_bytes);
+                                      /*keep=*/torch::GradMode::is_enabled() &&
+                                          (hidden.requires_grad() || weight.requires_grad()) &&
+                                          M * weight.size(0) * 4 <= keep_bytes);
   // Per needed action again, in idx order: Q came out grouped by state, V and qe per state.
   auto unorder = torch::empty_like(order).index_put_({order}, torch::arange(order.size(0), order.options()));
   auto by_action = owner.index_select(0, unorder);  // (N) each action's state among `states`

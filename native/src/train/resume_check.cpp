@@ -60,7 +60,8 @@ std::string value_at(const nlohmann::json& j, const std::string& dotted) {
 
 const std::vector<std::string> kResumeChangeable = {
     "max_steps",          "optim.lr",         "optim.min_lr", "optim.warmup_steps",
-    "optim.weight_decay", "optim.grad_clip",  "data.validation", "device", "amp"};
+    "optim.weight_decay", "optim.grad_clip",  "data.validation", "device", "amp",
+    "head_keep_mb"};
 
 nlohmann::json read_trainer_state(const std::string& dir) {
   std::ifstream in(dir + "/trainer_state.json");

@@ -138,6 +138,7 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& origi
   r.get("", "seed", c.seed);
   r.get("", "device", c.device);
   r.get("", "amp", c.amp);
+  r.get("", "head_keep_mb", c.head_keep_mb);
   r.get("distributed", "timeout_s", c.dist_timeout_s);
   r.get("distributed", "bucket_mb", c.dist_bucket_mb);
   nlohmann::json lora_key;  // the block is read whole by model::parse_lora_block, which names unknown keys
@@ -180,6 +181,8 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& origi
   bad(c.lr > 0 && c.min_lr >= 0 && c.min_lr <= c.lr, "optim.lr", "must be > 0 and >= optim.min_lr");
   bad(c.batch_size > 0, "batch_size", "must be > 0");
   bad(c.grad_accum > 0, "grad_accum", "must be > 0");
+  bad(c.head_keep_mb >= 0, "head_keep_mb", "must be >= 0 (0 = recompute the head's logits in the backward; got " +
+      std::to_string(c.head_keep_mb) + ")");
   bad(c.max_steps > 0, "max_steps", "must be > 0");
   bad(c.model_rows >= 0, "replay.model_rows", "must be >= 0 (got " + std::to_string(c.model_rows) + ")");
   bad(c.rollouts >= 0, "replay.rollouts", "must be >= 0");
@@ -323,6 +326,7 @@ nlohmann::json TrainConfig::to_json() const {
   j["seed"] = seed;
   j["device"] = device;
   j["amp"] = amp;
+  j["head_keep_mb"] = head_keep_mb;
   j["distributed"] = {{"timeout_s", dist_timeout_s}, {"bucket_mb", dist_bucket_mb}};
   if (!lora.is_null()) j["lora"] = lora;
   return j;

@@ -59,6 +59,7 @@ struct TrainConfig {
   uint64_t seed = 0;
   std::string device = "cpu";
   std::string amp = "auto";             // "auto" (bf16 on CUDA), "bf16", "off"
+  int64_t head_keep_mb = 512;           // largest π the LM head keeps for its backward (loss/head.h); 0: recompute
   // data parallel (train/process_group.h; the ranks come from the environment, not the config)
   int64_t dist_timeout_s = 300;         // distributed.timeout_s: a collective's limit before the job fails
   double dist_bucket_mb = 25;           // distributed.bucket_mb: gradient all-reduce bucket size

@@ -352,7 +352,7 @@ StepMetrics Trainer::step() {
       const bool emo = config_.objective == "emo";
       auto query = loss::policy_query(p, bk, emo ? e_hat_ : torch::Tensor());
       if (lora_ && !token_rows_.empty()) query.grad_rows = torch::tensor(token_rows_.ids(), torch::kLong);
-      auto head = loss::lm_head_output(h, model_->head_weight_like(h), query);
+      auto head = loss::lm_head_output(h, model_->head_weight_like(h), query, 0, config_.head_keep_mb << 20);
       if (emo) {
         auto t = loss::emo_loss(head, p, e_hat_, &totals);
         loss = t.loss;
