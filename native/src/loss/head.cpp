@@ -49,8 +49,8 @@ torch::Tensor allowed_chunk(const torch::Tensor& h, const torch::Tensor& w, cons
 // from them: owner (N) their state in [0, M), ascending, and target (N); bounds (CPU, one per
 // chunk of states plus one) the first action of each chunk.
 // Outputs: Q (N) per action; V (M) and, with e, qe (M, C) per state.
-// keep: the forward keeps π (M, V) (the one logits-sized tensor, written chunk by chunk in place of
-// the reused buffer) and the backward reads it instead of recomputing h·Wᵀ. Without EMO and with
+// keep: the forward keeps π (M, V) (the one logits-sized tensor: ℓ written as one product into it,
+// then turned into π in place) and the backward reads it instead of recomputing h·Wᵀ. Without EMO and with
 // all of W trained, the backward then never forms ∂L/∂ℓ = g_V·π + g_Q·onehot either:
 //   ∂h = g_V ⊙ (π·W) + g_Q·W[a]          ∂W = πᵀ·(g_V ⊙ h) + Σ g_Q·h at row a
 // two full-width products (as a fused cross-entropy's backward runs) instead of one per chunk.
