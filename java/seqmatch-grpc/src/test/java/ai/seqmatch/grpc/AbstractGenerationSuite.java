@@ -292,7 +292,7 @@ abstract class AbstractGenerationSuite {
       RecordingObserver client = RecordingObserver.reading();
       GenerationGrpc.newStub(ch).generateStream(longReq, client);
       running.add(client.done);
-      // The first must be admitted (a row in the engine), not just queued, or the second finds the queue full.
+      // Waits for the first to hold the row, so the refusal below is the queue's (AdmissionTest covers bursts).
       int expected = i + 1;
       assertTrue(waitFor(() -> small.activeRows() == 1 && small.inFlight() == expected),
           "in flight " + small.inFlight() + ", rows " + small.activeRows());

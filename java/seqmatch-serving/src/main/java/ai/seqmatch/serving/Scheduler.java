@@ -2,9 +2,12 @@
  * Continuous batching: one thread owns the StepEngine and loops { run posted commands (cancel, client
  * ready); admit waiting requests up to max_batch rows; take one decode step for every runnable row;
  * route its events to the sessions }. Requests join and leave the batch between steps, so a cancelled
- * or expired call frees its row before the next step. Waiting requests sit in a bounded queue: when it
- * is full, submit() refuses (the front end answers RESOURCE_EXHAUSTED / 429) instead of queueing without
- * bound. One scheduler per served model, shared by every front end (gRPC, HTTP); each hands it Sessions.
+ * or expired call frees its row before the next step. A request holds one of max_batch + max_queue places
+ * from submit() until it leaves (finished, failed, cancelled): when all are taken, submit() refuses (the
+ * front end answers RESOURCE_EXHAUSTED / 429) instead of queueing without bound. The places are counted
+ * at submit(), not read off the queue, so a burst that arrives before the loop has admitted anything
+ * still gets every free row (a bounded queue of max_queue alone refused the second of two simultaneous
+ * requests to an idle server with max_batch 1). One scheduler per served model, shared by every front end (gRPC, HTTP); each hands it Sessions.
  * A stream whose client reads nothing keeps its row paused; after ServerLimits.stalledStreamMillis the
  * call fails with RESOURCE_EXHAUSTED and the row is freed, so stalled clients cannot hold every slot.
  * Model work never runs on Netty's event loops or a front end's handler threads.
@@ -23,10 +26,10 @@ import ai.seqmatch.serving.engine.StepEngine;
 import ai.seqmatch.serving.engine.StepEvent;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 public final class Scheduler implements AutoCloseable {
@@ -37,7 +40,9 @@ public final class Scheduler implements AutoCloseable {
   private final StepEngine engine;
   private final int maxBatch;
   private final long stalledNanos; // 0 = off
-  private final BlockingQueue<Session> waiting; // bounded: the admission queue
+  private final BlockingQueue<Session> waiting; // the admission queue; its bound is `places`
+  private final int capacity; // max_batch + max_queue
+  private final AtomicInteger places = new AtomicInteger(); // requests queued or running
   private final BlockingQueue<Runnable> commands = new LinkedBlockingQueue<>();
   private final List<Session> running = new ArrayList<>(); // scheduler thread only
   private final Thread thread;
@@ -47,13 +52,13 @@ public final class Scheduler implements AutoCloseable {
   private volatile Throwable failure; // why the loop stopped on its own; null while it runs or after close()
   private volatile boolean terminated; // the loop has ended: nothing queued from now on is ever served
   private volatile int activeRows;
-  private volatile int inFlight;
 
   public Scheduler(StepEngine engine, ServerLimits limits, Consumer<Throwable> onFailure) {
     this.engine = engine;
     this.maxBatch = limits.maxBatch();
     this.stalledNanos = TimeUnit.MILLISECONDS.toNanos(limits.stalledStreamMillis());
-    this.waiting = new ArrayBlockingQueue<>(Math.max(1, limits.maxQueue()));
+    this.capacity = limits.maxBatch() + limits.maxQueue();
+    this.waiting = new LinkedBlockingQueue<>();
     this.onFailure = onFailure;
     this.thread = new Thread(this::loop, "seqmatch-scheduler");
     this.thread.setDaemon(true);
@@ -63,13 +68,21 @@ public final class Scheduler implements AutoCloseable {
     thread.start();
   }
 
-  /** Queues a session; false when the queue is full. Throws UNAVAILABLE while draining or once stopped. */
+  /**
+   * Queues a session; false when every place (max_batch + max_queue) is taken. Throws UNAVAILABLE while
+   * draining or once stopped.
+   */
   public boolean submit(Session s) {
     checkAccepting();
-    if (!waiting.offer(s)) {
-      return false;
-    }
-    if (terminated && waiting.remove(s)) { // the loop ended after the check: nobody would serve it
+    int n;
+    do {
+      n = places.get();
+      if (n >= capacity) {
+        return false;
+      }
+    } while (!places.compareAndSet(n, n + 1));
+    waiting.add(s);
+    if (terminated && leaveQueue(s)) { // the loop ended after the check: nobody would serve it
       checkAccepting();
     }
     post(() -> { }); // wake the loop
@@ -96,7 +109,7 @@ public final class Scheduler implements AutoCloseable {
   /** Called from the call's cancel handler (deadline, client cancel, disconnect): frees the row. */
   public void cancel(Session s) {
     s.cancelled = true;
-    if (!waiting.remove(s)) {
+    if (!leaveQueue(s)) {
       post(() -> remove(s));
     }
   }
@@ -116,9 +129,27 @@ public final class Scheduler implements AutoCloseable {
     return waiting.size();
   }
 
-  /** Requests queued or running. */
+  /** Requests queued or running (the places taken). */
   public int inFlight() {
-    return inFlight + waiting.size();
+    return places.get();
+  }
+
+  /** Removes {@code s} from the queue and frees its place; false if it was not queued. */
+  private boolean leaveQueue(Session s) {
+    if (!waiting.remove(s)) {
+      return false;
+    }
+    places.decrementAndGet();
+    return true;
+  }
+
+  /** The queue's head, its place freed (it is running, or gone), or null. */
+  private Session pollQueue() {
+    Session s = waiting.poll();
+    if (s != null) {
+      places.decrementAndGet();
+    }
+    return s;
   }
 
   /** Why the loop stopped on its own, or null while it serves (or after a normal close). */
@@ -188,11 +219,10 @@ public final class Scheduler implements AutoCloseable {
               + "). Hint: retry on another replica")
           : error(Kind.UNAVAILABLE, "server stopped before the request finished");
       failAll(down);
-      for (Session s; (s = waiting.poll()) != null; ) {
+      for (Session s; (s = pollQueue()) != null; ) {
         s.fail(down);
       }
       activeRows = 0;
-      inFlight = 0;
     }
   }
 
@@ -217,29 +247,30 @@ public final class Scheduler implements AutoCloseable {
     admit();
     // Published before the step too, which may take long: readers must see the rows just admitted.
     activeRows = engine.activeRows();
-    inFlight = running.size();
     if (engine.runnableRows() > 0) {
       step();
     }
     activeRows = engine.activeRows();
-    inFlight = running.size();
   }
 
   private void admit() {
     while (running.size() < maxBatch) {
-      Session s = waiting.poll();
+      Session s = waiting.poll(); // its place moves from the queue to the batch, or is freed below
       if (s == null) {
         return;
       }
       if (s.cancelled) {
+        places.decrementAndGet();
         continue;
       }
       try {
         s.started(engine.add(s.request().prompt(), s.request().params()));
         running.add(s);
       } catch (InvalidInputException e) {
+        places.decrementAndGet();
         s.fail(error(Kind.INVALID_ARGUMENT, e.getMessage()));
       } catch (RuntimeException e) {
+        places.decrementAndGet();
         LOG.log(System.Logger.Level.ERROR, "scheduler: prefill failed (" + describe(e) + ")");
         LOG.log(System.Logger.Level.DEBUG, "scheduler: the prefill's failure", e);
         s.fail(error(Kind.INTERNAL, "generate: prefill failed (" + describe(e) + ")"));
@@ -335,7 +366,9 @@ public final class Scheduler implements AutoCloseable {
 
   /** Frees the row; a failing engine.cancel is logged (the row is forgotten either way). */
   private void remove(Session s) {
-    running.remove(s);
+    if (running.remove(s)) {
+      places.decrementAndGet();
+    }
     if (s.row() != null) {
       try {
         engine.cancel(s.row());
