@@ -6,8 +6,12 @@
 //   bc   BC alone on the sm batch, so sm − bc is the cost of the objective itself.
 //   build/cpu-release/native/bench_loss [vocab T B n_layer n_embd iters] [--only mle|sm|bc]
 //                                       [--json] [--dump-batches FILE] [--chunk-rows N]
+//                                       [--heads H] [--device cpu|cuda] [--bf16] [--adamw]
+// --heads: attention heads (default 4; GPT-2 124M has 12). --device cuda times with a synchronize
+// after each step; --bf16 runs forward and loss under bf16 autocast (as the trainer does on CUDA);
+// --adamw adds the optimizer step (train::FusedAdamW, as the trainer's) to each timed step.
 // --json prints one line per bench, {"impl":"native","bench":..,"times_s":[..],"cpu_s":[..],
-// "peak_rss_mb":..} (wall and process CPU seconds per iteration),
+// "peak_rss_mb":..,"data_tokens":..,"device":..,"bf16":..,"adamw":..} (wall and process CPU seconds per iteration),
 // for scripts/bench/peer.sh; --dump-batches writes both batches (safetensors) for the Python peer
 // (scripts/bench/peer.py) and exits. Iteration 0 is a warm-up and not reported.
 #include <sys/resource.h>
@@ -19,8 +23,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <random>
 #include <string>
+
+#include <torch/torch.h>
 
 #include "data/noise.h"
 #include "data/pack.h"
@@ -29,6 +36,8 @@
 #include "loss/sequence_match.h"
 #include "model/family.h"
 #include "model/safetensors.h"
+#include "train/fused_adamw.h"
+#include "util/autocast.h"
 #include "util/hugepage_malloc.h"
 
 namespace {
@@ -56,12 +65,18 @@ int main(int argc, char** argv) {
   std::vector<const char*> pos;
   std::string only, dump;
   int64_t chunk_rows = 0;  // 0: the default (loss::kChunkBytes of logits per chunk)
-  bool json = false;
+  int64_t heads = 4;
+  std::string device_name = "cpu";
+  bool json = false, bf16 = false, adamw = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
     else if (!std::strcmp(argv[i], "--dump-batches") && i + 1 < argc) dump = argv[++i];
     else if (!std::strcmp(argv[i], "--chunk-rows") && i + 1 < argc) chunk_rows = std::atoll(argv[++i]);
     else if (!std::strcmp(argv[i], "--json")) json = true;
+    else if (!std::strcmp(argv[i], "--heads") && i + 1 < argc) heads = std::atoll(argv[++i]);
+    else if (!std::strcmp(argv[i], "--device") && i + 1 < argc) device_name = argv[++i];
+    else if (!std::strcmp(argv[i], "--bf16")) bf16 = true;
+    else if (!std::strcmp(argv[i], "--adamw")) adamw = true;
     else pos.push_back(argv[i]);
   }
   if (!only.empty() && only != "mle" && only != "sm" && only != "bc") {
@@ -71,11 +86,29 @@ int main(int argc, char** argv) {
   auto arg = [&](size_t i, int64_t d) { return pos.size() > i ? std::atoll(pos[i]) : d; };
   const int64_t V = arg(0, 50259), T = arg(1, 128), B = arg(2, 8), L = arg(3, 4), C = arg(4, 128);
   const int iters = int(arg(5, 5));
+  if (heads < 1 || C % heads != 0) {
+    std::fprintf(stderr, "bench_loss: --heads must divide n_embd %lld (got %lld)\n", (long long)C, (long long)heads);
+    return 2;
+  }
+  if (device_name != "cpu" && device_name != "cuda") {
+    std::fprintf(stderr, "bench_loss: --device must be cpu or cuda (got '%s')\n", device_name.c_str());
+    return 2;
+  }
+  if (device_name == "cuda" && !torch::cuda::is_available()) {
+    std::fprintf(stderr, "bench_loss: --device cuda but this libtorch sees no CUDA device\n");
+    return 2;
+  }
+  if (bf16 && device_name != "cuda") {
+    std::fprintf(stderr, "bench_loss: --bf16 is autocast on CUDA; it needs --device cuda\n");
+    return 2;
+  }
+  const torch::Device device(device_name == "cuda" ? torch::kCUDA : torch::kCPU);
   const int64_t bk = V - 1, eos = V - 3;
   torch::manual_seed(0);
   seqmatch::model::ModelConfig config;  // GPT-2
-  config.gpt2.vocab_size(V).n_positions(2 * T).n_embd(C).n_layer(L).n_head(4);
+  config.gpt2.vocab_size(V).n_positions(2 * T).n_embd(C).n_layer(L).n_head(heads);
   auto model = seqmatch::model::make_model(config);
+  model->to(device);
   model->train();
   // B−2 data rows of T tokens with η = 0.05 uniform noise, 2 replay rows of 33 actions (as in the
   // tinyshakespeare run), the same traces for both objectives.
@@ -97,7 +130,7 @@ int main(int argc, char** argv) {
     tr.from_model = true;
     traces.push_back(tr);
   }
-  auto p = sd::pack(traces, bk, eos, V);
+  auto p = sd::pack(traces, bk, eos, V).to(device);
   // The MLE baseline as the trainer runs it: B clean data rows, causal fast path (no mask).
   std::vector<sd::ActionTrace> clean;
   for (int64_t b = 0; b < B; ++b) {
@@ -105,7 +138,7 @@ int main(int argc, char** argv) {
     for (int64_t t = 0; t < T; ++t) tr.actions.push_back(int64_t(rng() % uint64_t(V - 3)));
     clean.push_back(tr);
   }
-  auto q = sd::pack(clean, bk, eos, V);
+  auto q = sd::pack(clean, bk, eos, V).to(device);
   if (!dump.empty()) {
     std::vector<std::pair<std::string, torch::Tensor>> out;
     auto add = [&](const std::string& prefix, const sd::PackedBatch& b) {
@@ -128,13 +161,24 @@ int main(int argc, char** argv) {
   }
   const auto opts = sl::SequenceMatchOptions();
   auto w = [&]() { return model->head_weight(); };
-  auto run = [&](const std::string& name, const std::function<torch::Tensor()>& loss) {
+  std::unique_ptr<torch::optim::AdamW> optimizer;  // the trainer's: fused kernels on CUDA (libtorch >= 2)
+  if (adamw) optimizer = std::make_unique<seqmatch::train::FusedAdamW>(model->parameters(), torch::optim::AdamWOptions(1e-4));
+  const bool cuda = device.is_cuda();
+  auto run = [&](const std::string& name, const std::function<torch::Tensor()>& loss, int64_t data_tokens) {
     std::vector<double> times, cpu;
     for (int i = 0; i <= iters; ++i) {
       model->zero_grad();
+      if (cuda) torch::cuda::synchronize();
       const auto t0 = std::chrono::steady_clock::now();
       const double c0 = cpu_seconds();
-      loss().backward();
+      torch::Tensor l;
+      {
+        seqmatch::util::AutocastGuard autocast(bf16 && cuda);
+        l = loss();
+      }
+      l.backward();
+      if (optimizer) optimizer->step();
+      if (cuda) torch::cuda::synchronize();  // the step's kernels have run, not just been queued
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (i > 0) times.push_back(s), cpu.push_back(cpu_seconds() - c0);  // iteration 0 warms up
     }
@@ -146,7 +190,9 @@ int main(int argc, char** argv) {
       for (size_t i = 0; i < times.size(); ++i) std::printf("%s%.4f", i ? "," : "", times[i]);
       std::printf("],\"cpu_s\":[");
       for (size_t i = 0; i < cpu.size(); ++i) std::printf("%s%.4f", i ? "," : "", cpu[i]);
-      std::printf("],\"peak_rss_mb\":%.1f}\n", peak_rss_mb());
+      std::printf("],\"peak_rss_mb\":%.1f,\"data_tokens\":%lld,\"device\":\"%s\",\"bf16\":%s,\"adamw\":%s}\n",
+                  peak_rss_mb(), (long long)data_tokens, device_name.c_str(), bf16 && cuda ? "true" : "false",
+                  adamw ? "true" : "false");
     } else {
       std::printf("%-4s median %.3f s/step (min %.3f, max %.3f), CPU %.3f s | peak RSS so far %.0f MB\n",
                   name.c_str(), median, times.front(), times.back(), cpu[cpu.size() / 2], peak_rss_mb());
@@ -159,18 +205,18 @@ int main(int argc, char** argv) {
     mle = run("mle", [&] {
       auto h = model->hidden(q.ids, q.pos);  // (B, T, C)
       return sl::bc_loss(sl::lm_head_output(h, w(), sl::policy_query(q, bk), chunk_rows), q);
-    });
+    }, B * T);
   if (only.empty() || only == "bc")
     bc = run("bc", [&] {
       auto h = model->hidden(p.ids, p.pos, p.mask);
       return sl::bc_loss(sl::lm_head_output(h, w(), sl::policy_query(p, bk), chunk_rows), p);
-    });
+    }, (B - 2) * T);
   if (only.empty() || only == "sm")
     sm = run("sm", [&] {
       auto h = model->hidden(p.ids, p.pos, p.mask);
       auto terms = sl::sequence_match_loss(sl::lm_head_output(h, w(), sl::policy_query(p, bk), chunk_rows), p, opts);
       return 0.5 * terms.bc + 0.5 * terms.sm;
-    });
+    }, (B - 2) * T);
   if (!json && only.empty()) {
     const double data_sm = double((B - 2) * T), data_mle = double(B * T);
     std::printf("SM batch: %lld rows × %lld packed positions (%.0f data tokens); MLE batch: %lld × %lld; vocab %lld\n",

@@ -5,12 +5,17 @@ prints one JSON line per bench, like the native bench_loss / bench_decode with -
 process CPU seconds per iteration).
 
   python3 peer.py train --batches FILE --bench mle|sm|bc [--layers 4 --embd 128 --heads 4 --iters 3]
+                        [--device cpu|cuda] [--bf16] [--adamw none|fused|foreach]
   python3 peer.py decode --vocab 50259 --new-tokens 64 --batch 1 8 64 [--layers 4 --embd 128 ...]
 
 train: forward + loss + backward per iteration (iteration 0 is a warm-up), on the batches that
 bench_loss --dump-batches wrote (mle: clean causal rows, F.cross_entropy with ignore_index; sm and
 bc: the packed batch with its explicit mask, SequenceMatch-chi2 as in DESIGN.md section 3 with
 one logsumexp for Q, V and BC). decode: greedy over a preallocated KV cache, 16-token prompts.
+On CUDA (torch 2.x) it is written as a PyTorch user would write it there: attention through
+F.scaled_dot_product_attention (is_causal for MLE, the boolean packing mask for SequenceMatch),
+--bf16 = torch.autocast("cuda", torch.bfloat16), --adamw fused = torch.optim.AdamW(fused=True); each
+timed step ends with torch.cuda.synchronize(), and the JSON line adds peak_cuda_mb.
 """
 import argparse
 import json
@@ -52,6 +57,9 @@ class Conv1D(nn.Module):  # HF's: y = x W + b with W stored [in, out]
         return torch.addmm(self.bias, x.reshape(-1, x.size(-1)), self.weight).view(*x.shape[:-1], -1)
 
 
+SDPA = False  # set by main(): attention through F.scaled_dot_product_attention (torch 2.x, CUDA runs)
+
+
 class Block(nn.Module):
     def __init__(self, C, H):
         super().__init__()
@@ -69,6 +77,9 @@ class Block(nn.Module):
             ck[:, :, at:at + T] = k
             cv[:, :, at:at + T] = v
             k, v = ck[:, :, :at + T], cv[:, :, :at + T]
+        if SDPA:  # bias: None = causal, else a (B, 1, T, S) boolean mask (True = may attend)
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=bias, is_causal=bias is None)
+            return self.attn_proj(y.transpose(1, 2).reshape(B, T, C))
         att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
         att = torch.softmax(att + bias, -1)
         return self.attn_proj((att @ v).transpose(1, 2).reshape(B, T, C))
@@ -91,10 +102,17 @@ class GPT2(nn.Module):
         """mask: (B, T, S) bool, True = may attend; None = causal. Returns logits (B, T, V), or
         (B, V) for the last position only (decoding needs no more)."""
         T = ids.size(1)
-        if mask is None:
-            S = T if caches is None else at + T
-            mask = torch.ones(T, S, dtype=torch.bool).tril(S - T)[None]
-        bias = torch.zeros(mask.shape, dtype=torch.float32).masked_fill_(~mask, torch.finfo(torch.float32).min)[:, None]
+        if SDPA:
+            bias = None if mask is None and caches is None else mask
+            if bias is None and caches is not None:
+                bias = torch.ones(T, at + T, dtype=torch.bool, device=ids.device).tril(at)[None]
+            bias = None if bias is None else bias[:, None]
+        else:
+            if mask is None:
+                S = T if caches is None else at + T
+                mask = torch.ones(T, S, dtype=torch.bool, device=ids.device).tril(S - T)[None]
+            bias = torch.zeros(mask.shape, dtype=torch.float32, device=ids.device).masked_fill_(
+                ~mask, torch.finfo(torch.float32).min)[:, None]
         x = self.wte(ids) + self.wpe(pos)
         for i, block in enumerate(self.h):
             x = block(x, bias, None if caches is None else caches[i], at)
@@ -110,7 +128,8 @@ def peak_rss_mb():
 def sequence_match_loss(logits, b, bk, gamma=0.998, alpha=0.5, lam=0.5):
     """0.5 BC + 0.5 SequenceMatch-chi2-mixture (DESIGN.md section 3), one logsumexp for Q, V and BC."""
     x = logits.clone()
-    x[..., bk] = torch.where(b["bk_allowed"], logits[..., bk], torch.tensor(float("-inf")))
+    x[..., bk] = torch.where(b["bk_allowed"], logits[..., bk], torch.tensor(float("-inf"), device=logits.device,
+                                                                             dtype=logits.dtype))
     q = x.gather(2, b["target"][..., None]).squeeze(2)
     v = torch.logsumexp(x, -1)
     v_succ = torch.cat([v[:, 1:], torch.zeros_like(v[:, :1])], 1)
@@ -139,14 +158,25 @@ def train(a):
     b = {k[len(prefix):]: t for k, t in tensors.items() if k.startswith(prefix)}
     for k in ("mask", "loss_row", "expert", "terminal", "bk_allowed", "from_model"):
         b[k] = b[k].bool()
+    dev = torch.device(a.device)
+    b = {k: t.to(dev) for k, t in b.items()}
     T = b["ids"].size(1)
     torch.manual_seed(0)
-    model = GPT2(V, 2 * T, a.embd, a.layers, a.heads)
+    model = GPT2(V, 2 * T, a.embd, a.layers, a.heads).to(dev)
     model.train()
+    opt = None
+    if a.adamw != "none":
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-4, **{a.adamw: True})
+    cuda = dev.type == "cuda"
+    amp = torch.autocast("cuda", dtype=torch.bfloat16, enabled=a.bf16) if cuda else None
     times, cpu = [], []
     for i in range(a.iters + 1):
         model.zero_grad(set_to_none=True)
+        if cuda:
+            torch.cuda.synchronize()
         t0, c0 = time.perf_counter(), time.process_time()
+        if amp is not None:
+            amp.__enter__()
         if a.bench == "mle":
             logits = model(b["ids"], b["pos"])
             target = b["target"].masked_fill(~(b["loss_row"] & b["expert"]), -100)
@@ -156,13 +186,23 @@ def train(a):
             logits = logits.gather(1, b["state"][..., None].expand(-1, -1, V))  # per action row (B, T, V)
             sm_loss, bc = sequence_match_loss(logits, b, bk)
             loss = sm_loss if a.bench == "sm" else bc
+        if amp is not None:
+            amp.__exit__(None, None, None)
         loss.backward()
+        if opt is not None:
+            opt.step()
+        if cuda:
+            torch.cuda.synchronize()
         if i > 0:
             times.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
         del logits, loss
-    print(json.dumps({"impl": "python", "bench": a.bench, "times_s": sorted(round(t, 4) for t in times),
-                      "cpu_s": sorted(round(t, 4) for t in cpu), "peak_rss_mb": round(peak_rss_mb(), 1)}), flush=True)
+    line = {"impl": "python", "bench": a.bench, "times_s": sorted(round(t, 4) for t in times),
+            "cpu_s": sorted(round(t, 4) for t in cpu), "peak_rss_mb": round(peak_rss_mb(), 1)}
+    if cuda:
+        line.update(device="cuda", bf16=a.bf16, adamw=a.adamw, sdpa=SDPA,
+                    peak_cuda_mb=round(torch.cuda.max_memory_allocated() / 2**20, 1))
+    print(json.dumps(line), flush=True)
 
 
 @torch.no_grad()
@@ -211,12 +251,20 @@ def main():
     t.add_argument("--batches", required=True)
     t.add_argument("--bench", choices=("mle", "sm", "bc"), required=True)
     t.add_argument("--iters", type=int, default=3)
+    t.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    t.add_argument("--bf16", action="store_true", help="bf16 autocast (CUDA only)")
+    t.add_argument("--adamw", default="none", choices=("none", "fused", "foreach"),
+                   help="add a torch.optim.AdamW step to each timed step")
     d = sub.choices["decode"]
     d.add_argument("--vocab", type=int, default=50259)
     d.add_argument("--new-tokens", type=int, default=64)
     d.add_argument("--batch", type=int, nargs="+", default=[1, 8, 64])
     d.add_argument("--repeats", type=int, default=1)
     a = p.parse_args()
+    global SDPA
+    SDPA = a.cmd == "train" and a.device == "cuda" and hasattr(F, "scaled_dot_product_attention")
+    if a.cmd == "train" and a.bf16 and a.device != "cuda":
+        p.error("--bf16 is autocast on CUDA; it needs --device cuda")
     train(a) if a.cmd == "train" else decode(a)
 
 

@@ -234,7 +234,7 @@ void Trainer::init_optimizer() {
     groups.emplace_back(std::vector<torch::Tensor>{v_absorb_},
                         std::make_unique<torch::optim::AdamWOptions>(no_decay_opts));
   }
-  optimizer_ = std::make_unique<torch::optim::AdamW>(std::move(groups), opts);
+  optimizer_ = std::make_unique<FusedAdamW>(std::move(groups), opts);  // fused kernels on CUDA
 }
 
 bool Trainer::sequence_match_active() const {

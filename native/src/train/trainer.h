@@ -4,7 +4,8 @@
 //   forward = one packed pass over all states (data/pack.h); bf16 autocast on CUDA
 //   loss    = mle | BC warm-up then (1−λ)·BC + λ·SM | emo      (loss/)
 //             | gdc++ / dpg: samples of the proposal q, not data (train/gdc_objective.h)
-//   update  = AdamW (no decay on biases and LayerNorms), warm-up + cosine, clipping, accumulation
+//   update  = AdamW (no decay on biases and LayerNorms; fused kernels on CUDA, fused_adamw.h), warm-up +
+//             cosine, clipping, accumulation
 //   rollout = every sample_every steps the current model fills the replay buffer (sample/)
 // Data: one trajectory per document (data::split_documents), training and validation alike.
 // objective.terminal_value = learned: a learned offset of the terminal reward. On a row whose next
@@ -49,6 +50,7 @@
 #include "model/decoder_lm.h"
 #include "model/lora.h"
 #include "model/token_rows.h"
+#include "train/fused_adamw.h"
 #include "train/gdc_objective.h"
 #include "train/gradient_sync.h"
 #include "train/process_group.h"
