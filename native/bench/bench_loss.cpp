@@ -6,10 +6,12 @@
 //   bc   BC alone on the sm batch, so sm − bc is the cost of the objective itself.
 //   build/cpu-release/native/bench_loss [vocab T B n_layer n_embd iters] [--only mle|sm|bc]
 //                                       [--json] [--dump-batches FILE] [--chunk-rows N]
-//                                       [--heads H] [--device cpu|cuda] [--bf16] [--adamw]
+//                                       [--heads H] [--device cpu|cuda] [--bf16] [--adamw] [--phases]
 // --heads: attention heads (default 4; GPT-2 124M has 12). --device cuda times with a synchronize
 // after each step; --bf16 runs forward and loss under bf16 autocast (as the trainer does on CUDA);
 // --adamw adds the optimizer step (train::FusedAdamW, as the trainer's) to each timed step.
+// --phases adds "phases_s": median seconds of [model forward, LM head + loss, backward, optimizer], with
+// a synchronize between phases on CUDA (which costs the overlap, so time totals without it).
 // --json prints one line per bench, {"impl":"native","bench":..,"times_s":[..],"cpu_s":[..],
 // "peak_rss_mb":..,"data_tokens":..,"device":..,"bf16":..,"adamw":..} (wall and process CPU seconds per iteration),
 // for scripts/bench/peer.sh; --dump-batches writes both batches (safetensors) for the Python peer
@@ -67,7 +69,7 @@ int main(int argc, char** argv) {
   int64_t chunk_rows = 0;  // 0: the default (loss::kChunkBytes of logits per chunk)
   int64_t heads = 4;
   std::string device_name = "cpu";
-  bool json = false, bf16 = false, adamw = false;
+  bool json = false, bf16 = false, adamw = false, phases = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
     else if (!std::strcmp(argv[i], "--dump-batches") && i + 1 < argc) dump = argv[++i];
@@ -77,6 +79,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--device") && i + 1 < argc) device_name = argv[++i];
     else if (!std::strcmp(argv[i], "--bf16")) bf16 = true;
     else if (!std::strcmp(argv[i], "--adamw")) adamw = true;
+    else if (!std::strcmp(argv[i], "--phases")) phases = true;
     else pos.push_back(argv[i]);
   }
   if (!only.empty() && only != "mle" && only != "sm" && only != "bc") {
@@ -164,23 +167,51 @@ int main(int argc, char** argv) {
   std::unique_ptr<torch::optim::AdamW> optimizer;  // the trainer's: fused kernels on CUDA (libtorch >= 2)
   if (adamw) optimizer = std::make_unique<seqmatch::train::FusedAdamW>(model->parameters(), torch::optim::AdamWOptions(1e-4));
   const bool cuda = device.is_cuda();
-  auto run = [&](const std::string& name, const std::function<torch::Tensor()>& loss, int64_t data_tokens) {
+  using Forward = std::function<torch::Tensor()>;                      // the model: hidden states
+  using HeadLoss = std::function<torch::Tensor(const torch::Tensor&)>;  // LM head + loss on them
+  auto run = [&](const std::string& name, const Forward& forward, const HeadLoss& head_loss, int64_t data_tokens) {
     std::vector<double> times, cpu;
+    std::vector<std::vector<double>> phase(4);  // forward, head + loss, backward, optimizer
     for (int i = 0; i <= iters; ++i) {
       model->zero_grad();
       if (cuda) torch::cuda::synchronize();
       const auto t0 = std::chrono::steady_clock::now();
       const double c0 = cpu_seconds();
+      auto mark = t0;
+      auto lap = [&](int k) {
+        if (!phases) return;
+        if (cuda) torch::cuda::synchronize();
+        const auto now = std::chrono::steady_clock::now();
+        if (i > 0) phase[k].push_back(std::chrono::duration<double>(now - mark).count());
+        mark = now;
+      };
       torch::Tensor l;
       {
         seqmatch::util::AutocastGuard autocast(bf16 && cuda);
-        l = loss();
+        auto h = forward();
+        lap(0);
+        l = head_loss(h);
+        lap(1);
       }
       l.backward();
+      lap(2);
       if (optimizer) optimizer->step();
+      lap(3);
       if (cuda) torch::cuda::synchronize();  // the step's kernels have run, not just been queued
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (i > 0) times.push_back(s), cpu.push_back(cpu_seconds() - c0);  // iteration 0 warms up
+    }
+    std::string phase_json;
+    if (phases) {
+      phase_json = ",\"phases_s\":[";
+      for (size_t k = 0; k < phase.size(); ++k) {
+        auto v = phase[k];
+        std::sort(v.begin(), v.end());
+        char b[32];
+        std::snprintf(b, sizeof b, "%s%.4f", k ? "," : "", v.empty() ? 0.0 : v[v.size() / 2]);
+        phase_json += b;
+      }
+      phase_json += "]";
     }
     std::sort(times.begin(), times.end());
     std::sort(cpu.begin(), cpu.end());
@@ -190,9 +221,9 @@ int main(int argc, char** argv) {
       for (size_t i = 0; i < times.size(); ++i) std::printf("%s%.4f", i ? "," : "", times[i]);
       std::printf("],\"cpu_s\":[");
       for (size_t i = 0; i < cpu.size(); ++i) std::printf("%s%.4f", i ? "," : "", cpu[i]);
-      std::printf("],\"peak_rss_mb\":%.1f,\"data_tokens\":%lld,\"device\":\"%s\",\"bf16\":%s,\"adamw\":%s}\n",
+      std::printf("],\"peak_rss_mb\":%.1f,\"data_tokens\":%lld,\"device\":\"%s\",\"bf16\":%s,\"adamw\":%s%s}\n",
                   peak_rss_mb(), (long long)data_tokens, device_name.c_str(), bf16 && cuda ? "true" : "false",
-                  adamw ? "true" : "false");
+                  adamw ? "true" : "false", phase_json.c_str());
     } else {
       std::printf("%-4s median %.3f s/step (min %.3f, max %.3f), CPU %.3f s | peak RSS so far %.0f MB\n",
                   name.c_str(), median, times.front(), times.back(), cpu[cpu.size() / 2], peak_rss_mb());
@@ -202,21 +233,22 @@ int main(int argc, char** argv) {
   };
   double mle = 0, bc = 0, sm = 0;
   if (only.empty() || only == "mle")
-    mle = run("mle", [&] {
-      auto h = model->hidden(q.ids, q.pos);  // (B, T, C)
-      return sl::bc_loss(sl::lm_head_output(h, w(), sl::policy_query(q, bk), chunk_rows), q);
-    }, B * T);
+    mle = run("mle", [&] { return model->hidden(q.ids, q.pos); },  // (B, T, C), causal fast path
+              [&](const torch::Tensor& h) {
+                return sl::bc_loss(sl::lm_head_output(h, w(), sl::policy_query(q, bk), chunk_rows), q);
+              }, B * T);
   if (only.empty() || only == "bc")
-    bc = run("bc", [&] {
-      auto h = model->hidden(p.ids, p.pos, p.mask);
-      return sl::bc_loss(sl::lm_head_output(h, w(), sl::policy_query(p, bk), chunk_rows), p);
-    }, (B - 2) * T);
+    bc = run("bc", [&] { return model->hidden(p.ids, p.pos, p.mask); },
+             [&](const torch::Tensor& h) {
+               return sl::bc_loss(sl::lm_head_output(h, w(), sl::policy_query(p, bk), chunk_rows), p);
+             }, (B - 2) * T);
   if (only.empty() || only == "sm")
-    sm = run("sm", [&] {
-      auto h = model->hidden(p.ids, p.pos, p.mask);
-      auto terms = sl::sequence_match_loss(sl::lm_head_output(h, w(), sl::policy_query(p, bk), chunk_rows), p, opts);
-      return 0.5 * terms.bc + 0.5 * terms.sm;
-    }, (B - 2) * T);
+    sm = run("sm", [&] { return model->hidden(p.ids, p.pos, p.mask); },
+             [&](const torch::Tensor& h) {
+               auto o = sl::lm_head_output(h, w(), sl::policy_query(p, bk), chunk_rows);
+               auto terms = sl::sequence_match_loss(o, p, opts);
+               return 0.5 * terms.bc + 0.5 * terms.sm;
+             }, (B - 2) * T);
   if (!json && only.empty()) {
     const double data_sm = double((B - 2) * T), data_mle = double(B * T);
     std::printf("SM batch: %lld rows × %lld packed positions (%.0f data tokens); MLE batch: %lld × %lld; vocab %lld\n",

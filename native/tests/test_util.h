@@ -1,9 +1,11 @@
-// Helpers shared by the C++ tests: per-process temporary directories and the one-line message
-// of a libtorch error.
+// Helpers shared by the C++ tests: per-process temporary directories, the one-line message of a
+// libtorch error, and a stack trace on stderr when a test crashes (SIGSEGV, SIGBUS, SIGFPE, SIGILL),
+// so a crash on a machine we cannot log into (the GPU device) still says where it was.
 #pragma once
 
 #include <c10/util/Exception.h>
 #include <torch/torch.h>
+#include <execinfo.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -15,6 +17,25 @@
 
 namespace seqmatch {
 namespace testing {
+
+// Writes the crashing thread's frames (names need the tests' -rdynamic) and re-raises the signal,
+// so ctest still reports the crash. Only async-signal-safe calls.
+inline void crash_trace(int sig) {
+  void* frames[64];
+  const int n = ::backtrace(frames, 64);
+  const char head[] = "\n*** crash: stack trace follows ***\n";
+  (void)!::write(2, head, sizeof head - 1);
+  ::backtrace_symbols_fd(frames, n, 2);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+inline bool install_crash_trace() {
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL}) ::signal(sig, crash_trace);
+  return true;
+}
+
+inline const bool kCrashTraceInstalled = install_crash_trace();
 
 // A fresh, empty directory under the system temp dir, unique to this process and `name`.
 inline std::filesystem::path temp_dir(const std::string& name) {

@@ -5,7 +5,7 @@ prints one JSON line per bench, like the native bench_loss / bench_decode with -
 process CPU seconds per iteration).
 
   python3 peer.py train --batches FILE --bench mle|sm|bc [--layers 4 --embd 128 --heads 4 --iters 3]
-                        [--device cpu|cuda] [--bf16] [--adamw none|fused|foreach]
+                        [--device cpu|cuda] [--bf16] [--adamw none|fused|foreach] [--phases]
   python3 peer.py decode --vocab 50259 --new-tokens 64 --batch 1 8 64 [--layers 4 --embd 128 ...]
 
 train: forward + loss + backward per iteration (iteration 0 is a warm-up), on the batches that
@@ -15,7 +15,8 @@ one logsumexp for Q, V and BC). decode: greedy over a preallocated KV cache, 16-
 On CUDA (torch 2.x) it is written as a PyTorch user would write it there: attention through
 F.scaled_dot_product_attention (is_causal for MLE, the boolean packing mask for SequenceMatch),
 --bf16 = torch.autocast("cuda", torch.bfloat16), --adamw fused = torch.optim.AdamW(fused=True); each
-timed step ends with torch.cuda.synchronize(), and the JSON line adds peak_cuda_mb.
+timed step ends with torch.cuda.synchronize(), and the JSON line adds peak_cuda_mb. --phases adds
+phases_s as bench_loss does: median seconds of [model forward, LM head + loss, backward, optimizer].
 """
 import argparse
 import json
@@ -98,9 +99,13 @@ class GPT2(nn.Module):
         self.h = nn.ModuleList(Block(C, H) for _ in range(L))
         self.ln_f = nn.LayerNorm(C)
 
-    def forward(self, ids, pos, mask=None, caches=None, at=None, last_only=False):
+    def head(self, h):  # h: after ln_f, as the native hidden() returns it
+        return h @ self.wte.weight.t()
+
+    def forward(self, ids, pos, mask=None, caches=None, at=None, last_only=False, hidden_only=False):
         """mask: (B, T, S) bool, True = may attend; None = causal. Returns logits (B, T, V), or
-        (B, V) for the last position only (decoding needs no more)."""
+        (B, V) for the last position only (decoding needs no more); hidden_only: the hidden states
+        after ln_f, before the tied head (head() finishes them)."""
         T = ids.size(1)
         if SDPA:
             bias = None if mask is None and caches is None else mask
@@ -118,7 +123,8 @@ class GPT2(nn.Module):
             x = block(x, bias, None if caches is None else caches[i], at)
         if last_only:
             x = x[:, -1]
-        return self.ln_f(x) @ self.wte.weight.t()
+        x = self.ln_f(x)
+        return x if hidden_only else self.head(x)
 
 
 def peak_rss_mb():
@@ -170,27 +176,47 @@ def train(a):
     cuda = dev.type == "cuda"
     amp = torch.autocast("cuda", dtype=torch.bfloat16, enabled=a.bf16) if cuda else None
     times, cpu = [], []
+    phases = [[], [], [], []]  # forward, head + loss, backward, optimizer
     for i in range(a.iters + 1):
         model.zero_grad(set_to_none=True)
         if cuda:
             torch.cuda.synchronize()
         t0, c0 = time.perf_counter(), time.process_time()
+        mark = [t0]
+
+        def lap(k):
+            if not a.phases:
+                return
+            if cuda:
+                torch.cuda.synchronize()
+            now = time.perf_counter()
+            if i > 0:
+                phases[k].append(now - mark[0])
+            mark[0] = now
+
         if amp is not None:
             amp.__enter__()
         if a.bench == "mle":
-            logits = model(b["ids"], b["pos"])
+            h = model(b["ids"], b["pos"], hidden_only=True)
+            lap(0)
+            logits = model.head(h)
             target = b["target"].masked_fill(~(b["loss_row"] & b["expert"]), -100)
             loss = F.cross_entropy(logits.view(-1, V), target.view(-1), ignore_index=-100)
         else:
-            logits = model(b["ids"], b["pos"], b["mask"])  # per state row (B, S, V)
+            h = model(b["ids"], b["pos"], b["mask"], hidden_only=True)
+            lap(0)
+            logits = model.head(h)  # per state row (B, S, V)
             logits = logits.gather(1, b["state"][..., None].expand(-1, -1, V))  # per action row (B, T, V)
             sm_loss, bc = sequence_match_loss(logits, b, bk)
             loss = sm_loss if a.bench == "sm" else bc
+        lap(1)
         if amp is not None:
             amp.__exit__(None, None, None)
         loss.backward()
+        lap(2)
         if opt is not None:
             opt.step()
+        lap(3)
         if cuda:
             torch.cuda.synchronize()
         if i > 0:
@@ -199,6 +225,8 @@ def train(a):
         del logits, loss
     line = {"impl": "python", "bench": a.bench, "times_s": sorted(round(t, 4) for t in times),
             "cpu_s": sorted(round(t, 4) for t in cpu), "peak_rss_mb": round(peak_rss_mb(), 1)}
+    if a.phases:
+        line["phases_s"] = [round(sorted(p)[len(p) // 2], 4) if p else 0.0 for p in phases]
     if cuda:
         line.update(device="cuda", bf16=a.bf16, adamw=a.adamw, sdpa=SDPA,
                     peak_cuda_mb=round(torch.cuda.max_memory_allocated() / 2**20, 1))
@@ -255,6 +283,7 @@ def main():
     t.add_argument("--bf16", action="store_true", help="bf16 autocast (CUDA only)")
     t.add_argument("--adamw", default="none", choices=("none", "fused", "foreach"),
                    help="add a torch.optim.AdamW step to each timed step")
+    t.add_argument("--phases", action="store_true", help="also time forward, head + loss, backward, optimizer")
     d = sub.choices["decode"]
     d.add_argument("--vocab", type=int, default=50259)
     d.add_argument("--new-tokens", type=int, default=64)

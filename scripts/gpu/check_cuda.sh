@@ -77,9 +77,18 @@ if [[ -x "$build/native/bench_loss" ]]; then
     done
     say "bench round $r done"
   done
+  # Where the time goes: one more run per side with a synchronize between phases (not in the totals).
+  for bench in mle sm; do
+    timeout "$(left 60)" "$build/native/bench_loss" "${shape[@]}" --heads 12 --device cuda --bf16 --adamw --only $bench \
+      --json --phases 2>> "$out/bench.err" | sed 's/}$/,"round":"phases"}/' >> "$out/bench.jsonl"
+    timeout "$(left 60)" python3 scripts/bench/peer.py train --batches "$out/batches.safetensors" --bench $bench \
+      --layers 12 --embd 768 --heads 12 --iters "$iters" --device cuda --bf16 --adamw fused --phases \
+      2>> "$out/bench.err" | sed 's/}$/, "round": "phases"}/' >> "$out/bench.jsonl"
+  done
   python3 - "$out/bench.jsonl" <<'EOF' | tee -a "$out/summary.txt"
 import json, statistics, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+everything = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+rows = [r for r in everything if r.get("round") != "phases"]
 tokens = {r["bench"]: r["data_tokens"] for r in rows if r["impl"] == "native"}
 def med(impl, bench, opt=None):
     t = [x for r in rows if r["impl"] == impl and r["bench"] == bench and (opt is None or r.get("adamw") == opt)
@@ -97,6 +106,10 @@ for bench in ("mle", "sm"):
                   f"{n/peer[0]:9.0f} tok/s | ratio ours/peer {ours[0]/peer[0]:.2f}")
 mem = {(r["impl"], r["bench"], r.get("adamw")): r.get("peak_cuda_mb") for r in rows}
 print("peer peak CUDA MB:", {f"{b}/{o}": v for (i, b, o), v in mem.items() if i == "python"})
+print("phases (synchronized, ms): forward | LM head + loss | backward | optimizer")
+for r in everything:
+    if r.get("round") == "phases" and "phases_s" in r:
+        print(f"  {r['bench']:3s} {r['impl']:6s} " + " | ".join(f"{x * 1e3:7.1f}" for x in r["phases_s"]))
 EOF
 fi
 
@@ -107,7 +120,7 @@ if [[ -x "$build/native/seqmatch-train" && -n "${DATA:-}" && -d "$DATA" ]]; then
   fi
   for cfg in mle sm; do
     timeout "$(left 60)" "$build/native/seqmatch-train" --config "examples/configs/tinyshakespeare-$cfg.json" \
-      --set device=cuda --set amp=true --set max_steps=40 --set eval_every=20 --set checkpoint_every=40 \
+      --set device=cuda --set amp=bf16 --set max_steps=40 --set eval_every=20 --set checkpoint_every=40 \
       --set out_dir="$out/run-$cfg" > "$out/train-$cfg.log" 2>&1
     say "train $cfg on CUDA (bf16 autocast, 40 steps) rc=$?: $(tail -3 "$out/train-$cfg.log" | tr '\n' ' ')"
   done

@@ -76,7 +76,7 @@ torch::Tensor FusedAdamW::step(LossClosure closure) {
       auto& t = device_steps_[p.unsafeGetTensorImpl()];
       if (!t.second.defined() || t.first != s.step() || t.second.device() != p.device())
         t = {s.step(), torch::full({}, double(s.step()), p.options().dtype(torch::kFloat))};
-      s.step(s.step() + 1);  // the kernel increments its copy in place, before using it
+      s.step(s.step() + 1);  // t: the kernel reads it; its device copy is advanced below, before the kernel
       t.first = s.step();
       auto& l = lists[Key{int(p.device().index()), int(p.scalar_type())}];
       l.p.push_back(p);
@@ -86,9 +86,13 @@ torch::Tensor FusedAdamW::step(LossClosure closure) {
       l.t.push_back(t.second);
     }
     const auto [beta1, beta2] = o.betas();
-    for (auto& [key, l] : lists)
+    for (auto& [key, l] : lists) {
+      // As torch.optim.AdamW(fused=True): t is advanced before the kernel, which only reads it for the
+      // bias corrections 1 − β^t (at t = 0 they would be 0, and the update NaN).
+      at::_foreach_add_(l.t, 1);
       at::_fused_adamw_(l.p, l.g, l.m, l.v, /*max_exp_avg_sqs=*/at::TensorList(), l.t, o.lr(), beta1, beta2, o.weight_decay(),
                         o.eps(), /*amsgrad=*/false, /*maximize=*/false);
+    }
   }
   return loss;
 #else

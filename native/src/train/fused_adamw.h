@@ -34,9 +34,10 @@ class FusedAdamW : public torch::optim::AdamW {
 
  private:
   bool last_fused_ = false;
-  // The fused kernel reads and increments t from a float tensor on the parameter's device; the
-  // authoritative count stays AdamWParamState::step (what optimizer.pt saves). The int is the
-  // count the tensor holds, so a state loaded from a checkpoint is noticed and the tensor reset.
+  // The fused kernel reads t from a float tensor on the parameter's device (advanced by step() before
+  // each launch); the authoritative count stays AdamWParamState::step (what optimizer.pt saves). The
+  // int is the count the tensor holds, so a state loaded from a checkpoint is noticed and the tensor
+  // reset.
   std::unordered_map<const void*, std::pair<int64_t, torch::Tensor>> device_steps_;  // by TensorImpl
 };
 
