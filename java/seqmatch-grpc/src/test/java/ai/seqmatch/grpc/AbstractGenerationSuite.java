@@ -29,6 +29,7 @@ import ai.seqmatch.sample.Generator;
 import ai.seqmatch.sample.SamplingOptions;
 import ai.seqmatch.serving.ServerLimits;
 import ai.seqmatch.serving.TestModels;
+import ai.seqmatch.serving.TestWait;
 import ai.seqmatch.serving.ThrottledEngine;
 import ai.seqmatch.serving.engine.EngineInfo;
 import ai.seqmatch.serving.engine.StepEngine;
@@ -385,20 +386,8 @@ abstract class AbstractGenerationSuite {
     assertTrue(s.ids().size() >= 20, "seed 7 runs long enough to be in flight at shutdown");
   }
 
-  /** Polls {@code condition} every 10 ms for at most 20 s (generous: CI machines may be loaded). */
+  /** {@link TestWait#waitFor}, for the suites that extend this one. */
   static boolean waitFor(BooleanSupplier condition) {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < end) {
-      if (condition.getAsBoolean()) {
-        return true;
-      }
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
-    }
-    return condition.getAsBoolean();
+    return TestWait.waitFor(condition);
   }
 }

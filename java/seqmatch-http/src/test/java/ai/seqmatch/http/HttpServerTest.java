@@ -9,6 +9,7 @@
  */
 package ai.seqmatch.http;
 
+import static ai.seqmatch.serving.TestWait.waitFor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -52,7 +53,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
@@ -406,17 +406,6 @@ class HttpServerTest {
     Matcher m = Pattern.compile("(?m)^" + name + " (\\d+)").matcher(get("/metrics", null).body());
     assertTrue(m.find(), name);
     return Integer.parseInt(m.group(1));
-  }
-
-  static boolean waitFor(BooleanSupplier condition) throws InterruptedException {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (System.nanoTime() < end) {
-      if (condition.getAsBoolean()) {
-        return true;
-      }
-      Thread.sleep(20);
-    }
-    return false;
   }
 
   static boolean idle() {
