@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# One prepared GPU check (docs/PERFORMANCE.md "GPU"): builds the native core against the Python torch's
-# libtorch (2.x, CUDA), runs the C++ suite on it, trains the tinyshakespeare configs on CUDA for a few
-# steps (MLE and SequenceMatch with replay rollouts, bf16 autocast), then times GPT-2 124M training steps
-# (n_layer 12, n_embd 768, 12 heads, vocab 50,259, batch 8 x 1024) ours vs PyTorch eager in the same run:
-# bench_loss vs scripts/bench/peer.py on the same dumped batches, bf16 autocast, AdamW step included
-# (ours: train::FusedAdamW, the trainer's; the peer: torch.optim.AdamW fused and foreach), rounds alternating which
-# side runs first. Everything it prints also lands in OUT (default ./gpu-out): build.log, ctest.log,
-# train-*.log, bench.jsonl, summary.txt.
+# One prepared GPU check (docs/PERFORMANCE.md "GPU"), in this order so that a slow phase cuts the later,
+# cheaper ones: builds the native core against the Python torch's libtorch (2.x, CUDA); times GPT-2 124M
+# training steps (n_layer 12, n_embd 768, 12 heads, vocab 50,259, batch 8 x 1024) ours vs PyTorch eager in
+# the same run: bench_loss vs scripts/bench/peer.py on the same dumped batches, bf16 autocast, AdamW step
+# included (ours: train::FusedAdamW, the trainer's; the peer: torch.optim.AdamW fused and foreach), rounds
+# alternating which side runs first, then one synchronized run per side split into phases; runs the C++
+# suite (a crashing test prints its stack, native/tests/test_util.h); sweeps the LM head's chunk size on
+# CUDA; trains the tinyshakespeare configs on CUDA for a few steps (MLE and SequenceMatch with replay
+# rollouts, bf16 autocast). Everything it prints also lands in OUT (default ./gpu-out): build.log,
+# ctest.log, train-*.log, bench.jsonl, summary.txt. About 450 s on an H200 with 16 cores: give the device
+# call a timeout of ~590 s.
 #
 #   bash scripts/gpu/check_cuda.sh [OUT]
 # Env: DEPS (a prefix holding nlohmann_json and GoogleTest's source when the machine lacks them: DEPS/include,
@@ -113,6 +116,23 @@ for r in everything:
 EOF
 fi
 
+timeout "$(left 200)" cmake --build "$build" -j "$jobs" -- -k 0 >> "$out/build.log" 2>&1
+say "full build rc=$?"
+grep -E "error:" "$out/build.log" | sort -u | head -20 | tee -a "$out/summary.txt"
+(cd "$build" && OMP_NUM_THREADS=2 timeout "$(left 200)" ctest -j 8 --output-on-failure > "$out/ctest.log" 2>&1)
+say "ctest rc=$?: $(grep -E 'tests passed|tests failed' "$out/ctest.log")"
+grep -E "^\s*[0-9]+/[0-9]+ Test|Failed|FAILED" "$out/ctest.log" | head -30 | tee -a "$out/summary.txt"
+
+if [[ -x "$build/native/bench_loss" ]]; then
+  # The LM head's chunk size on CUDA (loss/head.h kCudaChunkBytes): 83 rows = the CPU's 16 MiB, 1335 = 256 MiB.
+  for rows in 83 512 1335 4096 8192; do
+    r=$(timeout "$(left 60)" "$build/native/bench_loss" "${shape[@]}" --heads 12 --device cuda --bf16 --adamw --only mle \
+      --json --chunk-rows $rows 2>> "$out/bench.err")
+    echo "$r" | sed "s/}$/,\"round\":\"chunk-$rows\"}/" >> "$out/bench.jsonl"
+    say "chunk sweep: $rows rows per chunk, MLE step $(echo "$r" | python3 -c 'import json,sys,statistics; print(round(statistics.median(json.loads(sys.stdin.read())["times_s"])*1e3,1), "ms")' 2>/dev/null)"
+  done
+fi
+
 if [[ -x "$build/native/seqmatch-train" && -n "${DATA:-}" && -d "$DATA" ]]; then
   data_abs="$(cd "$DATA" && pwd)"
   if [[ "$data_abs" != "$(pwd)/runs/data/tinyshakespeare-gpt2" ]]; then  # the configs read runs/data/...
@@ -128,10 +148,3 @@ if [[ -x "$build/native/seqmatch-train" && -n "${DATA:-}" && -d "$DATA" ]]; then
 else
   say "training smoke skipped (no DATA dir or no seqmatch-train)"
 fi
-
-timeout "$(left 200)" cmake --build "$build" -j "$jobs" -- -k 0 >> "$out/build.log" 2>&1
-say "full build rc=$?"
-grep -E "error:" "$out/build.log" | sort -u | head -20 | tee -a "$out/summary.txt"
-(cd "$build" && OMP_NUM_THREADS=2 timeout "$(left 200)" ctest -j 8 --output-on-failure > "$out/ctest.log" 2>&1)
-say "ctest rc=$?: $(grep -E 'tests passed|tests failed' "$out/ctest.log")"
-grep -E "^\s*[0-9]+/[0-9]+ Test|Failed|FAILED" "$out/ctest.log" | head -30 | tee -a "$out/summary.txt"

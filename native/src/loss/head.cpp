@@ -275,7 +275,8 @@ HeadOutput lm_head_output(const torch::Tensor& hidden, const torch::Tensor& weig
   SM_CHECK(weight.dim() == 2 && weight.size(1) == hidden.size(2), "loss: head weight ", weight.sizes(),
            " does not match hidden states ", hidden.sizes());
   const int64_t B = query.target.size(0), T = query.target.size(1), S = hidden.size(1), C = hidden.size(2);
-  if (chunk_rows <= 0) chunk_rows = std::max<int64_t>(1, kChunkBytes / (4 * weight.size(0)));
+  if (chunk_rows <= 0)
+    chunk_rows = std::max<int64_t>(1, (hidden.is_cuda() ? kCudaChunkBytes : kChunkBytes) / (4 * weight.size(0)));
   auto idx = query.rows.reshape({-1}).nonzero().squeeze(1);  // (N) needed action rows
   auto pick = [&](const torch::Tensor& t) { return t.reshape({B * T}).index_select(0, idx); };
   // The states they are taken in, each once (ascending), and each action's owner among them.

@@ -66,10 +66,17 @@ struct HeadOutput {
 HeadOutput head_output(const torch::Tensor& logits, const HeadQuery& query);
 
 // From hidden states (B, S, C) and the LM head weight (V, C), in chunks of `chunk_rows` state rows
-// (0: as many as fit kChunkBytes of float32 logits). Under autocast ℓ is computed in the
-// autocast dtype, as the model's own head would be, and everything after it in float32.
-// keep_bytes: the largest π (M × V float32) the forward keeps for the backward (0: never).
+// (0: as many as fit kChunkBytes of float32 logits on CPU, kCudaChunkBytes on CUDA). Under autocast
+// ℓ is computed in the autocast dtype, as the model's own head would be, and everything after it in
+// float32. keep_bytes: the largest π (M × V float32) the forward keeps for the backward (0: never).
+// Why two sizes: on CPU a chunk is sized for memory (RSS; docs/PERFORMANCE.md "Memory"). On a GPU
+// 16 MiB is 83 rows at GPT-2's vocabulary: every chunk's products are skinny GEMMs far from the
+// tensor cores' rate and a 124M step launches ~100 chunks × ~25 kernels each way, the likely cause
+// of the 2.35× against PyTorch eager measured on an H200 (docs/PERFORMANCE.md "GPU"). 256 MiB is
+// 1,335 rows (7 chunks for 8,192 rows) and a few hundred MiB of buffers beside 100+ GiB; chosen from
+// that arithmetic, to be confirmed by the chunk sweep in scripts/gpu/check_cuda.sh.
 constexpr int64_t kChunkBytes = 16 << 20;
+constexpr int64_t kCudaChunkBytes = int64_t(256) << 20;
 constexpr int64_t kKeepBytes = int64_t(512) << 20;
 HeadOutput lm_head_output(const torch::Tensor& hidden, const torch::Tensor& weight,
                           const HeadQuery& query, int64_t chunk_rows = 0, int64_t keep_bytes = kKeepBytes);
