@@ -256,13 +256,24 @@ final class ExperimentReport {
   }
 
   static void writeAtomically(Path file, String text) {
+    Path tmp = null;
     try {
-      Files.createDirectories(file.toAbsolutePath().getParent());
-      Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+      Path dir = file.toAbsolutePath().getParent();
+      Files.createDirectories(dir);
+      // A temp file of its own: shards started together write the same run configs and markers, and a
+      // shared "<file>.tmp" let one process move away what another had just written (a flaky failure).
+      tmp = Files.createTempFile(dir, file.getFileName() + ".", ".tmp");
       Files.writeString(tmp, text, StandardCharsets.UTF_8);
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
-      throw new UncheckedIOException("experiment: cannot write " + file, e);
+      if (tmp != null) {
+        try {
+          Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+          // the write already failed; that is the error to report
+        }
+      }
+      throw new UncheckedIOException("experiment: cannot write " + file + " (" + e.getMessage() + ")", e);
     }
   }
 }
