@@ -34,6 +34,7 @@
 #include "loss/sequence_match.h"
 #include "model/family.h"
 #include "train/trainer.h"
+#include "util/remove_tree.h"
 
 namespace {
 
@@ -236,7 +237,8 @@ int main(int argc, char** argv) {
     mle_rounds.push_back(a);
     sm_rounds.push_back(b);
   }
-  fs::remove_all(dir);
+  std::error_code ec;
+  seqmatch::util::remove_tree(dir.string(), ec);
 
   std::printf("bench_sm_cost: %d rounds × %d steps each (medians [min, max]); batch %lld × %lld bytes, "
               "SM: η %.3g, rollouts every %lld steps, %lld replay trajectories per batch\n", rounds, steps,

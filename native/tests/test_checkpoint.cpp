@@ -19,6 +19,7 @@
 #include "model/checkpoint.h"
 #include "model/safetensors.h"
 #include "util/atomic_dir.h"
+#include "util/remove_tree.h"
 
 namespace sm = seqmatch::model;
 namespace fs = std::filesystem;
@@ -224,6 +225,29 @@ TEST(Safetensors, ShapeWhoseSizeOverflowsIsRejectedBeforeAllocation) {
   EXPECT_NE(msg.find("tensor 'x' has 0 bytes but its shape [8589934592,2147483648] needs more than 2^64"),
             std::string::npos)
       << msg;
+}
+
+// util::remove_tree, which checkpoint writes use instead of std::filesystem::remove_all (see its header):
+// nested directories go, a symbolic link is removed and never followed, a missing path is no error.
+TEST(RemoveTree, RemovesNestedEntriesAndNeverFollowsLinks) {
+  auto root = temp_dir("remove-tree");
+  auto d = root / "tree", outside = root / "outside";
+  fs::create_directories(d / "a" / "b");
+  fs::create_directories(outside);
+  std::ofstream(d / "a" / "b" / "f") << "x";
+  std::ofstream(d / "g") << "y";
+  std::ofstream(outside / "keep") << "z";
+  fs::create_directory_symlink(outside, d / "link");
+  std::error_code ec;
+  EXPECT_EQ(seqmatch::util::remove_tree(d.string(), ec), 6u);  // tree, a, b, f, g, link
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_FALSE(fs::exists(d));
+  EXPECT_TRUE(fs::exists(outside / "keep")) << "the link's target must survive";
+  EXPECT_EQ(seqmatch::util::remove_tree(d.string(), ec), 0u);
+  EXPECT_FALSE(ec) << "a missing path is not an error";
+  std::ofstream(root / "file") << "w";
+  EXPECT_EQ(seqmatch::util::remove_tree((root / "file").string(), ec), 1u);
+  EXPECT_FALSE(fs::exists(root / "file"));
 }
 
 TEST(AtomicWrites, FailedFileWriteKeepsTheOldContent) {

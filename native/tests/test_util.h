@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "util/remove_tree.h"
+
 namespace seqmatch {
 namespace testing {
 
@@ -41,7 +43,8 @@ inline const bool kCrashTraceInstalled = install_crash_trace();
 inline std::filesystem::path temp_dir(const std::string& name) {
   auto d = std::filesystem::temp_directory_path() /
            ("seqmatch-test-" + std::to_string(::getpid()) + "-" + name);
-  std::filesystem::remove_all(d);
+  std::error_code ec;
+  seqmatch::util::remove_tree(d.string(), ec);  // not std::filesystem::remove_all: see util/remove_tree.h
   std::filesystem::create_directories(d);
   return d;
 }

@@ -11,6 +11,7 @@
 #include <map>
 
 #include "util/check.h"
+#include "util/remove_tree.h"
 
 namespace seqmatch {
 namespace util {
@@ -64,7 +65,7 @@ void write_dir_atomically(const std::string& dir,
 
   const fs::path tmp = parent / (target.filename().string() + suffix("tmp"));
   const fs::path old = parent / (target.filename().string() + suffix("old"));
-  fs::remove_all(tmp, ec);
+  remove_tree(tmp, ec);
   fs::create_directory(tmp, ec);
   SM_CHECK(!ec, "checkpoint ", dir, ": cannot create ", tmp.string(), " (", ec.message(), ")");
   try {
@@ -74,12 +75,12 @@ void write_dir_atomically(const std::string& dir,
     }
     fsync_dir(tmp);
   } catch (...) {
-    fs::remove_all(tmp, ec);  // the old directory is untouched
+    remove_tree(tmp, ec);  // the old directory is untouched
     throw;
   }
   if (fs::exists(target) && exchange(tmp, target)) {
     fsync_dir(parent);
-    fs::remove_all(tmp, ec);  // now holds the previous version
+    remove_tree(tmp, ec);  // now holds the previous version
     return;
   }
   // Fallback: between these two renames only <dir>.old-<pid> and the complete <dir>.tmp-<pid>
@@ -88,7 +89,7 @@ void write_dir_atomically(const std::string& dir,
   if (had_old) fs::rename(target, old);
   fs::rename(tmp, target);
   fsync_dir(parent);
-  if (had_old) fs::remove_all(old, ec);
+  if (had_old) remove_tree(old, ec);
 }
 
 void write_file_atomically(const std::string& path, const std::string& contents) {
@@ -153,7 +154,7 @@ int recover_atomic_writes(const std::string& parent, const std::string& name) {
     }
     for (const auto* group : {&l.tmp, &l.old}) {
       for (const auto& [pid, p] : *group) {
-        if (fs::remove_all(p, ec) > 0) ++removed;
+        if (remove_tree(p, ec) > 0) ++removed;
       }
     }
   }
