@@ -90,17 +90,23 @@ void expect_close(const std::vector<torch::Tensor>& got, const std::vector<torch
   }
 }
 
+// kSteps of FusedAdamW on `device` checked against the float64 reference; returns the parameters.
+std::vector<torch::Tensor> fused_against_reference(const Problem& pr, const torch::Device& device, bool expect_fused) {
+  auto p = params_on(pr, device);
+  auto opt = make<st::FusedAdamW>(p);
+  run(*opt, p, pr, 0, kSteps);
+  EXPECT_EQ(opt->last_step_fused(), expect_fused);
+  expect_close(p, reference(pr, kSteps), 2e-6);
+  return p;
+}
+
 bool have_cuda() { return st::FusedAdamW::available() && torch::cuda::is_available(); }
 
 }  // namespace
 
 TEST(FusedAdamW, CpuStepIsAdamWsOwnAndMatchesFloat64) {
   const auto pr = problem();
-  auto p = params_on(pr, torch::kCPU);
-  auto opt = make<st::FusedAdamW>(p);
-  run(*opt, p, pr, 0, kSteps);
-  EXPECT_FALSE(opt->last_step_fused());
-  expect_close(p, reference(pr, kSteps), 2e-6);
+  auto p = fused_against_reference(pr, torch::kCPU, /*expect_fused=*/false);
   auto q = params_on(pr, torch::kCPU);  // bit for bit libtorch's AdamW
   auto plain = make<torch::optim::AdamW>(q);
   run(*plain, q, pr, 0, kSteps);
@@ -109,12 +115,7 @@ TEST(FusedAdamW, CpuStepIsAdamWsOwnAndMatchesFloat64) {
 
 TEST(FusedAdamW, CudaFusedStepMatchesFloat64) {
   if (!have_cuda()) GTEST_SKIP() << "needs libtorch >= 2 with a CUDA device (this run has neither or one)";
-  const auto pr = problem();
-  auto p = params_on(pr, torch::kCUDA);
-  auto opt = make<st::FusedAdamW>(p);
-  run(*opt, p, pr, 0, kSteps);
-  EXPECT_TRUE(opt->last_step_fused());
-  expect_close(p, reference(pr, kSteps), 2e-6);
+  fused_against_reference(problem(), torch::kCUDA, /*expect_fused=*/true);
 }
 
 TEST(FusedAdamW, CudaRunSavedAndLoadedMidwayContinuesExactly) {
