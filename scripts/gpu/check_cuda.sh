@@ -122,6 +122,21 @@ grep -E "error:" "$out/build.log" | sort -u | head -20 | tee -a "$out/summary.tx
 (cd "$build" && OMP_NUM_THREADS=2 timeout "$(left 200)" ctest -j 8 --output-on-failure > "$out/ctest.log" 2>&1)
 say "ctest rc=$?: $(grep -E 'tests passed|tests failed' "$out/ctest.log")"
 grep -E "^\s*[0-9]+/[0-9]+ Test|Failed|FAILED" "$out/ctest.log" | head -30 | tee -a "$out/summary.txt"
+# The 2026-11-30 run's crashes (test_checkpoint, test_llama bf16/qwen2, test_run_dir, test_gdc) all came at a
+# std::filesystem::remove_all of a non-empty directory, which the passing suites never do: check that alone,
+# built by the same compiler, and say which libstdc++ the tests load.
+ldd "$build/native/test_checkpoint" 2>/dev/null | grep -E "stdc\+\+|libtorch_cpu" | tee -a "$out/summary.txt"
+printf '#include <filesystem>\n#include <fstream>\n#include <cstdio>\nnamespace fs = std::filesystem;\nint main() {\n  auto d = fs::temp_directory_path() / "seqmatch-rm-check";\n  fs::create_directories(d / "a" / "b");\n  std::ofstream(d / "a" / "b" / "f") << "x";\n  std::printf("remove_all removed %%ju entries\\n", (uintmax_t)fs::remove_all(d));\n}\n' > "$out/rm_check.cpp"
+# Twice: alone, and with libtorch loaded first (a libtorch that exports its own std::filesystem pieces would
+# take over the calls: the crash would then need it).
+torch_lib="$(python3 -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
+g++ -std=c++17 -O2 "$out/rm_check.cpp" -o "$out/rm_check" 2>&1 | tail -3 && "$out/rm_check" 2>&1 | tee -a "$out/summary.txt"
+say "std::filesystem::remove_all alone rc=${PIPESTATUS[0]}"
+g++ -std=c++17 -O2 "$out/rm_check.cpp" -o "$out/rm_check_torch" -Wl,--no-as-needed -L"$torch_lib" -ltorch_cpu -lc10 \
+  -Wl,-rpath,"$torch_lib" 2>&1 | tail -3 && "$out/rm_check_torch" 2>&1 | tee -a "$out/summary.txt"
+say "std::filesystem::remove_all with libtorch loaded rc=${PIPESTATUS[0]}"
+nm -D --defined-only "$torch_lib/libtorch_cpu.so" 2>/dev/null | c++filt | grep -c "std::filesystem" \
+  | sed 's/^/std::filesystem symbols exported by libtorch_cpu.so: /' | tee -a "$out/summary.txt"
 
 if [[ -x "$build/native/bench_loss" ]]; then
   # The LM head's chunk size on CUDA (loss/head.h kCudaChunkBytes): 83 rows = the CPU's 16 MiB, 1335 = 256 MiB.
