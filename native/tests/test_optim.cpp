@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <sstream>
+#include <string>
 #include <vector>
 
 #include "train/fused_adamw.h"
@@ -102,6 +103,12 @@ std::vector<torch::Tensor> fused_against_reference(const Problem& pr, const torc
 
 bool have_cuda() { return st::FusedAdamW::available() && torch::cuda::is_available(); }
 
+// Why a CUDA test cannot run here, naming what is missing.
+std::string no_cuda_reason() {
+  return !st::FusedAdamW::available() ? "the fused path needs libtorch >= 2 (this build has an older one)"
+                                      : "no CUDA device is visible to libtorch";
+}
+
 }  // namespace
 
 TEST(FusedAdamW, CpuStepIsAdamWsOwnAndMatchesFloat64) {
@@ -114,12 +121,12 @@ TEST(FusedAdamW, CpuStepIsAdamWsOwnAndMatchesFloat64) {
 }
 
 TEST(FusedAdamW, CudaFusedStepMatchesFloat64) {
-  if (!have_cuda()) GTEST_SKIP() << "needs libtorch >= 2 with a CUDA device (this run has neither or one)";
+  if (!have_cuda()) GTEST_SKIP() << no_cuda_reason();
   fused_against_reference(problem(), torch::kCUDA, /*expect_fused=*/true);
 }
 
 TEST(FusedAdamW, CudaRunSavedAndLoadedMidwayContinuesExactly) {
-  if (!have_cuda()) GTEST_SKIP() << "needs libtorch >= 2 with a CUDA device (this run has neither or one)";
+  if (!have_cuda()) GTEST_SKIP() << no_cuda_reason();
   const auto pr = problem();
   auto whole = params_on(pr, torch::kCUDA);
   auto a = make<st::FusedAdamW>(whole);
